@@ -1,0 +1,317 @@
+"""The durable-rules adapter: the only module that imports ``durable``.
+
+It compiles rule descriptions (:mod:`lmtx.dsl`) into durable-rules' JSON
+ruleset format and runs one evaluation per call. What it guards against,
+all measured on durable-rules 2.0.28 (see the project's engine notes):
+
+- The library's default host runs a background dispatcher that takes pending
+  actions of any session and gave wrong results under threads; lmtx uses its
+  own :class:`_Host` with the dispatcher and timer threads switched off, so
+  actions run only inside the caller's ``assert_facts`` call, on its thread.
+- Session ids are hashed (32-bit FNV-1a) and never compared as strings, and a
+  ruleset holds at most 1024 live sessions: every evaluation borrows a sid
+  from a fixed pool whose hashes are checked distinct, and deletes its state
+  afterwards (memory stays flat).
+- Exceptions inside actions are swallowed by the engine: every action
+  catches its own and the evaluation re-raises it as :class:`EvaluationError`.
+- A negated condition is evaluated correctly against facts already asserted,
+  but a pending match is not always withdrawn when a negating fact arrives
+  later (it depends on the binding's name). Base facts are asserted in a
+  fixed order and :func:`check_negations` rejects, at compile time, any rule
+  whose negation could see a fact arrive after the facts it matched.
+- A fact that matches no rule makes a whole batch raise: one never-firing
+  sink rule matches every fact. Re-asserting an identical fact raises: each
+  evaluation keeps the set of facts asserted and skips duplicates.
+- Python 3.12 warns on a deprecated call inside the engine at every action:
+  that one warning is filtered, nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, SeverityFromGrade, Test
+from lmtx.errors import EvaluationError
+
+warnings.filterwarnings(
+    "ignore",
+    message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
+    category=DeprecationWarning,
+)
+
+from durable import engine as _durable  # noqa: E402 - the filter must precede the import
+
+__all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
+
+Fact = dict[str, Any]
+_OUTPUT_FIELDS = {"recommendation": "action", "alert": "severity", "prognosis": None}
+_SINK = "__lmtx_sink__"
+
+
+def fnv1a_32(text: str) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes of ``text`` (durable-rules' sid hash)."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+class _Host(_durable.Host):  # type: ignore[misc]  # durable ships no type hints
+    """A durable-rules host without the dispatcher and timer threads."""
+
+    def _run(self) -> None:
+        """Start nothing: actions run synchronously in the caller's thread."""
+
+
+class _SidPool:
+    """A fixed pool of session ids with pairwise distinct FNV-1a hashes."""
+
+    def __init__(self, size: int) -> None:
+        sids: list[str] = []
+        hashes: set[int] = set()
+        candidate = 0
+        while len(sids) < size:
+            sid = f"lmtx-{candidate}"
+            candidate += 1
+            if fnv1a_32(sid) not in hashes:
+                hashes.add(fnv1a_32(sid))
+                sids.append(sid)
+        self._free = sids[::-1]
+        self._available = threading.Condition()
+
+    @contextmanager
+    def borrow(self) -> Iterator[str]:
+        with self._available:
+            while not self._free:
+                self._available.wait()
+            sid = self._free.pop()
+        try:
+            yield sid
+        finally:
+            with self._available:
+                self._free.append(sid)
+                self._available.notify()
+
+
+@attrs.frozen
+class Firing:
+    """One rule firing: the rule, the facts it matched (condition order), the new facts."""
+
+    rule: str
+    matched: tuple[Fact, ...]
+    emitted: tuple[Fact, ...]
+
+
+@attrs.define
+class Run:
+    """What one evaluation produced inside the engine."""
+
+    firings: list[Firing] = attrs.Factory(list)
+    derived: list[Fact] = attrs.Factory(list)
+    seen: set[tuple[tuple[str, Any], ...]] = attrs.Factory(set)
+    error: BaseException | None = None
+    failed_rule: str | None = None
+
+
+def _key(fact: Fact) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, v) for k, v in fact.items() if k != "sid"))
+
+
+def _operand(value: object) -> object:
+    if isinstance(value, Ref):
+        return {value.binding: value.field}
+    return value
+
+
+def _test(test: Test) -> dict[str, Any]:
+    value = test.value
+    if test.op == "in":
+        assert isinstance(value, tuple)
+        options = [{test.field: v} for v in value]
+        return options[0] if len(options) == 1 else {"$or": options}
+    if test.op == "not in":
+        assert isinstance(value, tuple)
+        excluded = [{"$neq": {test.field: v}} for v in value]
+        return excluded[0] if len(excluded) == 1 else {"$and": excluded}
+    if test.op == "==":
+        return {test.field: _operand(value)}
+    operator = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}[test.op]
+    return {operator: {test.field: _operand(value)}}
+
+
+def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
+    if not tests:
+        return {"t": fact}
+    return {"$and": [{"t": fact}, *(_test(t) for t in tests)]}
+
+
+def compile_conditions(rule: Rule) -> list[dict[str, Any]]:
+    """The durable-rules JSON form of a rule's conditions."""
+    compiled: list[dict[str, Any]] = []
+    for index, condition in enumerate(rule.when):
+        if isinstance(condition, Match):
+            compiled.append({condition.binding: _pattern(condition.fact, condition.tests)})
+        else:
+            assert isinstance(condition, NoMatch)
+            compiled.append({f"absent_{index}$not": _pattern(condition.fact, condition.tests)})
+    return compiled
+
+
+def _resolve(value: object, matched: dict[str, Fact]) -> object:
+    if isinstance(value, Ref):
+        return matched[value.binding][value.field]
+    return value
+
+
+def _consequences(rule: Rule, matched: dict[str, Fact]) -> list[Fact]:
+    facts: list[Fact] = []
+    for consequence in rule.then:
+        if isinstance(consequence, Derive):
+            facts.append({"t": consequence.fact, **{k: _resolve(v, matched) for k, v in consequence.fields}})
+            continue
+        assert isinstance(consequence, Emit)
+        fact: Fact = {"t": consequence.kind, "code": consequence.code}
+        if consequence.action is not None:
+            fact["action"] = consequence.action
+        if isinstance(consequence.severity, SeverityFromGrade):
+            grade = _resolve(consequence.severity.grade, matched)
+            assert isinstance(grade, int)
+            fact["severity"] = SeverityFromGrade.of(grade)
+        elif consequence.severity is not None:
+            fact["severity"] = consequence.severity
+        fact.update({k: _resolve(v, matched) for k, v in consequence.params})
+        facts.append(fact)
+    return facts
+
+
+def check_negations(rule: Rule, base_order: Sequence[str], descending: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Why a rule's negations could be unsound under the assertion order; empty if sound.
+
+    Base facts are asserted in one batch, types in ``base_order``, records of a
+    type by descending ``descending[type]`` fields; derived facts follow during
+    the actions. A negation is sound when every fact it could see is asserted
+    before some fact the rule matches.
+    """
+    matches = [c for c in rule.when if isinstance(c, Match)]
+    on_derived = any(m.fact not in base_order for m in matches)
+    problems = []
+    for condition in rule.when:
+        if not isinstance(condition, NoMatch):
+            continue
+        if condition.fact not in base_order:
+            problems.append(f"{rule.id}: negates derived fact type {condition.fact!r}")
+            continue
+        if on_derived:
+            continue  # the activation forms after every base fact is in
+        if not any(_asserted_before(condition, m, base_order, descending) for m in matches):
+            problems.append(f"{rule.id}: '{condition}' may see facts asserted after the ones it matches")
+    return problems
+
+
+def _asserted_before(
+    negation: NoMatch, match: Match, base_order: Sequence[str], descending: Mapping[str, tuple[str, ...]]
+) -> bool:
+    if negation.fact != match.fact:
+        return base_order.index(negation.fact) < base_order.index(match.fact)
+    return any(
+        test.op == ">" and test.value == Ref(match.binding, test.field) and test.field in descending.get(match.fact, ())
+        for test in negation.tests
+    )
+
+
+class CompiledRules:
+    """A rule base compiled onto its own durable-rules host.
+
+    Durable-rules never frees a ruleset and refuses a second one of the same
+    name, so compile each rule base once per process and reuse it; it is safe
+    to call :meth:`run` from many threads at once.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rules: Sequence[Rule],
+        base_order: Sequence[str],
+        descending: Mapping[str, tuple[str, ...]],
+        pool_size: int = 64,
+    ) -> None:
+        problems = [p for rule in rules for p in check_negations(rule, base_order, descending)]
+        if problems:
+            raise ValueError("unsound negations:\n" + "\n".join(problems))
+        self.name = name
+        self.rules = tuple(rules)
+        self._runs: dict[str, Run] = {}
+        self._pool = _SidPool(pool_size)
+        definition: dict[str, Any] = {
+            rule.id: {"all": compile_conditions(rule), "run": self._action(rule)} for rule in self.rules
+        }
+        # Matches every fact (so no batch raises "not handled") and never fires.
+        definition[_SINK] = {
+            "all": [{"any_fact": {"$ex": {"t": 1}}}, {"never": {"t": _SINK}}],
+            "run": _never,
+        }
+        self._host = _Host()
+        self._host.register_rulesets({name: definition})
+        self._ruleset = self._host.get_ruleset(name)
+
+    def _action(self, rule: Rule) -> Callable[[Any], None]:
+        bindings = [c.binding for c in rule.when if isinstance(c, Match)]
+
+        def action(closure: Any) -> None:
+            matched: dict[str, Fact] = closure._m  # noqa: SLF001 - durable's raw message dict
+            sid = str(next(iter(matched.values()))["sid"])
+            run = self._runs[sid]
+            if run.error is not None:
+                return
+            try:
+                new = []
+                for fact in _consequences(rule, matched):
+                    key = _key(fact)
+                    if key not in run.seen:
+                        run.seen.add(key)
+                        new.append(fact)
+                run.firings.append(
+                    Firing(
+                        rule.id,
+                        tuple({k: v for k, v in matched[b].items() if k != "sid"} for b in bindings),
+                        tuple(new),
+                    )
+                )
+                run.derived.extend(new)
+                if new:
+                    self._ruleset.assert_facts([{**fact, "sid": sid} for fact in new])
+            except BaseException as error:  # noqa: BLE001 - the engine would swallow it
+                run.error = error
+                run.failed_rule = rule.id
+
+        return action
+
+    def run(self, facts: Sequence[Fact]) -> Run:
+        """Assert ``facts`` in one batch, run every rule to quiescence, return what fired.
+
+        Raises:
+            EvaluationError: When the engine or a rule action fails.
+        """
+        with self._pool.borrow() as sid:
+            run = Run(seen={_key(f) for f in facts})
+            self._runs[sid] = run
+            try:
+                self._host.assert_facts(self.name, [{**fact, "sid": sid} for fact in facts])
+            except Exception as error:
+                raise EvaluationError(f"the rule engine failed: {error!r}") from error
+            finally:
+                del self._runs[sid]
+                self._host.delete_state(self.name, sid)
+            if run.error is not None:
+                raise EvaluationError(f"rule {run.failed_rule!r} failed: {run.error!r}") from run.error
+            return run
+
+
+def _never(_: Any) -> None:  # pragma: no cover - the sink rule cannot fire
+    """The sink rule's action."""

@@ -1,0 +1,233 @@
+"""The one road: input -> validated model -> facts -> engine -> derived facts -> Result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from lmtx import _codec
+from lmtx._engine import CompiledRules, Run
+from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
+from lmtx._validate import check_patient, default_as_of
+from lmtx.catalogue import CATALOGUE, references_of
+from lmtx.errors import EvaluationError, InvalidPatient, Problem
+from lmtx.knowledge import knowledge_base
+from lmtx.model import Patient
+from lmtx.policy import Policy, coerce_policy
+from lmtx.result import (
+    Alert,
+    KnowledgeBaseInfo,
+    PrognosisNote,
+    Recommendation,
+    Result,
+    TraceEntry,
+)
+
+__all__ = ["PatientInput", "evaluate", "parse_patient"]
+
+PatientInput = Patient | Mapping[str, Any] | str | bytes | bytearray
+"""What :func:`evaluate` accepts as a patient."""
+
+NOT_APPLICABLE_REASONS = ("not-nsclc", "egfr-wild-type", "egfr-status-unknown", "no-cns-involvement")
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_CODE_ORDER = {code: index for index, code in enumerate(CATALOGUE)}
+
+_compiled_lock = threading.Lock()
+_compiled_rules: CompiledRules | None = None
+
+
+def _engine() -> CompiledRules:
+    global _compiled_rules  # noqa: PLW0603 - one compiled rule base per process, by design
+    if _compiled_rules is None:
+        with _compiled_lock:
+            if _compiled_rules is None:
+                kb = knowledge_base()
+                name = f"{kb.id}-{kb.digest.removeprefix('sha256:')[:16]}"
+                _compiled_rules = CompiledRules(name, [info.rule for info in kb.rules], BASE_FACT_ORDER, DESCENDING)
+    return _compiled_rules
+
+
+def _structure(patient: object) -> Patient:
+    if isinstance(patient, Patient):
+        # Typed input takes the same checks as JSON: through the wire form and back.
+        return _codec.structure_patient(_codec.unstructure_patient(patient))
+    if isinstance(patient, str | bytes | bytearray):
+        return _codec.structure_patient(_codec.load_json(patient))
+    if isinstance(patient, Mapping):
+        return _codec.structure_patient(patient)
+    raise InvalidPatient(
+        [Problem("$", f"must be a patient object, a JSON object or JSON text, got {_codec.describe(patient)}")]
+    )
+
+
+def _as_of(value: object) -> tuple[dt.date | None, list[Problem]]:
+    if value is None:
+        return None, []
+    try:
+        return _codec.parse_date(value), []
+    except _codec.WireError as error:
+        return None, [Problem("as_of", str(error))]
+
+
+def parse_patient(patient: PatientInput, as_of: dt.date | str | None = None) -> tuple[Patient, dt.date | None]:
+    """Validate a patient record completely, without evaluating it.
+
+    Args:
+        patient: A :class:`~lmtx.model.Patient`, a wire-format mapping, or JSON text.
+        as_of: The evaluation date; default: the latest date in the record.
+
+    Returns:
+        The structured patient and the evaluation date (``None`` when the
+        record has no date at all and none was given).
+
+    Raises:
+        InvalidPatient: Listing every problem with its JSON path.
+    """
+    date, problems = _as_of(as_of)
+    try:
+        model = _structure(patient)
+    except InvalidPatient as error:
+        raise InvalidPatient([*error.problems, *problems]) from None
+    if problems:
+        raise InvalidPatient(problems)
+    date = date or default_as_of(model)
+    problems = check_patient(model, date)
+    if problems:
+        raise InvalidPatient(problems)
+    return model, date
+
+
+def evaluate(
+    patient: PatientInput,
+    as_of: dt.date | str | None = None,
+    policy: Policy | Mapping[str, object] | None = None,
+) -> Result:
+    """Evaluate one patient against the document.
+
+    Args:
+        patient: A :class:`~lmtx.model.Patient`, a mapping in the wire format
+            (SPEC §2), or that mapping as JSON text.
+        as_of: The evaluation date (a date or an ISO string). Default: the
+            latest date in the record. The clock is never read.
+        policy: The thresholds the document leaves open; default
+            :data:`~lmtx.policy.DEFAULT_POLICY`.
+
+    Returns:
+        The explained result. Identical input gives an identical result.
+
+    Raises:
+        InvalidPatient: The input is invalid; every problem is listed with
+            its JSON path. Nothing is evaluated.
+        EvaluationError: A defect inside lmtx (never caused by the input).
+    """
+    try:
+        checked_policy = coerce_policy(policy)
+        policy_problems: list[Problem] = []
+    except InvalidPatient as error:
+        checked_policy, policy_problems = Policy(), list(error.problems)
+    try:
+        model, date = parse_patient(patient, as_of)
+    except InvalidPatient as error:
+        raise InvalidPatient([*error.problems, *policy_problems]) from None
+    if policy_problems:
+        raise InvalidPatient(policy_problems)
+    run = _engine().run(base_facts(model, checked_policy))
+    try:
+        return _result(model, date, run)
+    except EvaluationError:
+        raise
+    except Exception as error:
+        raise EvaluationError(f"building the result failed: {error!r}") from error
+
+
+def _one(run: Run, fact_type: str) -> list[Fact]:
+    return [f for f in run.derived if f["t"] == fact_type]
+
+
+def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
+    statuses = {f["status"] for f in _one(run, "lm")}
+    if len(statuses) != 1:
+        raise EvaluationError(f"expected one LM status, derived {sorted(statuses)}")
+    applicable = bool(_one(run, "applicable"))
+    reasons = {f["reason"] for f in _one(run, "not_applicable")}
+    phases = {f["value"] for f in _one(run, "phase")}
+    if applicable == bool(reasons) or len(phases) != (1 if applicable else 0):
+        raise EvaluationError(
+            f"inconsistent derivation: applicable={applicable}, reasons={sorted(reasons)}, phases={sorted(phases)}"
+        )
+    emitted_by = {id(fact): firing.rule for firing in run.firings for fact in firing.emitted}
+    outputs: dict[str, tuple[Fact, str]] = {}
+    for fact in run.derived:
+        if fact["t"] in ("recommendation", "alert", "prognosis"):
+            if fact["code"] in outputs:
+                raise EvaluationError(f"two different {fact['code']} items: {outputs[fact['code']][0]} and {fact}")
+            outputs[fact["code"]] = (fact, emitted_by[id(fact)])
+    items = [_item(fact, rule) for fact, rule in outputs.values()]
+    kb = knowledge_base()
+    return Result(
+        patient_id=patient.id,
+        as_of=as_of,
+        applicable=applicable,
+        not_applicable_reasons=tuple(r for r in NOT_APPLICABLE_REASONS if r in reasons),
+        lm_status=statuses.pop(),
+        phase=phases.pop() if phases else None,
+        recommendations=tuple(
+            sorted((i for i in items if isinstance(i, Recommendation)), key=lambda i: _CODE_ORDER[i.code])
+        ),
+        alerts=tuple(
+            sorted(
+                (i for i in items if isinstance(i, Alert)),
+                key=lambda i: (_SEVERITY_ORDER[i.severity], _CODE_ORDER[i.code]),
+            )
+        ),
+        prognosis=tuple(sorted((i for i in items if isinstance(i, PrognosisNote)), key=lambda i: _CODE_ORDER[i.code])),
+        trace=tuple(
+            TraceEntry(
+                rule=f.rule,
+                matched=tuple(describe_fact(m) for m in f.matched),
+                emitted=tuple(describe_fact(e) for e in f.emitted),
+            )
+            for f in run.firings
+        ),
+        knowledge_base=KnowledgeBaseInfo(id=kb.id, version=kb.version, digest=kb.digest),
+    )
+
+
+def _item(fact: Fact, rule: str) -> Recommendation | Alert | PrognosisNote:
+    entry = CATALOGUE[fact["code"]]
+    variant = str(fact[entry.variant]) if entry.variant else ""
+    text = entry.text(variant)
+    params = {k: v for k, v in fact.items() if k not in ("t", "code")}
+    summary = text.summary.format_map(params)
+    statements = entry.statements_for(variant)
+    if fact["t"] == "recommendation":
+        return Recommendation(
+            code=entry.code,
+            kind=entry.kind or "",
+            action=fact["action"],
+            summary=summary,
+            detail=text.detail.format_map(params),
+            dose=entry.dose,
+            statements=statements,
+            evidence=entry.evidence,
+            references=references_of((*statements, *entry.evidence)),
+            rule=rule,
+        )
+    if fact["t"] == "alert":
+        return Alert(
+            code=entry.code,
+            severity=fact["severity"],
+            summary=summary,
+            statements=statements,
+            references=references_of(statements),
+            rule=rule,
+        )
+    return PrognosisNote(
+        code=entry.code,
+        summary=summary,
+        statements=statements,
+        references=references_of(statements),
+        rule=rule,
+    )

@@ -1,0 +1,153 @@
+"""Model -> base facts: the flat records the rules match (see :mod:`lmtx.rules._common`).
+
+Facts are plain dicts of scalars, in a canonical order that does not depend
+on the order of the input lists, so the engine fires rules in the same order
+for any permutation of the record. Dates become ordinal day numbers (the
+engine compares numbers, not dates); absent optional values get explicit
+sentinels (``-1`` days, ``0`` mg, ``""``), never a missing key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from lmtx._validate import effective_route
+from lmtx.model import Patient
+from lmtx.policy import Policy
+
+__all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact"]
+
+Fact = dict[str, Any]
+K = TypeVar("K")
+
+NO_DATE = -1
+DATE_FIELDS = frozenset({"date", "start", "end"})
+
+
+def _day(date: dt.date | None) -> int:
+    return date.toordinal() if date is not None else NO_DATE
+
+
+BASE_FACT_ORDER = ("policy", "ps", "toxicity", "therapy", "cytology", "neuro_exam", "mri", "patient")
+"""The order in which base fact types are asserted (see :data:`DESCENDING`)."""
+
+DESCENDING: dict[str, tuple[str, ...]] = {
+    "toxicity": ("grade", "seq"),
+    "therapy": ("seq",),
+    "cytology": ("date", "seq"),
+    "neuro_exam": ("date", "seq"),
+    "mri": ("date", "seq"),
+}
+"""Fields along which the records of a type are asserted in descending order.
+
+durable-rules evaluates a negated condition correctly against facts already
+asserted, but does not always withdraw a pending match when a negating fact
+arrives later. The rule base therefore only negates facts that are asserted
+before the facts a rule matches: a type earlier in :data:`BASE_FACT_ORDER`, or
+the same type with a greater value of one of these fields. The engine checks
+every rule against this contract when it compiles them.
+"""
+
+
+def _numbered(kind: str, records: Iterable[Fact], first: tuple[str, ...]) -> list[Fact]:
+    """Deduplicate and number the records of one kind; return them in assertion order.
+
+    ``seq`` follows ascending ``first`` fields, then the rest of the content, so
+    it does not depend on input order; the records are returned by descending
+    ``seq`` (see :data:`DESCENDING`).
+    """
+    unique = {tuple(sorted(r.items())): r for r in records}
+
+    def key(record: Fact) -> tuple[Any, ...]:
+        rest = sorted((k, str(v)) for k, v in record.items() if k not in first)
+        return (*(record[k] for k in first), rest)
+
+    ordered = sorted(unique.values(), key=key)
+    numbered = [{"t": kind, **r, "seq": i, "prev": i - 1} for i, r in enumerate(ordered)]
+    return numbered[::-1]
+
+
+def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
+    """The base facts of one evaluation, in assertion order (:data:`BASE_FACT_ORDER`)."""
+    by_type: dict[str, list[Fact]] = {
+        "policy": [{"t": "policy", "poor_ps_ecog": policy.poor_ps_ecog}],
+        "ps": [],
+        "patient": [
+            {
+                "t": "patient",
+                "histology": patient.histology.value,
+                "egfr": patient.egfr.status.value,
+                "brain_metastases": patient.brain_metastases,
+                "csf_flow": patient.csf_flow.value,
+                "systemic_disease": patient.systemic_disease.value,
+            }
+        ],
+    }
+    if patient.performance_status is not None:
+        ps = patient.performance_status
+        by_type["ps"].append({"t": "ps", "scale": ps.scale.value, "score": ps.score})
+    by_type["neuro_exam"] = _numbered(
+        "neuro_exam",
+        ({"date": _day(e.date), "symptoms": e.symptoms.value} for e in patient.neuro_exams),
+        ("date",),
+    )
+    by_type["cytology"] = _numbered(
+        "cytology",
+        ({"date": _day(c.date), "result": c.result.value} for c in patient.csf_cytology),
+        ("date",),
+    )
+    by_type["mri"] = _numbered(
+        "mri",
+        (
+            {
+                "date": _day(m.date),
+                "enhancement": m.leptomeningeal_enhancement,
+                "response": m.response.value if m.response else "",
+            }
+            for m in patient.mri
+        ),
+        ("date",),
+    )
+    by_type["therapy"] = _numbered(
+        "therapy",
+        (
+            {
+                "agent": t.agent.value,
+                "route": (route.value if (route := effective_route(t)) else ""),
+                "dose_mg": float(t.dose_mg) if t.dose_mg is not None else 0.0,
+                "status": t.status.value,
+                "start": _day(t.start),
+                "end": _day(t.end),
+            }
+            for t in patient.therapies
+        ),
+        ("start",),
+    )
+    by_type["toxicity"] = _numbered(
+        "toxicity", ({"term": x.term.value, "grade": x.grade} for x in patient.toxicities), ("grade",)
+    )
+    return [fact for kind in BASE_FACT_ORDER for fact in by_type[kind]]
+
+
+def describe_fact(fact: Fact) -> str:
+    """A readable, order-independent label such as ``neuro_exam(date=2026-02-01, symptoms=new)``."""
+    parts = []
+    for key, value in fact.items():
+        shown = _show(key, value)
+        if shown is not None:
+            parts.append(f"{key}={shown}")
+    return f"{fact['t']}({', '.join(parts)})"
+
+
+def _show(key: str, value: object) -> str | None:
+    if key in ("t", "sid", "seq", "prev") or value in ("", NO_DATE):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if key in DATE_FIELDS and isinstance(value, int):
+        return dt.date.fromordinal(value).isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

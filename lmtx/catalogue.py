@@ -1,0 +1,338 @@
+"""Clinical text, in one place: what each output code says, and on what it rests.
+
+Every recommendation, alert and prognosis code of SPEC §3 has one entry
+here: its kind, the statement ids it encodes (primary first), the evidence
+statements attached to it, the dose for drug recommendations, and its text.
+Text varies only by a named *variant* (the recommendation's action, or one
+of the parameters a rule emits) and may use those parameters. All text is
+written in lmtx's own words; rules never carry text of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from lmtx.result import Dose
+from lmtx.statements import statement
+
+__all__ = ["CATALOGUE", "Entry", "Text", "entry", "references_of"]
+
+
+@attrs.frozen
+class Text:
+    """The text of one variant; ``statements`` overrides the entry's when set."""
+
+    summary: str
+    detail: str = ""
+    statements: tuple[str, ...] | None = None
+
+
+@attrs.frozen
+class Entry:
+    """Catalogue entry of one output code.
+
+    Attributes:
+        code: The output code.
+        output: ``recommendation``, ``alert`` or ``prognosis``.
+        kind: For recommendations: ``treatment``, ``workup`` or ``monitoring``.
+        statements: Statement ids encoded, primary first.
+        evidence: Evidence statement ids attached (recommendations only).
+        dose: The dose, for drug recommendations.
+        variant: What selects the text: ``action``, ``severity`` or a parameter name.
+        texts: Text by variant value (``""`` when there is no variant).
+    """
+
+    code: str
+    output: str
+    statements: tuple[str, ...]
+    texts: Mapping[str, Text]
+    kind: str | None = None
+    evidence: tuple[str, ...] = ()
+    dose: Dose | None = None
+    variant: str | None = None
+
+    def text(self, variant: str = "") -> Text:
+        """The text for one variant value."""
+        return self.texts[variant]
+
+    def statements_for(self, variant: str = "") -> tuple[str, ...]:
+        """The statements cited by one variant."""
+        return self.texts[variant].statements or self.statements
+
+
+def references_of(statement_ids: tuple[str, ...]) -> tuple[int, ...]:
+    """The document's reference numbers behind some statements, ascending."""
+    return tuple(sorted({n for sid in statement_ids for n in statement(sid).references}))
+
+
+_OSI_160 = Dose(route="oral", mg=160, frequency="once daily")
+_OSI_80 = Dose(route="oral", mg=80, frequency="once daily")
+_IT_PEM = Dose(
+    route="intrathecal",
+    mg_min=30,
+    mg_max=50,
+    frequency="courses every 2-3 months, 2-3 administrations per course",
+)
+
+_WHY_160 = (
+    "For established leptomeningeal disease the document prefers osimertinib at the raised dose of "
+    "160 mg a day as the primary treatment; the BLOOM study found this dose active in cytology-proven LM."
+)
+_KEEP_HIGHEST = (
+    "Keep osimertinib at the highest dose the patient tolerates: CNS control depends on it, even when "
+    "toxicity calls for dose changes."
+)
+
+_ENTRIES: tuple[Entry, ...] = (
+    # --- treatment -----------------------------------------------------------------
+    Entry(
+        "osimertinib-160", "recommendation", ("S01", "S04", "S06", "S08", "S02"),
+        kind="treatment", evidence=("S05",), dose=_OSI_160, variant="action",
+        texts={
+            "start": Text(
+                "Start osimertinib 160 mg once daily as primary treatment of the leptomeningeal metastases.",
+                f"LM is established and no EGFR TKI is active. {_WHY_160}",
+            ),
+            "increase": Text(
+                "Raise osimertinib to 160 mg once daily: the current dose is below the one preferred for LM.",
+                "LM is established while osimertinib runs below 160 mg a day. Standard doses may not reach "
+                f"sufficient CSF levels. {_WHY_160}",
+            ),
+            "switch": Text(
+                "Switch from the current EGFR TKI to osimertinib 160 mg once daily for the leptomeningeal disease.",
+                "LM is established on an EGFR TKI other than osimertinib. Osimertinib is the preferred agent "
+                f"for CNS disease. {_WHY_160}",
+            ),
+            "continue": Text(
+                "Continue osimertinib 160 mg once daily, at the highest tolerable dose, for CNS control.",
+                f"Osimertinib 160 mg a day stays the backbone of treatment at every later step. {_KEEP_HIGHEST}",
+            ),
+        },
+    ),
+    Entry(
+        "osimertinib-80", "recommendation", ("S02", "S03"),
+        kind="treatment", dose=_OSI_80, variant="action",
+        texts={
+            "start": Text(
+                "Start osimertinib 80 mg once daily for CNS metastases without leptomeningeal disease.",
+                "There are brain metastases but no established or suspected LM, and no EGFR TKI is active. "
+                "Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+            ),
+            "switch": Text(
+                "Switch from the current EGFR TKI to osimertinib 80 mg once daily for the CNS metastases.",
+                "There are brain metastases without LM on an EGFR TKI other than osimertinib. Osimertinib is "
+                "the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+            ),
+            "continue": Text(
+                "Continue osimertinib at the standard 80 mg daily dose for CNS metastases without LM.",
+                "There are brain metastases without LM, already treated with osimertinib below 160 mg a day. "
+                "80 mg a day is the standard dose outside leptomeningeal disease.",
+            ),
+        },
+    ),
+    Entry(
+        "it-pemetrexed", "recommendation", ("S07", "S01"),
+        kind="treatment", evidence=("S11", "S12", "S13"), dose=_IT_PEM, variant="action",
+        texts={
+            "add": Text(
+                "Add intrathecal pemetrexed 30-50 mg (2-3 doses per course, a course every 2-3 months) to osimertinib.",
+                "The response to osimertinib 160 mg alone is inadequate: symptoms persist or worsen, tumour "
+                "cells are still found in the CSF, or MRI shows progression. The document adds intrathecal "
+                "pemetrexed while high-dose osimertinib continues; a case report and a small series support it.",
+            ),
+            "continue": Text(
+                "Continue intrathecal pemetrexed courses together with osimertinib 160 mg.",
+                "The combination of osimertinib 160 mg and intrathecal pemetrexed is running without "
+                "progression on the latest assessments: keep both.",
+            ),
+        },
+    ),
+    Entry(
+        "platinum-pemetrexed", "recommendation", ("S09",),
+        kind="treatment", variant="action",
+        texts={
+            "consider": Text(
+                "Consider platinum-based chemotherapy, preferably a pemetrexed-containing regimen.",
+                "The disease progressed despite osimertinib 160 mg with intrathecal pemetrexed (MRI "
+                "progression or worsening symptoms since the combination began).",
+            ),
+        },
+    ),
+    Entry(
+        "prefer-intrathecal", "recommendation", ("S10",),
+        kind="treatment", variant="action",
+        texts={
+            "consider": Text(
+                "Poor performance status: intrathecal therapy may be better tolerated than systemic chemotherapy.",
+                "The patient's performance status is at or beyond the policy's threshold for poor (default "
+                "ECOG 3 or worse, KPS mapped to ECOG).",
+            ),
+        },
+    ),
+    # --- workup --------------------------------------------------------------------
+    Entry(
+        "lm-workup", "recommendation", ("S26",),
+        kind="workup", variant="missing",
+        texts={
+            "mri-and-csf-cytology": Text(
+                "Work up suspected LM: a neuraxis MRI and a CSF cytology are both still needed.",
+                "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
+                "Neither an MRI of the neuraxis nor a CSF cytology has been done since the symptoms began.",
+            ),
+            "mri": Text(
+                "Work up suspected LM: a neuraxis MRI since the symptoms began is still needed.",
+                "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
+                "CSF cytology has been done since the symptoms began; an MRI of the neuraxis has not.",
+            ),
+            "csf-cytology": Text(
+                "Work up suspected LM: a CSF cytology since the symptoms began is still needed.",
+                "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
+                "An MRI of the neuraxis has been done since the symptoms began; CSF cytology has not.",
+            ),
+        },
+    ),
+    # --- monitoring ----------------------------------------------------------------
+    Entry(
+        "monitor-neuro-exam", "recommendation", ("S14",), kind="monitoring", variant="action",
+        texts={"perform": Text("Repeat standardized neurological examinations to follow the symptoms.")},
+    ),
+    Entry(
+        "monitor-mri", "recommendation", ("S15",), kind="monitoring", variant="action",
+        texts={"perform": Text("Repeat neuraxis MRI to judge the radiographic response.")},
+    ),
+    Entry(
+        "monitor-csf-cytology", "recommendation", ("S16",), kind="monitoring", variant="action",
+        texts={"perform": Text("Repeat CSF cytology to look for tumour cells.")},
+    ),
+    Entry(
+        "assess-rano-lm", "recommendation", ("S17",), kind="monitoring", variant="action",
+        texts={
+            "perform": Text(
+                "Judge the response with the modified RANO-LM criteria (neurological exam, CSF cytology, MRI).",
+            )
+        },
+    ),
+    Entry(
+        "monitor-adverse-effects", "recommendation", ("S21", "S22", "S23", "S24"),
+        kind="monitoring", variant="profile",
+        texts={
+            "osimertinib": Text(
+                "Watch for the adverse effects of osimertinib: skin rash and fatigue.",
+                "The regimen is osimertinib alone. Skin rash is its most common adverse effect.",
+                statements=("S21", "S24"),
+            ),
+            "osimertinib-intrathecal": Text(
+                "Watch for skin rash, myelosuppression, aseptic meningitis and fatigue.",
+                "The regimen is osimertinib with intrathecal pemetrexed: rash comes mostly with osimertinib, "
+                "aseptic meningitis with intrathecal chemotherapy.",
+                statements=("S21", "S22", "S23", "S24"),
+            ),
+            "osimertinib-chemotherapy": Text(
+                "Watch for skin rash, myelosuppression and fatigue.",
+                "The regimen is osimertinib with platinum-based chemotherapy.",
+                statements=("S21", "S22", "S24"),
+            ),
+        },
+    ),
+    # --- alerts --------------------------------------------------------------------
+    Entry(
+        "delayed-diagnosis", "alert", ("S26",), variant="severity",
+        texts={
+            "warning": Text(
+                "Neurological symptoms in EGFR-mutant NSCLC: suspect LM and complete the workup without delay.",
+            ),
+            "info": Text("Neurological symptoms in NSCLC: consider LM and complete the workup."),
+        },
+    ),
+    Entry(
+        "cns-penetration", "alert", ("S27",),
+        texts={"": Text("Standard EGFR TKI doses may not reach useful CSF levels; LM often needs a higher dose.")},
+    ),
+    Entry(
+        "radiotherapy-overreliance", "alert", ("S28",),
+        texts={
+            "": Text(
+                "Radiotherapy without osimertinib: radiotherapy eases symptoms, but osimertinib has done better here.",
+            )
+        },
+    ),
+    Entry(
+        "systemic-disease", "alert", ("S29",), variant="systemic",
+        texts={
+            "progressive": Text("Systemic disease is progressing: about 70% of LM patients have this; treat it too."),
+            "unknown": Text("Systemic disease status unknown: about 70% of LM patients have progressing disease."),
+        },
+    ),
+    Entry(
+        "toxicity-skin-rash", "alert", ("S21",),
+        texts={"": Text("Skin rash, CTCAE grade {grade}: the most common adverse effect of osimertinib.")},
+    ),
+    Entry(
+        "toxicity-myelosuppression", "alert", ("S22",),
+        texts={"": Text("Myelosuppression ({term}), CTCAE grade {grade}: a listed adverse effect to follow.")},
+    ),
+    Entry(
+        "toxicity-aseptic-meningitis", "alert", ("S23",),
+        texts={"": Text("Aseptic meningitis, CTCAE grade {grade}: frequent with intrathecal chemotherapy.")},
+    ),
+    Entry(
+        "toxicity-fatigue", "alert", ("S24",),
+        texts={"": Text("Fatigue, CTCAE grade {grade}.")},
+    ),
+    Entry(
+        "dose-modification", "alert", ("S25",),
+        texts={
+            "": Text(
+                "Grade 3+ toxicity with osimertinib: dose changes may be needed; keep the highest tolerable dose.",
+            )
+        },
+    ),
+    Entry(
+        "performance-status-missing", "alert", ("S19", "S10"),
+        texts={
+            "": Text(
+                "No performance status recorded: it is the main prognostic factor and guides therapy choice.",
+            )
+        },
+    ),
+    Entry(
+        "guideline-exhausted", "alert", ("S09",),
+        texts={
+            "": Text(
+                "Progression on platinum-based chemotherapy: the document offers no further step.",
+            )
+        },
+    ),
+    # --- prognosis -----------------------------------------------------------------
+    Entry(
+        "median-survival", "prognosis", ("S18",),
+        texts={"": Text("Median survival with LM from NSCLC is about 3-6 months without targeted therapy.")},
+    ),
+    Entry(
+        "performance-status-prognostic", "prognosis", ("S19",), variant="scale",
+        texts={
+            "ecog": Text("Performance status ECOG {score}: performance status is the strongest prognostic factor."),
+            "kps": Text(
+                "Performance status KPS {score} (ECOG {ecog}): the strongest prognostic factor.",
+            ),
+        },
+    ),
+    Entry(
+        "csf-flow-interrupted", "prognosis", ("S20",),
+        texts={"": Text("Interrupted CSF flow: worse outlook (median survival about 4 vs 6 months).")},
+    ),
+)  # fmt: skip
+
+CATALOGUE: Mapping[str, Entry] = {e.code: e for e in _ENTRIES}
+"""Every output code, in the documented order of the result's lists."""
+
+
+def entry(code: str) -> Entry:
+    """The catalogue entry of ``code``.
+
+    Raises:
+        KeyError: For a code that is not in SPEC §3.
+    """
+    return CATALOGUE[code]

@@ -1,0 +1,171 @@
+"""The knowledge base as data: rules, statements and catalogue, with a content digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+import attrs
+
+from lmtx import __about__
+from lmtx.catalogue import CATALOGUE, Entry, references_of
+from lmtx.dsl import Rule
+from lmtx.rules import RULES
+from lmtx.statements import DOCUMENT, STATEMENTS, Statement
+
+__all__ = ["KNOWLEDGE_BASE_ID", "KnowledgeBase", "RuleInfo", "knowledge_base"]
+
+KNOWLEDGE_BASE_ID = "lmtx-egfr-lm"
+
+
+@attrs.frozen
+class RuleInfo:
+    """A rule as the catalogue shows it.
+
+    Attributes:
+        id: The rule's id.
+        section: The part of the document it belongs to.
+        description: One line, in plain words.
+        statements: Statement ids it encodes.
+        references: The document's reference numbers behind those statements.
+        codes: Output codes it can emit.
+        derives: Fact types it derives.
+        conditions: Its conditions, in words.
+        consequences: What it derives and emits, in words.
+        rule: The full rule description.
+    """
+
+    id: str
+    section: str
+    description: str
+    statements: tuple[str, ...]
+    references: tuple[int, ...]
+    codes: tuple[str, ...]
+    derives: tuple[str, ...]
+    conditions: tuple[str, ...]
+    consequences: tuple[str, ...]
+    rule: Rule
+
+
+@attrs.frozen
+class KnowledgeBase:
+    """Everything lmtx knows, as data.
+
+    Attributes:
+        id: ``lmtx-egfr-lm``.
+        version: The lmtx version that ships it.
+        digest: ``sha256:`` of the canonical JSON of rules, catalogue and statements.
+        document: Title and date of the encoded document.
+        rules: Every rule, in catalogue order.
+        statements: The statement index S01-S30.
+        catalogue: Every output code's entry.
+    """
+
+    id: str
+    version: str
+    digest: str
+    document: dict[str, str]
+    rules: tuple[RuleInfo, ...]
+    statements: tuple[Statement, ...]
+    catalogue: tuple[Entry, ...]
+
+    def rule(self, rule_id: str) -> RuleInfo:
+        """The rule with ``rule_id``.
+
+        Raises:
+            KeyError: When no rule has that id.
+        """
+        for info in self.rules:
+            if info.id == rule_id:
+                return info
+        raise KeyError(rule_id)
+
+    def rules_citing(self, statement_id: str) -> tuple[RuleInfo, ...]:
+        """The rules that encode a statement."""
+        return tuple(r for r in self.rules if statement_id in r.statements)
+
+    def rules_emitting(self, code: str) -> tuple[RuleInfo, ...]:
+        """The rules that can emit an output code."""
+        return tuple(r for r in self.rules if code in r.codes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The knowledge base as JSON-compatible data (rules, statements, catalogue)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "digest": self.digest,
+            "document": dict(self.document),
+            "rules": [_rule_dict(r) for r in self.rules],
+            "statements": [attrs.asdict(s) for s in self.statements],
+            "catalogue": [_entry_dict(e) for e in self.catalogue],
+        }
+
+
+def _rule_dict(info: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "section": info.section,
+        "description": info.description,
+        "statements": list(info.statements),
+        "references": list(info.references),
+        "codes": list(info.codes),
+        "derives": list(info.derives),
+        "conditions": list(info.conditions),
+        "consequences": list(info.consequences),
+    }
+
+
+def _entry_dict(entry: Entry) -> dict[str, Any]:
+    data = attrs.asdict(entry, recurse=True)
+    data["texts"] = {k: attrs.asdict(v) for k, v in entry.texts.items()}
+    return data
+
+
+def _info(rule: Rule) -> RuleInfo:
+    return RuleInfo(
+        id=rule.id,
+        section=rule.section,
+        description=rule.description,
+        statements=rule.statements,
+        references=references_of(rule.statements),
+        codes=tuple(dict.fromkeys(rule.codes)),
+        derives=tuple(dict.fromkeys(rule.derives)),
+        conditions=tuple(str(c) for c in rule.when),
+        consequences=tuple(str(c) for c in rule.then),
+        rule=rule,
+    )
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@cache
+def knowledge_base() -> KnowledgeBase:
+    """The knowledge base lmtx evaluates with.
+
+    Every rule with its id, description, statements and the codes it can
+    emit; the statement index; the catalogue.
+
+    Returns:
+        The same frozen object on every call.
+    """
+    infos = tuple(_info(rule) for rule in RULES)
+    catalogue = tuple(CATALOGUE.values())
+    payload = {
+        "rules": [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos],
+        "statements": [attrs.asdict(s) for s in STATEMENTS],
+        "catalogue": [_entry_dict(e) for e in catalogue],
+    }
+    return KnowledgeBase(
+        id=KNOWLEDGE_BASE_ID,
+        version=__about__.__version__,
+        digest=_digest(payload),
+        document=dict(DOCUMENT),
+        rules=infos,
+        statements=STATEMENTS,
+        catalogue=catalogue,
+    )

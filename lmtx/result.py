@@ -1,0 +1,183 @@
+"""The result of an evaluation: typed, frozen, convertible to and from the wire format (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+import cattrs
+
+__all__ = [
+    "Alert",
+    "Dose",
+    "KnowledgeBaseInfo",
+    "PrognosisNote",
+    "Recommendation",
+    "Result",
+    "TraceEntry",
+]
+
+Severity = Literal["info", "warning", "critical"]
+
+
+@attrs.frozen
+class Dose:
+    """A dose: a fixed ``mg`` or a range ``mg_min``-``mg_max``, with route and frequency."""
+
+    route: str
+    mg: float | None = None
+    mg_min: float | None = None
+    mg_max: float | None = None
+    frequency: str | None = None
+
+
+@attrs.frozen
+class Recommendation:
+    """A recommended action, with the statements and rule behind it.
+
+    Attributes:
+        code: Stable code (SPEC §3), e.g. ``it-pemetrexed``.
+        kind: ``treatment``, ``workup`` or ``monitoring``.
+        action: ``start``, ``increase``, ``switch``, ``continue``, ``add``,
+            ``consider`` or ``perform``.
+        summary: One line, at most 140 characters.
+        detail: Why, in a few sentences.
+        dose: The dose, for drug recommendations.
+        statements: Statement ids encoded (primary first).
+        evidence: Statement ids of supporting evidence.
+        references: The document's reference numbers behind those statements.
+        rule: Id of the rule that produced it.
+    """
+
+    code: str
+    kind: str
+    action: str
+    summary: str
+    detail: str
+    dose: Dose | None
+    statements: tuple[str, ...]
+    evidence: tuple[str, ...]
+    references: tuple[int, ...]
+    rule: str
+
+
+@attrs.frozen
+class Alert:
+    """A warning for the clinician, with its severity and provenance."""
+
+    code: str
+    severity: Severity
+    summary: str
+    statements: tuple[str, ...]
+    references: tuple[int, ...]
+    rule: str
+
+
+@attrs.frozen
+class PrognosisNote:
+    """A prognostic statement that applies to the patient."""
+
+    code: str
+    summary: str
+    statements: tuple[str, ...]
+    references: tuple[int, ...]
+    rule: str
+
+
+@attrs.frozen
+class TraceEntry:
+    """One rule firing: the rule, the facts it matched, the new facts it asserted."""
+
+    rule: str
+    matched: tuple[str, ...]
+    emitted: tuple[str, ...]
+
+
+@attrs.frozen
+class KnowledgeBaseInfo:
+    """Which knowledge base produced a result: id, version and content digest."""
+
+    id: str
+    version: str
+    digest: str
+
+
+@attrs.frozen
+class Result:
+    """The outcome of :func:`lmtx.evaluate` for one patient.
+
+    Lists are ordered: recommendations as in the catalogue (treatment, workup,
+    monitoring); alerts by severity (critical, warning, info) then catalogue
+    order; prognosis notes in catalogue order; not-applicable reasons in SPEC
+    order; the trace in firing order.
+    """
+
+    patient_id: str | None
+    as_of: dt.date | None
+    applicable: bool
+    not_applicable_reasons: tuple[str, ...]
+    lm_status: str
+    phase: str | None
+    recommendations: tuple[Recommendation, ...]
+    alerts: tuple[Alert, ...]
+    prognosis: tuple[PrognosisNote, ...]
+    trace: tuple[TraceEntry, ...]
+    knowledge_base: KnowledgeBaseInfo
+
+    def recommendation(self, code: str) -> Recommendation | None:
+        """The recommendation with ``code``, if the result has it."""
+        return next((r for r in self.recommendations if r.code == code), None)
+
+    def alert(self, code: str) -> Alert | None:
+        """The alert with ``code``, if the result has it."""
+        return next((a for a in self.alerts if a.code == code), None)
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """Every recommendation, alert and prognosis code in the result."""
+        return frozenset(
+            [r.code for r in self.recommendations] + [a.code for a in self.alerts] + [p.code for p in self.prognosis]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result in the wire format of SPEC §3 (JSON-compatible)."""
+        data: dict[str, Any] = _CONVERTER.unstructure(self)
+        for item in data["recommendations"]:
+            if item["dose"] is not None:
+                item["dose"] = {k: v for k, v in item["dose"].items() if v is not None}
+        return data
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The wire format as JSON text; identical input gives identical text."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """Read a result back from its wire format.
+
+        Raises:
+            ValueError: When ``data`` is not a result in the wire format.
+        """
+        try:
+            return _CONVERTER.structure(data, cls)
+        except cattrs.BaseValidationError as error:
+            messages = "; ".join(cattrs.transform_error(error, path="$"))
+            raise ValueError(f"not an lmtx result: {messages}") from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Result:
+        """Read a result back from JSON text."""
+        return cls.from_dict(json.loads(text))
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_unstructure_hook(dt.date, dt.date.isoformat)
+    converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+    return converter
+
+
+_CONVERTER = _make_converter()

@@ -1,0 +1,40 @@
+"""Vocabulary shared by the rule modules: value sets and recurring tests.
+
+The base facts asserted for every evaluation (see :mod:`lmtx._facts`):
+
+- ``patient``: histology, egfr, brain_metastases, csf_flow, systemic_disease
+- ``policy``: poor_ps_ecog
+- ``ps``: scale, score
+- ``neuro_exam``: date, symptoms, seq, prev
+- ``cytology``: date, result
+- ``mri``: date, enhancement, response
+- ``therapy``: agent, route, dose_mg, status, start, end, seq
+- ``toxicity``: term, grade, seq
+
+Dates are ordinal day numbers (``-1`` where a therapy has none); ``seq``
+numbers the records of one kind in date order (ties broken by content) and
+``prev`` is the ``seq`` of the record before, so "the first", "the previous"
+and "the latest" are questions the engine answers by joins and negations.
+"""
+
+from __future__ import annotations
+
+from lmtx.dsl import Test, eq, ge, lt, one_of
+from lmtx.model import NSCLC_HISTOLOGIES
+
+NSCLC = tuple(sorted(NSCLC_HISTOLOGIES))
+EGFR_TKIS = ("afatinib", "dacomitinib", "erlotinib", "gefitinib", "osimertinib")
+OTHER_EGFR_TKIS = ("afatinib", "dacomitinib", "erlotinib", "gefitinib")
+PLATINUM = ("carboplatin", "cisplatin")
+ESTABLISHED = ("confirmed", "probable")
+SYMPTOMATIC = ("new", "persistent", "worsened")
+"""Neurological findings that keep LM in question (SPEC §4.2, §4.4)."""
+
+ACTIVE: Test = eq("status", "active")
+OSIMERTINIB: Test = eq("agent", "osimertinib")
+HIGH_DOSE: Test = ge("dose_mg", 160)
+BELOW_HIGH_DOSE: Test = lt("dose_mg", 160)
+ANY_EGFR_TKI: Test = one_of("agent", EGFR_TKIS)
+OTHER_EGFR_TKI: Test = one_of("agent", OTHER_EGFR_TKIS)
+INTRATHECAL_PEMETREXED: tuple[Test, ...] = (eq("agent", "pemetrexed"), eq("route", "intrathecal"))
+ANY_PLATINUM: Test = one_of("agent", PLATINUM)

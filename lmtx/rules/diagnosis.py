@@ -1,0 +1,184 @@
+"""Diagnosis: the LM status, and the latest finding of each assessment.
+
+``confirmed`` = CSF cytology positive at any time; ``probable`` = MRI
+leptomeningeal enhancement with cytology never positive; ``suspected`` (SPEC
+§4.2) = the latest neurological exam is symptomatic and the workup since the
+symptoms began (the first exam of the latest unbroken symptomatic run) lacks
+an MRI or a CSF cytology; otherwise ``absent``. Exactly one status holds.
+"""
+
+from __future__ import annotations
+
+from lmtx.dsl import Rule, derive, eq, ge, gt, match, no, none_of, one_of, ref
+from lmtx.rules._common import SYMPTOMATIC
+
+SECTION = "Diagnosis and LM status"
+
+_NO_POSITIVE_CYTOLOGY = no("cytology", eq("result", "positive"))
+_NO_ENHANCEMENT = no("mri", eq("enhancement", True))
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="latest-neuro-exam",
+        section=SECTION,
+        description="Find the latest neurological examination.",
+        statements=("S14",),
+        when=(
+            match("exam", "neuro_exam"),
+            no("neuro_exam", gt("date", ref("exam", "date"))),
+        ),
+        then=(derive("latest_neuro", date=ref("exam", "date"), symptoms=ref("exam", "symptoms")),),
+    ),
+    Rule(
+        id="latest-mri",
+        section=SECTION,
+        description="Find the latest neuraxis MRI.",
+        statements=("S15",),
+        when=(
+            match("scan", "mri"),
+            no("mri", gt("date", ref("scan", "date"))),
+        ),
+        then=(derive("latest_mri", date=ref("scan", "date"), response=ref("scan", "response")),),
+    ),
+    Rule(
+        id="latest-csf-cytology",
+        section=SECTION,
+        description="Find the latest CSF cytology.",
+        statements=("S16",),
+        when=(
+            match("sample", "cytology"),
+            no("cytology", gt("date", ref("sample", "date"))),
+        ),
+        then=(derive("latest_cytology", date=ref("sample", "date"), result=ref("sample", "result")),),
+    ),
+    Rule(
+        id="lm-confirmed",
+        section=SECTION,
+        description="Tumour cells were found in the CSF at some time: LM is confirmed.",
+        statements=("S04", "S16"),
+        when=(
+            match("sample", "cytology", eq("result", "positive")),
+            no("cytology", eq("result", "positive"), gt("date", ref("sample", "date"))),
+        ),
+        then=(derive("lm", status="confirmed"),),
+    ),
+    Rule(
+        id="lm-probable",
+        section=SECTION,
+        description="MRI showed leptomeningeal enhancement and cytology was never positive: LM is probable.",
+        statements=("S04", "S15"),
+        when=(
+            match("scan", "mri", eq("enhancement", True)),
+            no("mri", eq("enhancement", True), gt("date", ref("scan", "date"))),
+            _NO_POSITIVE_CYTOLOGY,
+        ),
+        then=(derive("lm", status="probable"),),
+    ),
+    Rule(
+        id="neuro-symptom-onset-first-exam",
+        section=SECTION,
+        description="Every exam so far is symptomatic: the symptoms began at the first exam.",
+        statements=("S26", "S14"),
+        when=(
+            match("exam", "neuro_exam", eq("seq", 0), one_of("symptoms", SYMPTOMATIC)),
+            no("neuro_exam", gt("date", ref("exam", "date")), none_of("symptoms", SYMPTOMATIC)),
+        ),
+        then=(derive("symptom_onset", date=ref("exam", "date")),),
+    ),
+    Rule(
+        id="neuro-symptom-onset",
+        section=SECTION,
+        description="The latest exams are symptomatic: the symptoms began at the first of that unbroken run.",
+        statements=("S26", "S14"),
+        when=(
+            match("exam", "neuro_exam", one_of("symptoms", SYMPTOMATIC)),
+            match("before", "neuro_exam", eq("seq", ref("exam", "prev")), none_of("symptoms", SYMPTOMATIC)),
+            no("neuro_exam", gt("date", ref("exam", "date")), none_of("symptoms", SYMPTOMATIC)),
+        ),
+        then=(derive("symptom_onset", date=ref("exam", "date")),),
+    ),
+    Rule(
+        id="lm-suspected-no-workup",
+        section=SECTION,
+        description="Neurological symptoms and neither MRI nor CSF cytology since they began: LM is suspected.",
+        statements=("S26",),
+        when=(
+            match("onset", "symptom_onset"),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+            no("mri", ge("date", ref("onset", "date"))),
+            no("cytology", ge("date", ref("onset", "date"))),
+        ),
+        then=(
+            derive("lm", status="suspected"),
+            derive("workup_gap", missing="mri-and-csf-cytology"),
+        ),
+    ),
+    Rule(
+        id="lm-suspected-no-mri",
+        section=SECTION,
+        description="Neurological symptoms, a negative CSF cytology since, but no MRI since: LM is suspected.",
+        statements=("S26",),
+        when=(
+            match("onset", "symptom_onset"),
+            match("sample", "latest_cytology", ge("date", ref("onset", "date"))),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+            no("mri", ge("date", ref("onset", "date"))),
+        ),
+        then=(derive("lm", status="suspected"), derive("workup_gap", missing="mri")),
+    ),
+    Rule(
+        id="lm-suspected-no-cytology",
+        section=SECTION,
+        description="Neurological symptoms, a clean MRI since, but no CSF cytology since: LM is suspected.",
+        statements=("S26",),
+        when=(
+            match("onset", "symptom_onset"),
+            match("scan", "latest_mri", ge("date", ref("onset", "date"))),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+            no("cytology", ge("date", ref("onset", "date"))),
+        ),
+        then=(derive("lm", status="suspected"), derive("workup_gap", missing="csf-cytology")),
+    ),
+    Rule(
+        id="lm-absent-negative-workup",
+        section=SECTION,
+        description="Symptoms, but MRI and CSF cytology since they began are both negative: no LM.",
+        statements=("S26", "S15", "S16"),
+        when=(
+            match("onset", "symptom_onset"),
+            match("scan", "latest_mri", ge("date", ref("onset", "date"))),
+            match("sample", "latest_cytology", ge("date", ref("onset", "date"))),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+        ),
+        then=(derive("lm", status="absent"),),
+    ),
+    Rule(
+        id="lm-absent-no-symptoms",
+        section=SECTION,
+        description="The latest neurological exam is not symptomatic and no test shows LM: no LM.",
+        statements=("S26", "S14"),
+        when=(
+            match("exam", "latest_neuro", none_of("symptoms", SYMPTOMATIC)),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+        ),
+        then=(derive("lm", status="absent"),),
+    ),
+    Rule(
+        id="lm-absent-no-exam",
+        section=SECTION,
+        description="No neurological exam recorded and no test shows LM: no LM.",
+        statements=("S26",),
+        when=(
+            match("patient", "patient"),
+            no("neuro_exam"),
+            _NO_POSITIVE_CYTOLOGY,
+            _NO_ENHANCEMENT,
+        ),
+        then=(derive("lm", status="absent"),),
+    ),
+)

@@ -1,0 +1,89 @@
+"""Avoiding common pitfalls (S26-S29; SPEC §4.1, §4.2, §4.9, §4.8).
+
+Delayed diagnosis applies to any NSCLC (S26): suspected LM brings the workup
+and an alert even when the EGFR algorithm itself does not apply. Inadequate
+CNS penetration (S27) is raised by the initial-treatment rules that raise or
+switch the TKI.
+"""
+
+from __future__ import annotations
+
+from lmtx.dsl import Rule, alert, derive, eq, gt, match, no, one_of, recommend, ref
+from lmtx.rules._common import ACTIVE, ESTABLISHED, OSIMERTINIB
+
+SECTION = "Pitfalls"
+
+_PLANNED_OR_ACTIVE = one_of("status", ("active", "planned"))
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="phase-diagnostic-workup",
+        section=SECTION,
+        description="Suspected LM in an eligible patient: the workup comes first.",
+        statements=("S26",),
+        when=(match("applicable", "applicable"), match("lm", "lm", eq("status", "suspected"))),
+        then=(derive("phase", value="diagnostic-workup"),),
+    ),
+    Rule(
+        id="lm-workup",
+        section=SECTION,
+        description="Suspected LM in NSCLC: get the neuraxis MRI and CSF cytology still missing.",
+        statements=("S26",),
+        when=(match("nsclc", "nsclc"), match("gap", "workup_gap")),
+        then=(recommend("lm-workup", "perform", missing=ref("gap", "missing")),),
+    ),
+    Rule(
+        id="delayed-diagnosis-egfr-mutant",
+        section=SECTION,
+        description="Suspected LM in EGFR-mutant NSCLC, which favours CNS spread: do not delay the diagnosis.",
+        statements=("S26",),
+        when=(
+            match("nsclc", "nsclc"),
+            match("lm", "lm", eq("status", "suspected")),
+            match("mutant", "egfr_mutant"),
+        ),
+        then=(alert("delayed-diagnosis", "warning"),),
+    ),
+    Rule(
+        id="delayed-diagnosis-nsclc",
+        section=SECTION,
+        description="Suspected LM in NSCLC without a known EGFR mutation: consider LM all the same.",
+        statements=("S26",),
+        when=(
+            match("nsclc", "nsclc"),
+            match("lm", "lm", eq("status", "suspected")),
+            match("patient", "patient", one_of("egfr", ("unknown", "wild_type"))),
+        ),
+        then=(alert("delayed-diagnosis", "info"),),
+    ),
+    Rule(
+        id="radiotherapy-overreliance",
+        section=SECTION,
+        description="Radiotherapy planned or under way while no osimertinib is given.",
+        statements=("S28",),
+        when=(
+            match("applicable", "applicable"),
+            match("radiotherapy", "therapy", eq("agent", "radiotherapy"), _PLANNED_OR_ACTIVE),
+            no(
+                "therapy",
+                eq("agent", "radiotherapy"),
+                _PLANNED_OR_ACTIVE,
+                gt("seq", ref("radiotherapy", "seq")),
+            ),
+            no("therapy", OSIMERTINIB, ACTIVE),
+        ),
+        then=(alert("radiotherapy-overreliance", "warning"),),
+    ),
+    Rule(
+        id="systemic-disease",
+        section=SECTION,
+        description="Established LM with progressive or unassessed systemic disease: do not neglect it.",
+        statements=("S29",),
+        when=(
+            match("applicable", "applicable"),
+            match("lm", "lm", one_of("status", ESTABLISHED)),
+            match("patient", "patient", one_of("systemic_disease", ("progressive", "unknown"))),
+        ),
+        then=(alert("systemic-disease", "warning", systemic=ref("patient", "systemic_disease")),),
+    ),
+)
