@@ -7,6 +7,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from lmtx import _codec
 from lmtx._engine import CompiledRules, Run
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
@@ -25,7 +27,7 @@ from lmtx.result import (
     TraceEntry,
 )
 
-__all__ = ["PatientInput", "evaluate", "parse_patient"]
+__all__ = ["Inference", "PatientInput", "evaluate", "infer", "parse_patient"]
 
 PatientInput = Patient | Mapping[str, Any] | str | bytes | bytearray
 """What :func:`evaluate` accepts as a patient."""
@@ -133,13 +135,33 @@ def evaluate(
         raise InvalidPatient([*error.problems, *policy_problems]) from None
     if policy_problems:
         raise InvalidPatient(policy_problems)
-    run = _engine().run(base_facts(model, checked_policy))
+    inference = infer(model, date, checked_policy)
     try:
-        return _result(model, date, run)
+        return _result(model, date, inference.run)
     except EvaluationError:
         raise
     except Exception as error:
         raise EvaluationError(f"building the result failed: {error!r}") from error
+
+
+@attrs.frozen
+class Inference:
+    """The engine's view of one evaluation: base facts in, firings and derived facts out."""
+
+    patient: Patient
+    as_of: dt.date | None
+    policy: Policy
+    base_facts: tuple[Fact, ...]
+    run: Run
+
+
+def infer(patient: Patient, as_of: dt.date | None, policy: Policy) -> Inference:
+    """Run the rule base on an already validated patient (no result building).
+
+    Used by :func:`evaluate` and by explanations that need the facts themselves.
+    """
+    facts = base_facts(patient, policy)
+    return Inference(patient, as_of, policy, tuple(facts), _engine().run(facts))
 
 
 def _one(run: Run, fact_type: str) -> list[Fact]:
