@@ -87,6 +87,11 @@ def check_patient(patient: Patient, as_of: dt.date | None) -> list[Problem]:
     problems += _check_performance_status(patient)
     problems += _check_assessment_dates(patient)
     problems += _check_therapies(patient)
+    problems += [
+        Problem(f"toxicities[{i}].grade", f"CTCAE grade must be 1-5, got {t.grade}")
+        for i, t in enumerate(patient.toxicities)
+        if not 1 <= t.grade <= 5
+    ]
     if as_of is not None:
         problems += [
             Problem(path, f"is after the evaluation date {as_of.isoformat()}, got {date.isoformat()}")

@@ -165,7 +165,7 @@ _ENTRIES: tuple[Entry, ...] = (
         kind="treatment", variant="action",
         texts={
             "consider": Text(
-                "Poor performance status: intrathecal therapy may be better tolerated than systemic chemotherapy.",
+                "Poor performance status: intrathecal treatment may be easier to tolerate than systemic chemotherapy.",
                 "The patient's performance status is at or beyond the policy's threshold for poor (default "
                 "ECOG 3 or worse, KPS mapped to ECOG).",
             ),

@@ -25,12 +25,12 @@ Severity = Literal["info", "warning", "critical"]
 
 @attrs.frozen
 class Dose:
-    """A dose: a fixed ``mg`` or a range ``mg_min``-``mg_max``, with route and frequency."""
+    """A dose: a fixed ``mg`` or a range ``mg_min``-``mg_max`` (whole mg), with route and frequency."""
 
     route: str
-    mg: float | None = None
-    mg_min: float | None = None
-    mg_max: float | None = None
+    mg: int | None = None
+    mg_min: int | None = None
+    mg_max: int | None = None
     frequency: str | None = None
 
 

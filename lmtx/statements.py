@@ -73,8 +73,8 @@ STATEMENTS: tuple[Statement, ...] = (
               "If the disease progresses on the combination, consider platinum-based chemotherapy, "
               "preferably a pemetrexed-containing regimen.", (1,)),
     Statement("S10", _ALGORITHM, "encode",
-              "With poor performance status, intrathecal therapy may be tolerated better than systemic "
-              "chemotherapy.", (3,)),
+              "Patients in poor general condition (poor performance status) may tolerate intrathecal "
+              "treatment better than systemic chemotherapy.", (3,)),
     Statement("S11", _EVIDENCE, "evidence",
               "In a case report, three courses of intrathecal pemetrexed with double-dose osimertinib "
               "cleared CSF tumour cells and much improved neurological symptoms.", (2,)),
@@ -106,8 +106,8 @@ STATEMENTS: tuple[Statement, ...] = (
               "Toxicity may call for dose changes, but osimertinib should stay at the highest dose the "
               "patient tolerates, for the sake of CNS control.", (2,)),
     Statement("S26", _PITFALLS, "encode",
-              "Think of LM in any NSCLC patient with new neurological symptoms, above all with an EGFR "
-              "mutation, which favours spread to the CNS.", (1,)),
+              "New neurological symptoms in anyone with NSCLC should raise the question of LM, all the "
+              "more with an EGFR mutation, which favours spread to the CNS.", (1,)),
     Statement("S27", _PITFALLS, "encode",
               "Standard TKI doses may not reach useful CSF levels; LM often needs higher doses.", (1,)),
     Statement("S28", _PITFALLS, "encode",

@@ -35,7 +35,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="prefer-intrathecal-poor-ps",
         section=SECTION,
-        description="Progression with poor performance status: intrathecal therapy may be better tolerated.",
+        description="Progression with poor performance status: intrathecal treatment may be easier to tolerate.",
         statements=("S10",),
         when=(
             match("phase", "phase", eq("value", "progression-on-combination")),

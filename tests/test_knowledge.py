@@ -1,0 +1,146 @@
+"""The knowledge base: statement coverage, provenance, catalogue consistency."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lmtx
+from lmtx.catalogue import CATALOGUE
+from lmtx.dsl import Emit, Ref
+from lmtx.rules import RULES, SECTIONS
+from lmtx.statements import STATEMENTS
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "guideline"
+
+
+def _document_statements() -> list[dict[str, Any]]:
+    path = SHARED / "statements.json"
+    if not path.exists():  # CI lays shared/ beside the clone; a bare checkout has none
+        pytest.fail(f"{path} not found: the shared guideline must sit beside the repository")
+    statements: list[dict[str, Any]] = json.loads(path.read_text())["statements"]
+    return statements
+
+
+def test_the_statement_index_matches_the_document() -> None:
+    document = _document_statements()
+    assert [s.id for s in STATEMENTS] == [s["id"] for s in document]
+    for ours, theirs in zip(STATEMENTS, document, strict=True):
+        assert (ours.section, ours.role, list(ours.references)) == (
+            theirs["section"],
+            theirs["role"],
+            theirs["references"],
+        ), ours.id
+
+
+def test_gists_are_in_our_own_words() -> None:
+    """No gist repeats a run of eight or more consecutive words of the document."""
+    for ours, theirs in zip(STATEMENTS, _document_statements(), strict=True):
+        words = re.findall(r"[a-z0-9-]+", theirs["text"].lower())
+        gist = " ".join(re.findall(r"[a-z0-9-]+", ours.gist.lower()))
+        runs = {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
+        assert not [run for run in runs if run in gist], ours.id
+
+
+def test_catalogue_text_is_in_our_own_words() -> None:
+    """No summary or detail repeats eight consecutive words of any document statement."""
+    runs: set[str] = set()
+    for statement in _document_statements():
+        words = re.findall(r"[a-z0-9-]+", statement["text"].lower())
+        runs |= {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
+    for code, entry in CATALOGUE.items():
+        for text in entry.texts.values():
+            prose = " ".join(re.findall(r"[a-z0-9-]+", f"{text.summary} {text.detail}".lower()))
+            assert not [run for run in runs if run in prose], code
+
+
+def test_every_encode_statement_is_cited_by_a_rule() -> None:
+    cited = {sid for rule in RULES for sid in rule.statements}
+    encode = {s.id for s in STATEMENTS if s.role == "encode"}
+    assert encode - cited == set()
+
+
+def test_every_evidence_statement_is_attached_to_a_recommendation() -> None:
+    attached = {sid for entry in CATALOGUE.values() for sid in entry.evidence}
+    evidence = {s.id for s in STATEMENTS if s.role == "evidence"}
+    assert attached == evidence
+    assert all(CATALOGUE[code].output == "recommendation" for code in ("osimertinib-160", "it-pemetrexed"))
+
+
+def test_rules_cite_only_encode_statements() -> None:
+    encode = {s.id for s in STATEMENTS if s.role == "encode"}
+    assert {sid for rule in RULES for sid in rule.statements} <= encode
+
+
+def test_rule_ids_are_unique_and_grouped_by_section() -> None:
+    ids = [rule.id for rule in RULES]
+    assert len(ids) == len(set(ids))
+    for module in SECTIONS:
+        assert {rule.section for rule in module.RULES} == {module.SECTION}
+
+
+def test_every_code_a_rule_emits_is_in_the_catalogue_with_its_variant() -> None:
+    for rule in RULES:
+        for consequence in rule.then:
+            if not isinstance(consequence, Emit):
+                continue
+            entry = CATALOGUE[consequence.code]
+            assert entry.output == consequence.kind, rule.id
+            if entry.variant == "action":
+                assert consequence.action in entry.texts, (rule.id, consequence.action)
+            elif entry.variant == "severity":
+                assert consequence.severity in entry.texts, rule.id
+            elif entry.variant is not None:
+                value = dict(consequence.params)[entry.variant]
+                assert isinstance(value, Ref) or value in entry.texts, (rule.id, value)
+
+
+def test_every_catalogue_code_is_emitted_by_some_rule() -> None:
+    assert {code for rule in RULES for code in rule.codes} == set(CATALOGUE)
+
+
+def test_catalogue_statements_exist_and_summaries_fit_a_card() -> None:
+    known = {s.id for s in STATEMENTS}
+    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4}
+    for code, entry in CATALOGUE.items():
+        assert entry.statements, code
+        assert set(entry.statements) | set(entry.evidence) <= known, code
+        for variant, text in entry.texts.items():
+            assert set(entry.statements_for(variant)) <= known
+            assert len(text.summary.format_map(worst_case)) <= 140, (code, variant)
+
+
+def test_knowledge_base_as_data() -> None:
+    kb = lmtx.knowledge_base()
+    assert kb is lmtx.knowledge_base()
+    assert kb.id == "lmtx-egfr-lm"
+    assert kb.version == lmtx.__version__
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", kb.digest)
+    assert [r.id for r in kb.rules] == [r.id for r in RULES]
+    info = kb.rule("add-intrathecal-pemetrexed")
+    assert info.statements == ("S07", "S01")
+    assert info.references == (1, 2)
+    assert info.codes == ("it-pemetrexed",)
+    assert info.conditions == ("a phase with value == inadequate-response (as phase)",)
+    assert [r.id for r in kb.rules_emitting("prefer-intrathecal")] == ["prefer-intrathecal-poor-ps"]
+    assert {r.id for r in kb.rules_citing("S20")} == {"prognosis-csf-flow-interrupted"}
+    data = json.loads(json.dumps(kb.to_dict()))
+    assert data["digest"] == kb.digest
+    assert len(data["rules"]) == len(RULES)
+    with pytest.raises(KeyError):
+        kb.rule("no-such-rule")
+
+
+def test_every_result_names_the_knowledge_base() -> None:
+    kb = lmtx.knowledge_base()
+    result = lmtx.evaluate({"histology": "sclc"})
+    assert (result.knowledge_base.id, result.knowledge_base.version, result.knowledge_base.digest) == (
+        kb.id,
+        kb.version,
+        kb.digest,
+    )
