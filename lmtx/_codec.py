@@ -125,10 +125,11 @@ def _structure_date(value: object, _: type) -> dt.date:
 
 
 def _structure_enum(value: object, cls: type[enum.StrEnum]) -> enum.StrEnum:
-    allowed = [member.value for member in cls]
-    if isinstance(value, str) and value in allowed:
-        return cls(value)
-    choices = ", ".join(allowed)
+    if isinstance(value, str):
+        member = cls._value2member_map_.get(value)
+        if member is not None:
+            return member  # type: ignore[return-value]  # the map holds cls's members
+    choices = ", ".join(member.value for member in cls)
     raise WireError(f"must be one of {choices}; got {describe(value)}")
 
 

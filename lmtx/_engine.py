@@ -1,57 +1,55 @@
 """The durable-rules adapter: the only module that imports ``durable``.
 
 It compiles rule descriptions (:mod:`lmtx.dsl`) into durable-rules' JSON
-ruleset format and runs one evaluation per call. What it guards against,
-all measured on durable-rules 2.0.28 (see the project's engine notes):
+ruleset format and runs one evaluation per call on durable-rules' native
+engine. What it guards against, all measured on durable-rules 2.0.28 (see the
+project's engine notes):
 
-- The library's default host runs a background dispatcher that takes pending
-  actions of any session and gave wrong results under threads; lmtx uses its
-  own :class:`_Host` with the dispatcher and timer threads switched off, so
-  actions run only inside the caller's ``assert_facts`` call, on its thread.
+- durable-rules' Python host runs a background dispatcher that takes pending
+  actions of any session and gave wrong results under threads. lmtx uses no
+  host at all: it drives the native engine's assert/start/complete calls from
+  the caller's thread, the same calls durable's own dispatch loop makes,
+  without the per-action ``Closure`` and state re-serialisation.
 - Session ids are hashed (32-bit FNV-1a) and never compared as strings, and a
   ruleset holds at most 1024 live sessions: every evaluation borrows a sid
   from a fixed pool whose hashes are checked distinct, and deletes its state
   afterwards (memory stays flat).
-- Exceptions inside actions are swallowed by the engine: every action
-  catches its own and the evaluation re-raises it as :class:`EvaluationError`.
-- A negated condition is evaluated correctly against facts already asserted,
-  but a pending match is not always withdrawn when a negating fact arrives
-  later (it depends on the binding's name). Base facts are asserted in a
-  fixed order and :func:`check_negations` rejects, at compile time, any rule
+- durable-rules swallows exceptions raised in actions; here an action's
+  exception abandons the action and fails that evaluation with
+  :class:`EvaluationError`, and the session is deleted all the same.
+- A negated condition is evaluated correctly against facts already
+  asserted, but a pending match is not always withdrawn when a negating fact
+  arrives later (it depends on the binding's name). Base facts are asserted in
+  a fixed order and :func:`check_negations` rejects, at compile time, any rule
   whose negation could see a fact arrive after the facts it matched.
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
-- Python 3.12 warns on a deprecated call inside the engine at every action:
-  that one warning is filtered, nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import threading
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import attrs
 
+# durable-rules' native engine (shipped by the durable-rules package); its Python layer
+# (durable.engine, durable.lang) is not used.
+import durable_rules_engine as _native  # type: ignore[import-not-found]  # no type hints shipped
+
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, SeverityFromGrade, Test
 from lmtx.errors import EvaluationError
-
-warnings.filterwarnings(
-    "ignore",
-    message=r"datetime\.datetime\.utcfromtimestamp\(\) is deprecated",
-    category=DeprecationWarning,
-)
-
-from durable import engine as _durable  # noqa: E402 - the filter must precede the import
 
 __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
 Fact = dict[str, Any]
-_OUTPUT_FIELDS = {"recommendation": "action", "alert": "severity", "prognosis": None}
 _SINK = "__lmtx_sink__"
+# Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
+_NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 
 
 def fnv1a_32(text: str) -> int:
@@ -60,13 +58,6 @@ def fnv1a_32(text: str) -> int:
     for byte in text.encode():
         value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
     return value
-
-
-class _Host(_durable.Host):  # type: ignore[misc]  # durable ships no type hints
-    """A durable-rules host without the dispatcher and timer threads."""
-
-    def _run(self) -> None:
-        """Start nothing: actions run synchronously in the caller's thread."""
 
 
 class _SidPool:
@@ -112,11 +103,11 @@ class Firing:
 class Run:
     """What one evaluation produced inside the engine."""
 
+    facts: list[Fact] = attrs.Factory(list)
+    """Every fact, base then derived; a fact's index is its ``n`` inside the engine."""
     firings: list[Firing] = attrs.Factory(list)
     derived: list[Fact] = attrs.Factory(list)
     seen: set[tuple[tuple[str, Any], ...]] = attrs.Factory(set)
-    error: BaseException | None = None
-    failed_rule: str | None = None
 
 
 def _key(fact: Fact) -> tuple[tuple[str, Any], ...]:
@@ -226,7 +217,7 @@ def _asserted_before(
 
 
 class CompiledRules:
-    """A rule base compiled onto its own durable-rules host.
+    """A rule base compiled onto its own durable-rules ruleset.
 
     Durable-rules never frees a ruleset and refuses a second one of the same
     name, so compile each rule base once per process and reuse it; it is safe
@@ -246,51 +237,18 @@ class CompiledRules:
             raise ValueError("unsound negations:\n" + "\n".join(problems))
         self.name = name
         self.rules = tuple(rules)
-        self._runs: dict[str, Run] = {}
         self._pool = _SidPool(pool_size)
-        definition: dict[str, Any] = {
-            rule.id: {"all": compile_conditions(rule), "run": self._action(rule)} for rule in self.rules
-        }
+        self._actions = {rule.id: _Action(rule) for rule in self.rules}
+        definition: dict[str, Any] = {rule.id: {"all": compile_conditions(rule)} for rule in self.rules}
         # Matches every fact (so no batch raises "not handled") and never fires.
-        definition[_SINK] = {
-            "all": [{"any_fact": {"$ex": {"t": 1}}}, {"never": {"t": _SINK}}],
-            "run": _never,
-        }
-        self._host = _Host()
-        self._host.register_rulesets({name: definition})
-        self._ruleset = self._host.get_ruleset(name)
+        definition[_SINK] = {"all": [{"any_fact": {"$ex": {"t": 1}}}, {"never": {"t": _SINK}}]}
+        self._handle = _native.create_ruleset(name, json.dumps(definition))
 
-    def _action(self, rule: Rule) -> Callable[[Any], None]:
-        bindings = [c.binding for c in rule.when if isinstance(c, Match)]
-
-        def action(closure: Any) -> None:
-            matched: dict[str, Fact] = closure._m  # noqa: SLF001 - durable's raw message dict
-            sid = str(next(iter(matched.values()))["sid"])
-            run = self._runs[sid]
-            if run.error is not None:
-                return
-            try:
-                new = []
-                for fact in _consequences(rule, matched):
-                    key = _key(fact)
-                    if key not in run.seen:
-                        run.seen.add(key)
-                        new.append(fact)
-                run.firings.append(
-                    Firing(
-                        rule.id,
-                        tuple({k: v for k, v in matched[b].items() if k != "sid"} for b in bindings),
-                        tuple(new),
-                    )
-                )
-                run.derived.extend(new)
-                if new:
-                    self._ruleset.assert_facts([{**fact, "sid": sid} for fact in new])
-            except BaseException as error:  # noqa: BLE001 - the engine would swallow it
-                run.error = error
-                run.failed_rule = rule.id
-
-        return action
+    def _assert(self, facts: list[Fact]) -> int:
+        code, state = _native.assert_facts(self._handle, json.dumps(facts))
+        if code in (_NOT_HANDLED, _OBSERVED):
+            raise EvaluationError(f"the rule engine refused facts (code {code}): {facts}")
+        return 0 if code == _QUEUED else int(state)
 
     def run(self, facts: Sequence[Fact]) -> Run:
         """Assert ``facts`` in one batch, run every rule to quiescence, return what fired.
@@ -299,19 +257,60 @@ class CompiledRules:
             EvaluationError: When the engine or a rule action fails.
         """
         with self._pool.borrow() as sid:
-            run = Run(seen={_key(f) for f in facts})
-            self._runs[sid] = run
+            run = Run(facts=list(facts), seen={_key(f) for f in facts})
             try:
-                self._host.assert_facts(self.name, [{**fact, "sid": sid} for fact in facts])
+                self._infer(sid, [{**fact, "sid": sid, "n": n} for n, fact in enumerate(facts)], run)
+            except EvaluationError:
+                raise
             except Exception as error:
                 raise EvaluationError(f"the rule engine failed: {error!r}") from error
             finally:
-                del self._runs[sid]
-                self._host.delete_state(self.name, sid)
-            if run.error is not None:
-                raise EvaluationError(f"rule {run.failed_rule!r} failed: {run.error!r}") from run.error
+                _native.delete_state(self._handle, sid)
             return run
 
+    def _infer(self, sid: str, facts: list[Fact], run: Run) -> None:
+        # durable-rules' own dispatch loop (Ruleset.do_actions/_flush_actions) builds a
+        # Closure per action, re-serialises the session state after each one and asserts
+        # each action's facts at once. lmtx's actions never touch the state, and every
+        # negation sees base facts only (check_negations), so the facts derived while
+        # draining the agenda can be asserted together, one wave at a time: the same
+        # matches, far fewer engine calls.
+        batch = facts
+        while batch:
+            state = self._assert(batch)
+            batch = []
+            pending = _native.start_action_for_state(self._handle, state)
+            message = json.loads(pending[1]) if pending else None
+            while message:
+                ((rule_id, matched),) = message.items()
+                try:
+                    batch += self._actions[rule_id].fire(matched, run, sid)
+                except Exception as error:
+                    _native.abandon_action(self._handle, state)
+                    raise EvaluationError(f"rule {rule_id!r} failed: {error!r}") from error
+                following = _native.complete_and_start_action(self._handle, state)
+                message = json.loads(following) if following else None
 
-def _never(_: Any) -> None:  # pragma: no cover - the sink rule cannot fire
-    """The sink rule's action."""
+
+class _Action:
+    """What a rule does when it fires: derive and emit, record the firing, skip repeats."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.bindings = tuple(c.binding for c in rule.when if isinstance(c, Match))
+
+    def fire(self, matched: dict[str, Fact], run: Run, sid: str) -> list[Fact]:
+        """Record one firing in ``run``; return its new facts as the engine takes them."""
+        new = []
+        for fact in _consequences(self.rule, matched):
+            key = _key(fact)
+            if key not in run.seen:
+                run.seen.add(key)
+                new.append(fact)
+        # Matched facts come back from the engine as fresh dicts; "n" finds the originals.
+        facts = tuple(run.facts[matched[b]["n"]] for b in self.bindings)
+        run.firings.append(Firing(self.rule.id, facts, tuple(new)))
+        run.derived.extend(new)
+        first = len(run.facts)
+        run.facts.extend(new)
+        return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(new, first)]

@@ -187,6 +187,7 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
                 raise EvaluationError(f"two different {fact['code']} items: {outputs[fact['code']][0]} and {fact}")
             outputs[fact["code"]] = (fact, emitted_by[id(fact)])
     items = [_item(fact, rule) for fact, rule in outputs.values()]
+    labels = {id(fact): describe_fact(fact) for fact in run.facts}
     kb = knowledge_base()
     return Result(
         patient_id=patient.id,
@@ -208,8 +209,8 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
         trace=tuple(
             TraceEntry(
                 rule=f.rule,
-                matched=tuple(describe_fact(m) for m in f.matched),
-                emitted=tuple(describe_fact(e) for e in f.emitted),
+                matched=tuple(labels[id(m)] for m in f.matched),
+                emitted=tuple(labels[id(e)] for e in f.emitted),
             )
             for f in run.firings
         ),

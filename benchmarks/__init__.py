@@ -1,0 +1,1 @@
+"""Benchmarks of lmtx (run ``python -m benchmarks --help``)."""

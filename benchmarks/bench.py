@@ -1,0 +1,277 @@
+"""Where ``lmtx.evaluate`` spends its time, against the engine and computation floors.
+
+Run from the repository root::
+
+    python -m benchmarks                   # full run (a few minutes), table + benchmarks/results/latest.json
+    python -m benchmarks --smoke           # tiny counts: proves the benchmarks still work (CI)
+
+Latencies are CPU time of the evaluating thread (``time.thread_time_ns``), so
+other processes on the machine do not inflate them; throughput is wall time.
+The mix is the clinical scenarios of ``tests/scenarios`` (every phase).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import lmtx
+from benchmarks import floor
+from lmtx import _evaluate
+from lmtx._facts import base_facts
+from lmtx.policy import coerce_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def load_mix() -> list[dict[str, Any]]:
+    """The scenario mix: patient, as_of and policy of every clinical scenario."""
+    return [json.loads(path.read_text()) for path in sorted((ROOT / "tests" / "scenarios").glob("*.json"))]
+
+
+def _cpu_ns(fn: Callable[[], object], repeat: int) -> list[int]:
+    samples = []
+    for _ in range(repeat):
+        start = time.thread_time_ns()
+        fn()
+        samples.append(time.thread_time_ns() - start)
+    return samples
+
+
+def _summary(samples_ns: Iterable[int]) -> dict[str, float]:
+    ordered = sorted(samples_ns)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {"median_us": statistics.median(ordered) / 1e3, "p99_us": p99 / 1e3, "n": len(ordered)}
+
+
+def latency(mix: list[dict[str, Any]], rounds: int) -> dict[str, float]:
+    """Per-patient ``evaluate()`` CPU time over the mix, warm, one thread."""
+    calls = [(lambda s=s: lmtx.evaluate(s["patient"], as_of=s["as_of"], policy=s.get("policy")).to_json()) for s in mix]
+    for call in calls:
+        call()
+    samples = [ns for _ in range(rounds) for call in calls for ns in _cpu_ns(call, 1)]
+    return _summary(samples)
+
+
+def stages(mix: list[dict[str, Any]], rounds: int) -> dict[str, float]:
+    """Median CPU time per stage of the road, summed over the mix and divided per patient."""
+    totals = {"validate": 0, "facts": 0, "inference": 0, "result": 0, "json": 0}
+    for _ in range(rounds):
+        for s in mix:
+            t0 = time.thread_time_ns()
+            policy = coerce_policy(s.get("policy"))
+            patient, as_of = _evaluate.parse_patient(s["patient"], s["as_of"])
+            t1 = time.thread_time_ns()
+            facts = base_facts(patient, policy)
+            t2 = time.thread_time_ns()
+            run = _evaluate._engine().run(facts)
+            t3 = time.thread_time_ns()
+            result = _evaluate._result(patient, as_of, run)
+            t4 = time.thread_time_ns()
+            result.to_json()
+            t5 = time.thread_time_ns()
+            for key, value in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                totals[key] += value
+    count = rounds * len(mix)
+    return {key: value / count / 1e3 for key, value in totals.items()}
+
+
+def engine_floor(mix: list[dict[str, Any]], rounds: int) -> dict[str, float]:
+    """The same facts into the same compiled rules, through durable-rules' own API only.
+
+    A plain durable-rules host (its dispatcher thread switched off) runs the
+    ruleset lmtx compiles, with actions that only assert each rule's
+    consequences back (so that rules chain as in lmtx); no validation, no
+    fact preparation, no trace, no result.
+    """
+    prepared = []
+    for s in mix:
+        patient, _ = _evaluate.parse_patient(s["patient"], s["as_of"])
+        prepared.append(base_facts(patient, coerce_policy(s.get("policy"))))
+    runner = floor.EngineFloor()
+    for facts in prepared:
+        runner.run(facts)
+    samples = [ns for _ in range(rounds) for facts in prepared for ns in _cpu_ns(lambda f=facts: runner.run(f), 1)]
+    return _summary(samples)
+
+
+def computation_floor(mix: list[dict[str, Any]], rounds: int) -> dict[str, float] | None:
+    """The independent plain-Python decision function of the property tests, on the same mix."""
+    try:
+        from tests.oracle import decide  # noqa: PLC0415 - lands with the property tests
+    except ImportError:
+        return None
+    calls = [
+        (lambda s=s: decide(s["patient"], s["as_of"], (s.get("policy") or {}).get("poor_ps_ecog", 3))) for s in mix
+    ]
+    samples = [ns for _ in range(rounds) for call in calls for ns in _cpu_ns(call, 1)]
+    return _summary(samples)
+
+
+def throughput(mix: list[dict[str, Any]], count: int) -> dict[str, float]:
+    """Evaluations per second (wall time) in one process, and with ``evaluate_many`` on 2 workers."""
+    patients = [mix[i % len(mix)] for i in range(count)]
+    start = time.perf_counter()
+    for s in patients:
+        lmtx.evaluate(s["patient"], as_of=s["as_of"], policy=s.get("policy"))
+    single = count / (time.perf_counter() - start)
+    out = {"one_process_per_s": single}
+    evaluate_many = getattr(lmtx, "evaluate_many", None)
+    if evaluate_many is not None:
+        records = [s["patient"] for s in patients]
+        list(evaluate_many(records[: min(200, count)], workers=2))  # start the workers
+        start = time.perf_counter()
+        done = sum(1 for _ in evaluate_many(records, workers=2))
+        out["two_workers_per_s"] = done / (time.perf_counter() - start)
+        out["two_workers_speedup"] = out["two_workers_per_s"] / single
+    return out
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(mix: list[dict[str, Any]], small: int, large: int) -> dict[str, float]:
+    """RSS after ``small`` and after ``large`` evaluations."""
+    done = 0
+
+    def run_until(target: int) -> None:
+        nonlocal done
+        while done < target:
+            s = mix[done % len(mix)]
+            lmtx.evaluate(s["patient"], as_of=s["as_of"], policy=s.get("policy"))
+            done += 1
+
+    run_until(small)
+    gc.collect()
+    after_small = _rss_mib()
+    run_until(large)
+    gc.collect()
+    after_large = _rss_mib()
+    return {
+        "evaluations_small": small,
+        "evaluations_large": large,
+        "rss_small_mib": after_small,
+        "rss_large_mib": after_large,
+        "growth_mib": after_large - after_small,
+    }
+
+
+def import_time(repeat: int) -> dict[str, float]:
+    """Wall time of ``import lmtx`` in a fresh interpreter, minus the bare interpreter start."""
+
+    def best(code: str) -> float:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    bare = best("pass")
+    with_lmtx = best("import lmtx")
+    return {"import_ms": (with_lmtx - bare) * 1e3}
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "lmtx": lmtx.__version__,
+        "knowledge_base": lmtx.knowledge_base().digest,
+        "date": dt.date.today().isoformat(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks, print a table, write JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny counts, to prove the benchmarks run")
+    parser.add_argument("--json", type=Path, default=None, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    mix = load_mix()
+    if args.smoke:
+        rounds, count, small, large, imports = 1, 2 * len(mix), 20, 40, 1
+    else:
+        rounds, count, small, large, imports = 30, 5_000, 1_000, 100_000, 5
+    report: dict[str, Any] = {"machine": machine(), "mix": len(mix), "smoke": args.smoke}
+    report["latency"] = latency(mix, rounds)
+    report["stages_us"] = stages(mix, rounds)
+    report["engine_floor"] = engine_floor(mix, rounds)
+    report["computation_floor"] = computation_floor(mix, rounds)
+    report["throughput"] = throughput(mix, count)
+    report["memory"] = memory(mix, small, large)
+    report["import"] = import_time(imports)
+    stage_total = sum(report["stages_us"].values())
+    inference = report["stages_us"]["inference"]
+    report["ratios"] = {
+        "lmtx_layers_share": (stage_total - inference) / stage_total,
+        "median_vs_engine_floor": report["latency"]["median_us"] / report["engine_floor"]["median_us"],
+    }
+    _print(report)
+    target = args.json or RESULTS / ("smoke.json" if args.smoke else "latest.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    return 0
+
+
+def _print(report: dict[str, Any]) -> None:
+    m = report["machine"]
+    print(
+        f"lmtx {m['lmtx']} on Python {m['python']}, {m['cpu']} ({m['cores']} cores), mix of {report['mix']} scenarios"
+    )
+    rows: list[tuple[str, str]] = [
+        (
+            "evaluate() median / p99 (CPU µs)",
+            f"{report['latency']['median_us']:.0f} / {report['latency']['p99_us']:.0f}",
+        ),
+        (
+            "engine floor median / p99 (CPU µs)",
+            f"{report['engine_floor']['median_us']:.0f} / {report['engine_floor']['p99_us']:.0f}",
+        ),
+    ]
+    floor_ = report["computation_floor"]
+    rows.append(("computation floor median (CPU µs)", f"{floor_['median_us']:.1f}" if floor_ else "n/a (no oracle)"))
+    for stage, value in report["stages_us"].items():
+        rows.append((f"  stage {stage} (CPU µs per patient)", f"{value:.0f}"))
+    for key, value in report["throughput"].items():
+        rows.append((f"throughput {key}", f"{value:.2f}" if "speedup" in key else f"{value:.0f}"))
+    mem = report["memory"]
+    rows.append(
+        (
+            f"RSS after {mem['evaluations_small']:,} / {mem['evaluations_large']:,} (MiB)",
+            f"{mem['rss_small_mib']:.1f} / {mem['rss_large_mib']:.1f} (growth {mem['growth_mib']:+.1f})",
+        )
+    )
+    rows.append(("import lmtx (ms)", f"{report['import']['import_ms']:.0f}"))
+    rows.append(("lmtx layers' share of evaluate()", f"{report['ratios']['lmtx_layers_share']:.0%}"))
+    rows.append(("median / engine floor", f"{report['ratios']['median_vs_engine_floor']:.2f}x"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
