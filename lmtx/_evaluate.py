@@ -13,6 +13,7 @@ from lmtx import _codec
 from lmtx._engine import CompiledRules, Run
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
 from lmtx._validate import check_patient, default_as_of
+from lmtx.cache import ResultCache
 from lmtx.catalogue import CATALOGUE, references_of
 from lmtx.errors import EvaluationError, InvalidPatient, Problem
 from lmtx.knowledge import knowledge_base
@@ -105,6 +106,8 @@ def evaluate(
     patient: PatientInput,
     as_of: dt.date | str | None = None,
     policy: Policy | Mapping[str, object] | None = None,
+    *,
+    cache: ResultCache | None = None,
 ) -> Result:
     """Evaluate one patient against the document.
 
@@ -115,6 +118,9 @@ def evaluate(
             latest date in the record. The clock is never read.
         policy: The thresholds the document leaves open; default
             :data:`~lmtx.policy.DEFAULT_POLICY`.
+        cache: An opt-in :class:`~lmtx.cache.ResultCache`: an identical
+            validated record, date, policy and knowledge base returns the
+            cached result (the input is still validated on every call).
 
     Returns:
         The explained result. Identical input gives an identical result.
@@ -135,13 +141,22 @@ def evaluate(
         raise InvalidPatient([*error.problems, *policy_problems]) from None
     if policy_problems:
         raise InvalidPatient(policy_problems)
+    key = None
+    if cache is not None:
+        key = cache.key(model, date, checked_policy, knowledge_base().digest)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     inference = infer(model, date, checked_policy)
     try:
-        return _result(model, date, inference.run)
+        result = _result(model, date, inference.run)
     except EvaluationError:
         raise
     except Exception as error:
         raise EvaluationError(f"building the result failed: {error!r}") from error
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    return result
 
 
 @attrs.frozen
