@@ -64,7 +64,14 @@ class ResultCache:
 
     @staticmethod
     def key(patient: Patient, as_of: dt.date | None, policy: Policy, digest: str) -> str:
-        """The cache key of one evaluation (see the module docstring)."""
+        """The cache key of one evaluation (see the module docstring).
+
+        Args:
+            patient: The validated record.
+            as_of: The resolved evaluation date.
+            policy: The evaluation policy.
+            digest: The knowledge base's digest.
+        """
         payload = {
             "patient": _canonical(_codec.unstructure_patient(patient)),
             "as_of": as_of.isoformat() if as_of else None,

@@ -63,7 +63,11 @@ class Entry:
 
 
 def references_of(statement_ids: tuple[str, ...]) -> tuple[int, ...]:
-    """The document's reference numbers behind some statements, ascending."""
+    """The document's reference numbers behind some statements, ascending.
+
+    Args:
+        statement_ids: Statement ids (``S01`` ... ``S30``).
+    """
     return tuple(sorted({n for sid in statement_ids for n in statement(sid).references}))
 
 
@@ -331,6 +335,9 @@ CATALOGUE: Mapping[str, Entry] = {e.code: e for e in _ENTRIES}
 
 def entry(code: str) -> Entry:
     """The catalogue entry of ``code``.
+
+    Args:
+        code: A recommendation, alert or prognosis code.
 
     Raises:
         KeyError: For a code that is not in SPEC §3.

@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 Scalar = str | int | float | bool
+"""A literal value in a test or a consequence."""
 Op = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 EmitKind = Literal["recommendation", "alert", "prognosis"]
 
@@ -73,6 +74,7 @@ class Ref:
 
 
 Value = Scalar | Ref
+"""A literal, or a field of a matched fact."""
 
 
 @attrs.frozen
@@ -140,6 +142,7 @@ class NoMatch:
 
 
 Condition = Match | NoMatch
+"""One condition of a rule."""
 
 
 @attrs.frozen
@@ -304,15 +307,32 @@ def derive(fact: str, **fields: Value) -> Derive:
 
 
 def recommend(code: str, action: str, **params: Value) -> Emit:
-    """Emit recommendation ``code`` with ``action``."""
+    """Emit recommendation ``code`` with ``action``.
+
+    Args:
+        code: The recommendation code (a catalogue entry).
+        action: ``start``, ``increase``, ``switch``, ``continue``, ``add``, ``consider`` or ``perform``.
+        **params: Values for the catalogue text (literals or :func:`ref`).
+    """
     return Emit("recommendation", code, action=action, params=tuple(params.items()))
 
 
 def alert(code: str, severity: str | SeverityFromGrade, **params: Value) -> Emit:
-    """Emit alert ``code`` with ``severity``."""
+    """Emit alert ``code`` with ``severity``.
+
+    Args:
+        code: The alert code (a catalogue entry).
+        severity: ``info``, ``warning``, ``critical``, or :class:`SeverityFromGrade`.
+        **params: Values for the catalogue text (literals or :func:`ref`).
+    """
     return Emit("alert", code, severity=severity, params=tuple(params.items()))
 
 
 def prognosis(code: str, **params: Value) -> Emit:
-    """Emit prognosis note ``code``."""
+    """Emit prognosis note ``code``.
+
+    Args:
+        code: The prognosis code (a catalogue entry).
+        **params: Values for the catalogue text (literals or :func:`ref`).
+    """
     return Emit("prognosis", code, params=tuple(params.items()))

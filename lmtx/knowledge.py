@@ -18,6 +18,7 @@ from lmtx.statements import DOCUMENT, STATEMENTS, Statement
 __all__ = ["KNOWLEDGE_BASE_ID", "KnowledgeBase", "RuleInfo", "knowledge_base"]
 
 KNOWLEDGE_BASE_ID = "lmtx-egfr-lm"
+"""The id every result carries in ``knowledge_base.id``."""
 
 
 @attrs.frozen
@@ -74,6 +75,9 @@ class KnowledgeBase:
     def rule(self, rule_id: str) -> RuleInfo:
         """The rule with ``rule_id``.
 
+        Args:
+            rule_id: A rule id, e.g. ``add-intrathecal-pemetrexed``.
+
         Raises:
             KeyError: When no rule has that id.
         """
@@ -83,11 +87,19 @@ class KnowledgeBase:
         raise KeyError(rule_id)
 
     def rules_citing(self, statement_id: str) -> tuple[RuleInfo, ...]:
-        """The rules that encode a statement."""
+        """The rules that encode a statement.
+
+        Args:
+            statement_id: ``S01`` ... ``S30``.
+        """
         return tuple(r for r in self.rules if statement_id in r.statements)
 
     def rules_emitting(self, code: str) -> tuple[RuleInfo, ...]:
-        """The rules that can emit an output code."""
+        """The rules that can emit an output code.
+
+        Args:
+            code: A recommendation, alert or prognosis code.
+        """
         return tuple(r for r in self.rules if code in r.codes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -151,7 +151,11 @@ class Result:
         return data
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The wire format as JSON text; identical input gives identical text."""
+        """The wire format as JSON text; identical input gives identical text.
+
+        Args:
+            indent: Indentation for pretty printing; ``None`` for one line.
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod

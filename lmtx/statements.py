@@ -127,6 +127,9 @@ _BY_ID = {s.id: s for s in STATEMENTS}
 def statement(statement_id: str) -> Statement:
     """Look a statement up by id.
 
+    Args:
+        statement_id: ``S01`` ... ``S30``.
+
     Raises:
         KeyError: For an id that is not S01-S30.
     """

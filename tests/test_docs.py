@@ -1,0 +1,277 @@
+"""The documentation: public docstrings, the generated rule catalogue, and the strict site build."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import griffe
+import pytest
+
+import lmtx
+from lmtx.catalogue import CATALOGUE
+from lmtx.statements import STATEMENTS
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_STATEMENTS = ROOT.parent / "shared" / "guideline" / "statements.json"
+
+# The modules of the API reference (docs/api/); every other public module is checked too.
+REFERENCE_MODULES = (
+    "lmtx",
+    "lmtx.model",
+    "lmtx.result",
+    "lmtx.errors",
+    "lmtx.policy",
+    "lmtx.knowledge",
+    "lmtx.dsl",
+    "lmtx.catalogue",
+    "lmtx.statements",
+)
+
+
+def _load_docgen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("lmtx_docgen", ROOT / "docs" / "lmtx_docgen.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("lmtx_docgen", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+docgen = _load_docgen()
+
+
+# --------------------------------------------------------------------------- docstrings
+
+
+@pytest.fixture(scope="module")
+def package() -> griffe.Module:
+    loaded = griffe.load("lmtx", search_paths=[str(ROOT)], resolve_aliases=True)
+    assert isinstance(loaded, griffe.Module)
+    return loaded
+
+
+def _public_modules(package: griffe.Module) -> list[griffe.Module]:
+    """The reference modules, and every other module whose dotted path has no private part."""
+    found: dict[str, griffe.Module] = {}
+
+    def visit(module: griffe.Module) -> None:
+        found[module.path] = module
+        for name, member in module.modules.items():
+            if not name.startswith("_") and not member.is_alias:
+                visit(member)
+
+    visit(package)
+    missing = [m for m in REFERENCE_MODULES if m not in found]
+    assert not missing, f"modules of the API reference not found: {missing}"
+    return list(found.values())
+
+
+def _exported(module: griffe.Module) -> list[str]:
+    """The module's ``__all__``; a module without one declares no public names (the rule modules)."""
+    names = module.exports or []
+    return [n if isinstance(n, str) else n.name for n in names]
+
+
+def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object:
+    return obj.final_target if isinstance(obj, griffe.Alias) else obj
+
+
+def _raised_names(function: griffe.Function) -> set[str]:
+    """Exceptions a function raises by name in its own body (not in nested functions)."""
+    tree = ast.parse(textwrap.dedent(function.source))
+    body = tree.body[0]
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+                continue
+            if isinstance(child, ast.Raise) and child.exc is not None:
+                raised = child.exc.func if isinstance(child.exc, ast.Call) else child.exc
+                name = raised.id if isinstance(raised, ast.Name) else getattr(raised, "attr", "")
+                if name[:1].isupper():  # an exception class, not ``raise self.exception()``
+                    names.add(name)
+            visit(child)
+
+    visit(body)
+    return names
+
+
+def _function_problems(function: griffe.Function, where: str, *, needs_returns: bool) -> list[str]:
+    doc = function.docstring.value if function.docstring else ""
+    if not doc.strip():
+        return [f"{where}: no docstring"]
+    problems = []
+    parameters = [p.name for p in function.parameters if p.name not in ("self", "cls") and not p.name.startswith("_")]
+    undocumented = [p for p in parameters if not re.search(rf"\b{re.escape(p)}\b", doc)]
+    if undocumented:
+        problems.append(f"{where}: arguments not documented (no Args entry, not named): {undocumented}")
+    if needs_returns and function.returns not in (None, "None") and "Returns:" not in doc:
+        problems.append(f"{where}: no Returns section")
+    raised = _raised_names(function) - {"NotImplementedError"}
+    if raised:
+        section = doc.split("Raises:", 1)[1] if "Raises:" in doc else ""
+        unlisted = sorted(r for r in raised if not re.search(rf"\b{r}\b", section))
+        if unlisted:
+            problems.append(f"{where}: raises {unlisted} without a Raises section naming it")
+    return problems
+
+
+def _object_problems(obj: griffe.Object, where: str, *, top_level_api: bool) -> list[str]:
+    if obj.is_module:
+        return []
+    if isinstance(obj, griffe.Function):
+        return _function_problems(obj, where, needs_returns=top_level_api)
+    problems = [] if obj.docstring and obj.docstring.value.strip() else [f"{where}: no docstring"]
+    if isinstance(obj, griffe.Class):
+        for name, member in obj.members.items():
+            if name.startswith("_") or member.is_alias:
+                continue
+            if isinstance(member, griffe.Function):
+                problems += _function_problems(member, f"{where}.{name}", needs_returns=False)
+            elif "property" in member.labels and not (member.docstring and member.docstring.value.strip()):
+                problems.append(f"{where}.{name}: no docstring")
+    return problems
+
+
+def test_every_public_name_has_a_docstring(package: griffe.Module) -> None:
+    """lmtx.__all__ and each public module's __all__: docstrings, arguments, returns and raises documented."""
+    problems: list[str] = []
+    for module in _public_modules(package):
+        if not (module.docstring and module.docstring.value.strip()):
+            problems.append(f"{module.path}: no module docstring")
+        for name in _exported(module):
+            if name.startswith("__"):
+                continue  # __version__ and the like
+            if name not in module.members:
+                problems.append(f"{module.path}.{name}: listed in __all__ but not defined")
+                continue
+            target = _target(module.members[name])
+            problems += _object_problems(target, target.path, top_level_api=module.path == "lmtx")
+    assert not problems, "public API lacking documentation:\n" + "\n".join(sorted(set(problems)))
+
+
+# --------------------------------------------------------------------------- generated catalogue
+
+
+def _shared_statement_ids() -> list[str]:
+    if not SHARED_STATEMENTS.is_file():
+        pytest.skip(f"{SHARED_STATEMENTS} not found (CI copies shared/ beside the clone)")
+    data = json.loads(SHARED_STATEMENTS.read_text(encoding="utf-8"))
+    return [s["id"] for s in data["statements"]]
+
+
+def test_statement_index_matches_the_shared_numbering() -> None:
+    shared = json.loads(SHARED_STATEMENTS.read_text(encoding="utf-8")) if SHARED_STATEMENTS.is_file() else None
+    ids = [s.id for s in STATEMENTS]
+    assert ids == [f"S{n:02d}" for n in range(1, 31)]
+    if shared is None:
+        pytest.skip(f"{SHARED_STATEMENTS} not found (CI copies shared/ beside the clone)")
+    assert ids == [s["id"] for s in shared["statements"]]
+    assert [s.role for s in STATEMENTS] == [s["role"] for s in shared["statements"]]
+
+
+def test_rule_catalogue_lists_every_rule() -> None:
+    page = docgen.rule_catalogue()
+    for info in lmtx.knowledge_base().rules:
+        assert f"{{ #rule-{info.id} }}" in page, info.id
+        for sid in info.statements:
+            assert f"[{sid}](statements.md#{sid.lower()})" in page
+
+
+@pytest.mark.parametrize("source", ["package", "shared"])
+def test_statement_index_covers_every_statement(source: str) -> None:
+    ids = [s.id for s in STATEMENTS] if source == "package" else _shared_statement_ids()
+    page = docgen.statement_index()
+    coverage = docgen.statement_coverage()
+    for sid in ids:
+        assert f"{{ #{sid.lower()} }}" in page, sid
+        assert sid in coverage, sid
+
+
+def test_statement_coverage_follows_the_roles() -> None:
+    coverage = docgen.statement_coverage()
+    for s in STATEMENTS:
+        if s.role == "encode":
+            assert coverage[s.id]["rules"], s.id
+        elif s.role == "evidence":
+            assert coverage[s.id]["evidence_for"], s.id
+        else:
+            assert coverage[s.id]["restates"], s.id
+
+
+def test_output_page_lists_every_catalogue_code() -> None:
+    page = docgen.output_codes()
+    for code in CATALOGUE:
+        assert f"{{ #code-{code} }}" in page, code
+
+
+def test_input_page_lists_every_field_and_value() -> None:
+    fields = docgen.input_fields()
+    values = docgen.input_values()
+    for cls in docgen._walk(lmtx.Patient):
+        for field in cls.__attrs_attrs__:
+            assert f"`{field.name}`" in fields, f"{cls.__name__}.{field.name}"
+    for enum_cls in docgen._enums(docgen._walk(lmtx.Patient)):
+        for member in enum_cls:
+            assert f"`{member.value}`" in values, f"{enum_cls.__name__}.{member.value}"
+
+
+def test_generators_refuse_undocumented_additions(monkeypatch: pytest.MonkeyPatch) -> None:
+    phases = dict(docgen.PHASE_MEANINGS)
+    del phases["combination"]
+    monkeypatch.setattr(docgen, "PHASE_MEANINGS", phases)
+    with pytest.raises(docgen.DocsError, match="combination"):
+        docgen.phase_codes()
+
+
+# --------------------------------------------------------------------------- the site
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built with ``mkdocs build --strict`` as the docs say."""
+    directory = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(directory)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, f"mkdocs build --strict failed:\n{completed.stdout}\n{completed.stderr}"
+    return directory
+
+
+def test_site_builds_strictly(site: Path) -> None:
+    for page in ("index.html", "rules/index.html", "statements/index.html", "api/lmtx/index.html"):
+        assert (site / page).is_file(), page
+    assert not list(site.rglob("*.py")), "generator modules must not be published"
+
+
+def test_site_catalogue_has_every_rule_and_statement(site: Path) -> None:
+    rules = (site / "rules" / "index.html").read_text(encoding="utf-8")
+    for info in lmtx.knowledge_base().rules:
+        assert f'id="rule-{info.id}"' in rules, info.id
+    statements = (site / "statements" / "index.html").read_text(encoding="utf-8")
+    for s in STATEMENTS:
+        assert f'id="{s.id.lower()}"' in statements, s.id
+
+
+def test_site_changelog_is_the_repository_changelog(site: Path) -> None:
+    changelog = (site / "changelog" / "index.html").read_text(encoding="utf-8")
+    first_heading = next(line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("## "))
+    assert first_heading.removeprefix("## ").split(" ")[0] in changelog
