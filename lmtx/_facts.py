@@ -10,6 +10,7 @@ sentinels (``-1`` days, ``0`` mg, ``""``), never a missing key.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -131,23 +132,34 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
     return [fact for kind in BASE_FACT_ORDER for fact in by_type[kind]]
 
 
+_HIDDEN = frozenset({"t", "sid", "seq", "prev", "n"})
+
+
+@functools.cache
+def _iso(day: int) -> str:
+    return dt.date.fromordinal(day).isoformat()
+
+
 def describe_fact(fact: Fact) -> str:
-    """A readable, order-independent label such as ``neuro_exam(date=2026-02-01, symptoms=new)``."""
+    """A readable, order-independent label such as ``neuro_exam(date=2026-02-01, symptoms=new)``.
+
+    Bookkeeping fields (``seq``, ``prev``) and absent values (``""``, no date) are left out.
+    """
     parts = []
     for key, value in fact.items():
-        shown = _show(key, value)
-        if shown is not None:
-            parts.append(f"{key}={shown}")
+        if key in _HIDDEN:
+            continue
+        kind = type(value)
+        if kind is str:
+            if value:
+                parts.append(f"{key}={value}")
+        elif kind is bool:
+            parts.append(f"{key}={'true' if value else 'false'}")
+        elif kind is int and key in DATE_FIELDS:
+            if value != NO_DATE:
+                parts.append(f"{key}={_iso(value)}")
+        elif kind is float and value.is_integer():
+            parts.append(f"{key}={int(value)}")
+        else:
+            parts.append(f"{key}={value}")
     return f"{fact['t']}({', '.join(parts)})"
-
-
-def _show(key: str, value: object) -> str | None:
-    if key in ("t", "sid", "seq", "prev") or value in ("", NO_DATE):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if key in DATE_FIELDS and isinstance(value, int):
-        return dt.date.fromordinal(value).isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

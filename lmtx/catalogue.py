@@ -10,6 +10,7 @@ written in lmtx's own words; rules never carry text of their own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import attrs
@@ -62,6 +63,7 @@ class Entry:
         return self.texts[variant].statements or self.statements
 
 
+@functools.cache
 def references_of(statement_ids: tuple[str, ...]) -> tuple[int, ...]:
     """The document's reference numbers behind some statements, ascending.
 
