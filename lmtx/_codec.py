@@ -117,7 +117,11 @@ def _structure_int(value: object, _: type) -> int:
 
 
 def _structure_float(value: object, _: type) -> float:
-    return float(_finite_number(value))
+    number = _finite_number(value)
+    try:
+        return float(number)
+    except OverflowError:
+        raise WireError(f"must be a finite number, got a {len(str(number))}-digit integer") from None
 
 
 def _structure_date(value: object, _: type) -> dt.date:

@@ -182,25 +182,34 @@ def _consequences(rule: Rule, matched: dict[str, Fact]) -> list[Fact]:
 
 
 def check_negations(rule: Rule, base_order: Sequence[str], descending: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """Why a rule's negations could be unsound under the assertion order; empty if sound.
+    """Why a rule's negations could be unsound on durable-rules; empty if sound.
 
-    Base facts are asserted in one batch, types in ``base_order``, records of a
-    type by descending ``descending[type]`` fields; derived facts follow during
-    the actions. A negation is sound when every fact it could see is asserted
-    before some fact the rule matches.
+    Two shapes are refused, both measured on durable-rules 2.0.28:
+
+    - A negation placed after a second positive condition. When that later
+      fact completes a partial match, durable-rules evaluates the negation
+      wrongly and can corrupt its own memory (seen: "free(): invalid pointer",
+      segmentation faults). Negations must directly follow the first condition.
+    - A negation that could see a fact asserted after the first condition's
+      fact: a pending match is not always withdrawn then. Base facts are
+      asserted in one batch, types in ``base_order``, records of a type by
+      descending ``descending[type]`` fields; derived facts follow during the
+      actions. Derived facts are never negated.
     """
-    matches = [c for c in rule.when if isinstance(c, Match)]
-    on_derived = any(m.fact not in base_order for m in matches)
     problems = []
-    for condition in rule.when:
-        if not isinstance(condition, NoMatch):
+    first = rule.when[0]
+    assert isinstance(first, Match)
+    seen_second_match = False
+    for condition in rule.when[1:]:
+        if isinstance(condition, Match):
+            seen_second_match = True
             continue
+        assert isinstance(condition, NoMatch)
+        if seen_second_match:
+            problems.append(f"{rule.id}: '{condition}' must come right after the first condition")
         if condition.fact not in base_order:
             problems.append(f"{rule.id}: negates derived fact type {condition.fact!r}")
-            continue
-        if on_derived:
-            continue  # the activation forms after every base fact is in
-        if not any(_asserted_before(condition, m, base_order, descending) for m in matches):
+        elif first.fact in base_order and not _asserted_before(condition, first, base_order, descending):
             problems.append(f"{rule.id}: '{condition}' may see facts asserted after the ones it matches")
     return problems
 

@@ -117,7 +117,9 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
             {
                 "agent": t.agent.value,
                 "route": (route.value if (route := effective_route(t)) else ""),
-                "dose_mg": float(t.dose_mg) if t.dose_mg is not None else 0.0,
+                # Rounded so that the engine's JSON never carries an exponent (1e-05),
+                # which durable-rules' parser mishandles (measured: the process aborts).
+                "dose_mg": round(t.dose_mg, 3) if t.dose_mg is not None else 0.0,
                 "status": t.status.value,
                 "start": _day(t.start),
                 "end": _day(t.end),

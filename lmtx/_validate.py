@@ -28,6 +28,9 @@ EGFR_TKIS = frozenset({Agent.OSIMERTINIB, Agent.GEFITINIB, Agent.ERLOTINIB, Agen
 DRUGS = EGFR_TKIS | {Agent.PEMETREXED, Agent.CARBOPLATIN, Agent.CISPLATIN}
 """Agents dosed in mg: they need ``dose_mg > 0``."""
 
+MAX_DOSE_MG = 100_000
+"""Plausibility bound on any dose (100 g): far above every regimen lmtx knows."""
+
 _ROUTES: dict[Agent, frozenset[Route]] = {
     **{tki: frozenset({Route.ORAL}) for tki in EGFR_TKIS},
     Agent.PEMETREXED: frozenset({Route.INTRATHECAL, Route.INTRAVENOUS}),
@@ -185,6 +188,10 @@ def _check_therapy(therapy: Therapy, path: str) -> Iterator[Problem]:
             yield Problem(f"{path}.dose_mg", "radiotherapy is not dosed in mg; leave dose_mg out")
         elif therapy.dose_mg <= 0:
             yield Problem(f"{path}.dose_mg", f"must be > 0, got {therapy.dose_mg:g}")
+        elif therapy.dose_mg > MAX_DOSE_MG:
+            yield Problem(
+                f"{path}.dose_mg", f"must be at most {MAX_DOSE_MG} mg (a plausibility bound), got {therapy.dose_mg:g}"
+            )
     if therapy.route is None:
         if agent is Agent.PEMETREXED:
             yield Problem(f"{path}.route", "required for pemetrexed: intrathecal or intravenous")

@@ -55,6 +55,21 @@ def test_an_unsound_negation_is_refused_at_compile_time() -> None:
         then=(derive("first"),),
     )
     assert len(check_negations(unsound, BASE_FACT_ORDER, DESCENDING)) == 2
+    late_negation = Rule(
+        id="latest-platinum",
+        section="test",
+        description="A negation after a second positive condition: durable-rules corrupts memory on it.",
+        statements=("S09",),
+        when=(
+            match("patient", "patient"),
+            match("platinum", "therapy", eq("agent", "cisplatin")),
+            no("therapy", gt("seq", ref("platinum", "seq"))),
+        ),
+        then=(derive("platinum"),),
+    )
+    assert check_negations(late_negation, BASE_FACT_ORDER, DESCENDING) == [
+        "latest-platinum: 'no therapy with seq > platinum.seq' must come right after the first condition"
+    ]
     negating_derived = Rule(
         id="no-phase",
         section="test",

@@ -21,13 +21,20 @@ from lmtx.rules._common import (
 
 SECTION = "Initial treatment"
 
-_FIRST_OTHER_TKI = (
-    match("tki", "therapy", OTHER_EGFR_TKI, ACTIVE),
-    no("therapy", OTHER_EGFR_TKI, ACTIVE, gt("seq", ref("tki", "seq"))),
-    no("therapy", OSIMERTINIB, ACTIVE),
-)
+_ON_OTHER_TKI_ONLY = (no("therapy", OSIMERTINIB, ACTIVE), match("tki", "other_tki_in_use"))
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        id="other-egfr-tki-in-use",
+        section=SECTION,
+        description="An EGFR TKI other than osimertinib is being given (one is enough).",
+        statements=("S02", "S27"),
+        when=(
+            match("tki", "therapy", OTHER_EGFR_TKI, ACTIVE),
+            no("therapy", OTHER_EGFR_TKI, ACTIVE, gt("seq", ref("tki", "seq"))),
+        ),
+        then=(derive("other_tki_in_use", agent=ref("tki", "agent")),),
+    ),
     Rule(
         id="phase-initial",
         section=SECTION,
@@ -35,8 +42,8 @@ RULES: tuple[Rule, ...] = (
         statements=("S01", "S04", "S06"),
         when=(
             match("applicable", "applicable"),
-            match("lm", "lm", one_of("status", ESTABLISHED)),
             no("therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
+            match("lm", "lm", one_of("status", ESTABLISHED)),
         ),
         then=(derive("phase", value="initial"),),
     ),
@@ -67,7 +74,7 @@ RULES: tuple[Rule, ...] = (
         section=SECTION,
         description="Another EGFR TKI is active: switch to osimertinib 160 mg daily, the preferred CNS agent.",
         statements=("S02", "S04", "S06", "S27"),
-        when=(match("phase", "phase", eq("value", "initial")), *_FIRST_OTHER_TKI),
+        when=(match("phase", "phase", eq("value", "initial")), *_ON_OTHER_TKI_ONLY),
         then=(recommend("osimertinib-160", "switch"), alert("cns-penetration", "warning")),
     ),
     Rule(
@@ -97,7 +104,7 @@ RULES: tuple[Rule, ...] = (
         section=SECTION,
         description="CNS metastases without LM on another EGFR TKI: switch to osimertinib 80 mg.",
         statements=("S02", "S03"),
-        when=(match("phase", "phase", eq("value", "cns-metastases-without-lm")), *_FIRST_OTHER_TKI),
+        when=(match("phase", "phase", eq("value", "cns-metastases-without-lm")), *_ON_OTHER_TKI_ONLY),
         then=(recommend("osimertinib-80", "switch"),),
     ),
     Rule(

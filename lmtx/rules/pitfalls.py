@@ -17,6 +17,17 @@ _PLANNED_OR_ACTIVE = one_of("status", ("active", "planned"))
 
 RULES: tuple[Rule, ...] = (
     Rule(
+        id="radiotherapy-in-use",
+        section=SECTION,
+        description="Radiotherapy is planned or under way (one course is enough).",
+        statements=("S28",),
+        when=(
+            match("radiotherapy", "therapy", eq("agent", "radiotherapy"), _PLANNED_OR_ACTIVE),
+            no("therapy", eq("agent", "radiotherapy"), _PLANNED_OR_ACTIVE, gt("seq", ref("radiotherapy", "seq"))),
+        ),
+        then=(derive("radiotherapy_in_use"),),
+    ),
+    Rule(
         id="phase-diagnostic-workup",
         section=SECTION,
         description="Suspected LM in an eligible patient: the workup comes first.",
@@ -63,14 +74,8 @@ RULES: tuple[Rule, ...] = (
         statements=("S28",),
         when=(
             match("applicable", "applicable"),
-            match("radiotherapy", "therapy", eq("agent", "radiotherapy"), _PLANNED_OR_ACTIVE),
-            no(
-                "therapy",
-                eq("agent", "radiotherapy"),
-                _PLANNED_OR_ACTIVE,
-                gt("seq", ref("radiotherapy", "seq")),
-            ),
             no("therapy", OSIMERTINIB, ACTIVE),
+            match("radiotherapy", "radiotherapy_in_use"),
         ),
         then=(alert("radiotherapy-overreliance", "warning"),),
     ),

@@ -89,7 +89,7 @@ RULES: tuple[Rule, ...] = (
         section=SECTION,
         description="Established LM without a performance status: prognosis and the S10 choice need one.",
         statements=("S19", "S10"),
-        when=(*_ESTABLISHED_LM, no("ps")),
+        when=(_ESTABLISHED_LM[0], no("ps"), _ESTABLISHED_LM[1]),
         then=(alert("performance-status-missing", "warning"),),
     ),
     Rule(

@@ -40,11 +40,11 @@ from lmtx.rules._common import (
 
 SECTION = "Response and escalation"
 
-_ON_HIGH_DOSE_OSIMERTINIB = (
-    match("applicable", "applicable"),
+_ESTABLISHED_ON_HIGH_DOSE = (
     match("lm", "lm", one_of("status", ESTABLISHED)),
     match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
 )
+_APPLICABLE = match("applicable", "applicable")
 _NO_PLATINUM = no("therapy", ANY_PLATINUM, ACTIVE)
 
 REGIMEN_RULES: tuple[Rule, ...] = (
@@ -54,9 +54,10 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         description="Established LM on osimertinib 160 mg alone: judge its response from its start.",
         statements=("S01", "S06"),
         when=(
-            *_ON_HIGH_DOSE_OSIMERTINIB,
+            _APPLICABLE,
             no("therapy", *INTRATHECAL_PEMETREXED, ACTIVE),
             _NO_PLATINUM,
+            *_ESTABLISHED_ON_HIGH_DOSE,
         ),
         then=(derive("regimen", name="osimertinib", start=ref("osimertinib", "start")),),
     ),
@@ -66,7 +67,9 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         description="Osimertinib 160 mg with intrathecal pemetrexed added: judge from the pemetrexed start.",
         statements=("S07", "S08"),
         when=(
-            *_ON_HIGH_DOSE_OSIMERTINIB,
+            _APPLICABLE,
+            _NO_PLATINUM,
+            *_ESTABLISHED_ON_HIGH_DOSE,
             match(
                 "pemetrexed",
                 "therapy",
@@ -74,7 +77,6 @@ REGIMEN_RULES: tuple[Rule, ...] = (
                 ACTIVE,
                 ge("start", ref("osimertinib", "start")),
             ),
-            _NO_PLATINUM,
         ),
         then=(derive("regimen", name="combination", start=ref("pemetrexed", "start")),),
     ),
@@ -84,7 +86,9 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         description="Intrathecal pemetrexed began first: judge the combination from the osimertinib 160 mg start.",
         statements=("S07", "S08"),
         when=(
-            *_ON_HIGH_DOSE_OSIMERTINIB,
+            _APPLICABLE,
+            _NO_PLATINUM,
+            *_ESTABLISHED_ON_HIGH_DOSE,
             match(
                 "pemetrexed",
                 "therapy",
@@ -92,20 +96,26 @@ REGIMEN_RULES: tuple[Rule, ...] = (
                 ACTIVE,
                 lt("start", ref("osimertinib", "start")),
             ),
-            _NO_PLATINUM,
         ),
         then=(derive("regimen", name="combination", start=ref("osimertinib", "start")),),
+    ),
+    Rule(
+        id="platinum-in-use",
+        section=SECTION,
+        description="Platinum chemotherapy is being given (one agent is enough).",
+        statements=("S09",),
+        when=(
+            match("platinum", "therapy", one_of("agent", PLATINUM), ACTIVE),
+            no("therapy", ANY_PLATINUM, ACTIVE, gt("seq", ref("platinum", "seq"))),
+        ),
+        then=(derive("platinum_in_use", start=ref("platinum", "start")),),
     ),
     Rule(
         id="regimen-platinum",
         section=SECTION,
         description="Platinum chemotherapy with osimertinib 160 mg, the document's last step: judge from its start.",
         statements=("S09",),
-        when=(
-            *_ON_HIGH_DOSE_OSIMERTINIB,
-            match("platinum", "therapy", one_of("agent", PLATINUM), ACTIVE),
-            no("therapy", ANY_PLATINUM, ACTIVE, gt("seq", ref("platinum", "seq"))),
-        ),
+        when=(_APPLICABLE, *_ESTABLISHED_ON_HIGH_DOSE, match("platinum", "platinum_in_use")),
         then=(derive("regimen", name="platinum", start=ref("platinum", "start")),),
     ),
 )
