@@ -1,0 +1,581 @@
+"""FHIR R4 -> lmtx patient (lmtx.fhir): realistic bundles under tests/fhir/, each with its expected mapping."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+import lmtx
+from lmtx.fhir import (
+    NO_LUNG_CANCER,
+    BundleError,
+    FhirMapping,
+    agent_of,
+    from_bundle,
+    from_resources,
+)
+from lmtx.model import Agent, EgfrStatus, EgfrVariant, Histology, TherapyStatus
+
+DATA = Path(__file__).parent / "fhir"
+BUNDLES = sorted(DATA.glob("*.bundle.json"))
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return data
+
+
+def summary(mapping: FhirMapping) -> dict[str, Any]:
+    """The mapping in the form of the .expected.json files."""
+    out: dict[str, Any] = {
+        "patient": mapping.to_dict()["patient"],
+        "issues": [[i.reference, i.kind, i.field] for i in mapping.issues],
+        "ignored": mapping.ignored_counts(),
+    }
+    if mapping.patient is not None:
+        result = lmtx.evaluate(mapping.patient)
+        out["result"] = {
+            "lm_status": result.lm_status,
+            "phase": result.phase,
+            "recommendations": [[r.code, r.action] for r in result.recommendations],
+            "alerts": [[a.code, a.severity] for a in result.alerts],
+        }
+    return out
+
+
+# --- the bundles and their expected mappings ---------------------------------------------------
+
+
+def test_every_bundle_has_an_expectation() -> None:
+    assert len(BUNDLES) >= 5
+    for bundle in BUNDLES:
+        assert bundle.with_name(bundle.name.replace(".bundle.json", ".expected.json")).exists(), bundle.name
+
+
+@pytest.mark.parametrize("path", BUNDLES, ids=lambda p: p.name.removesuffix(".bundle.json"))
+def test_bundle_maps_to_its_expected_patient_issues_and_result(path: Path) -> None:
+    expected = json.loads(path.with_name(path.name.replace(".bundle.json", ".expected.json")).read_text())
+    mapping = from_bundle(path.read_text(encoding="utf-8"))
+    assert summary(mapping) == expected
+    for issue in mapping.issues:
+        assert issue.resource_id, issue
+        assert len(issue.reason) > 20, issue
+
+
+def test_inadequate_response_bundle_reproduces_the_shipped_example_patient() -> None:
+    mapping = from_bundle(load("lm-inadequate-response.bundle.json"))
+    example = json.loads((Path(lmtx.__file__).parent / "examples" / "inadequate-response.json").read_text())
+    example["id"] = "lm-001"
+    assert mapping.to_dict()["patient"] == example
+    assert mapping.issues == ()
+    assert mapping.patient is not None
+    assert lmtx.evaluate(mapping.patient).to_dict() == lmtx.evaluate(example).to_dict()
+
+
+def test_sources_name_the_resource_behind_every_field() -> None:
+    mapping = from_bundle(load("lm-inadequate-response.bundle.json"))
+    assert mapping.sources["histology"] == ("Condition/primary-nsclc",)
+    assert mapping.sources["egfr"] == ("Observation/egfr-variant",)
+    assert mapping.sources["csf_cytology[1]"] == ("Observation/csf-2026-03-03",)
+    assert mapping.sources["therapies[0]"] == ("MedicationRequest/osimertinib-160",)
+    assert mapping.sources["toxicities[0]"] == ("AdverseEvent/ae-rash",)
+
+
+def test_input_forms_agree() -> None:
+    text = (DATA / "lm-inadequate-response.bundle.json").read_text(encoding="utf-8")
+    as_model = Bundle.model_validate_json(text)
+    results = [from_bundle(text), from_bundle(text.encode()), from_bundle(json.loads(text)), from_bundle(as_model)]
+    assert all(r.patient == results[0].patient for r in results)
+    entries = [e["resource"] for e in json.loads(text)["entry"]]
+    assert from_resources(entries).patient == results[0].patient
+
+
+def test_entry_order_does_not_change_the_patient() -> None:
+    bundle = load("messy-record.bundle.json")
+    expected = from_bundle(bundle)
+    rng = random.Random(7)
+    for _ in range(5):
+        shuffled = copy.deepcopy(bundle)
+        rng.shuffle(shuffled["entry"])
+        mapping = from_bundle(shuffled)
+        assert mapping.patient == expected.patient
+        assert sorted(map(str, mapping.issues)) == sorted(map(str, expected.issues))
+
+
+# --- documented readings ---------------------------------------------------------------------------
+
+
+def test_lm_condition_with_mri_enhancement_reads_as_probable_and_says_so() -> None:
+    mapping = from_bundle(load("lm-probable-on-erlotinib.bundle.json"))
+    (issue,) = mapping.issues
+    assert issue.reference == "Condition/lm"
+    assert issue.kind == "ambiguous"
+    assert "probable" in issue.reason
+    assert "Observation/mri-2026-02-10" in issue.reason
+    assert mapping.patient is not None
+    assert lmtx.evaluate(mapping.patient).lm_status == "probable"
+
+
+def test_lm_condition_without_findings_is_reported_never_invented() -> None:
+    mapping = from_bundle(load("lm-diagnosis-without-findings.bundle.json"))
+    assert mapping.patient is not None
+    assert mapping.patient.csf_cytology == ()
+    assert mapping.patient.mri == ()
+    (issue,) = mapping.unmapped
+    assert (issue.reference, issue.kind) == ("Condition/lm", "unmapped")
+    assert "no field for the diagnosis" in issue.reason
+
+
+def test_messy_record_reasons() -> None:
+    mapping = from_bundle(load("messy-record.bundle.json"))
+    reasons = {i.reference: i.reason for i in mapping.issues if i.kind == "unmapped"}
+    assert "valueQuantity.value" in reasons["Observation/invalid-value"]
+    assert "preliminary" in reasons["Observation/ecog-preliminary"]
+    assert "Patient/someone-else" in reasons["Observation/ecog-other-patient"]
+    assert "pemetrexed without an intrathecal or intravenous route" in reasons["MedicationRequest/pemetrexed-no-route"]
+    assert "several agents" in reasons["MedicationRequest/carbo-pem"]
+    assert "in mg" in reasons["MedicationRequest/cisplatin-per-m2"]
+    assert "not a grade" in reasons["AdverseEvent/fatigue-no-grade"]
+    assert "both as mutated and as not mutated" in reasons["Observation/egfr-text"]
+    assert "Observation/csf-negative-0120" in reasons["Observation/csf-positive-0120"]
+    ignored = {(i.resource_type, i.resource_id): i.reason for i in mapping.ignored}
+    assert ignored[("Condition", "brain-mets-error")] == "verification status entered-in-error"
+    assert ignored[("Immunization", "flu-2025")] == "resource type not read by lmtx"
+    assert ignored[("AdverseEvent", "potential-rash")].startswith("actuality potential")
+
+
+@pytest.mark.parametrize(
+    ("hgvs", "variant"),
+    [
+        ("NP_005219.2:p.Glu746_Ala750del", EgfrVariant.EXON19_DELETION),
+        ("p.(Leu747_Pro753delinsSer)", EgfrVariant.EXON19_DELETION),
+        ("p.Leu858Arg", EgfrVariant.L858R),
+        ("p.Thr790Met", EgfrVariant.T790M),
+        ("p.Ala767_Val769dup", EgfrVariant.EXON20_INSERTION),
+        ("p.Asp770_Asn771insSerValAsp", EgfrVariant.EXON20_INSERTION),
+        ("p.Leu861Gln", EgfrVariant.UNCOMMON),
+        ("p.Arg776His", EgfrVariant.UNCOMMON),
+    ],
+)
+def test_egfr_variant_from_protein_hgvs(hgvs: str, variant: EgfrVariant) -> None:
+    bundle = load("lm-inadequate-response.bundle.json")
+    observation = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "egfr-variant")
+    observation["component"][1]["valueCodeableConcept"]["coding"][0]["code"] = hgvs
+    patient = from_bundle(bundle).patient
+    assert patient is not None
+    assert patient.egfr.status is EgfrStatus.MUTANT
+    assert patient.egfr.variants == (variant,)
+
+
+@pytest.mark.parametrize("value", [0, -80, 1e-05, 1e16, 1e20])
+def test_implausible_doses_are_reported_not_read(value: float) -> None:
+    bundle = load("lm-inadequate-response.bundle.json")
+    order = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "osimertinib-160")
+    order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {"value": value, "unit": "mg"}
+    mapping = from_bundle(bundle)
+    assert mapping.patient is not None
+    assert mapping.patient.therapies == ()
+    (issue,) = mapping.unmapped
+    assert issue.reference == "MedicationRequest/osimertinib-160"
+    assert "not a plausible dose" in issue.reason
+
+
+def test_histology_reading() -> None:
+    def histology_of(text: str) -> Histology | None:
+        condition = {
+            "resourceType": "Condition",
+            "id": "c",
+            "subject": {"reference": "Patient/p"},
+            "code": {"text": text},
+        }
+        patient = from_resources([{"resourceType": "Patient", "id": "p"}, condition]).patient
+        return None if patient is None else patient.histology
+
+    assert histology_of("Non-small cell lung cancer, squamous") is Histology.SQUAMOUS
+    assert histology_of("Small cell carcinoma of lung") is Histology.SCLC
+    assert histology_of("Large cell carcinoma of the lung") is Histology.LARGE_CELL
+    assert histology_of("NSCLC") is Histology.NSCLC_NOS
+    assert histology_of("Secondary malignant neoplasm of lung") is None
+    assert histology_of("Pulmonary embolism") is None
+    assert histology_of("Adenocarcinoma of colon") is None
+
+
+def test_no_lung_cancer_means_no_patient_and_a_single_issue() -> None:
+    mapping = from_resources(
+        [
+            {"resourceType": "Patient", "id": "p"},
+            {
+                "resourceType": "Condition",
+                "id": "c",
+                "subject": {"reference": "Patient/p"},
+                "code": {"text": "Essential hypertension"},
+            },
+        ]
+    )
+    assert mapping.patient is None
+    assert mapping.no_lung_cancer
+    assert [i.reason for i in mapping.issues] == [NO_LUNG_CANCER]
+
+
+def test_order_select_draft_is_a_planned_therapy() -> None:
+    mapping = from_resources(
+        [load("order-select-osimertinib-80.bundle.json"), load("order-select-osimertinib-80.draft-orders.json")]
+    )
+    assert mapping.patient is not None
+    (therapy,) = mapping.patient.therapies
+    assert (therapy.agent, therapy.status, therapy.dose_mg, therapy.start) == (
+        Agent.OSIMERTINIB,
+        TherapyStatus.PLANNED,
+        80,
+        None,
+    )
+
+
+def test_agent_of() -> None:
+    assert agent_of({"medicationCodeableConcept": {"text": "Tagrisso 80 MG Oral Tablet"}}) is Agent.OSIMERTINIB
+    assert (
+        agent_of(
+            {
+                "medicationCodeableConcept": {
+                    "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "2555"}]
+                }
+            }
+        )
+        is Agent.CISPLATIN
+    )
+    assert agent_of({"medicationCodeableConcept": {"text": "carboplatin and pemetrexed"}}) is None
+    assert agent_of({"medicationCodeableConcept": {"text": "lisinopril"}}) is None
+    assert agent_of({"medicationCodeableConcept": "osimertinib"}) is None
+    assert agent_of({}) is None
+
+
+# --- structural errors ---------------------------------------------------------------------------
+
+
+def test_not_a_bundle() -> None:
+    with pytest.raises(BundleError, match="expected a FHIR Bundle"):
+        from_bundle({"resourceType": "Patient", "id": "x"})
+    with pytest.raises(BundleError, match="not JSON"):
+        from_bundle("{not json")
+    with pytest.raises(BundleError, match="JSON object"):
+        from_bundle(json.dumps([1, 2]))
+    with pytest.raises(BundleError, match="resourceType"):
+        from_bundle({"resourceType": "Bundle", "entry": [{"resource": {"id": "x"}}]})
+
+
+def test_several_patients_need_a_patient_id() -> None:
+    one = load("lm-inadequate-response.bundle.json")
+    two = load("lm-probable-on-erlotinib.bundle.json")
+    merged = {"resourceType": "Bundle", "type": "collection", "entry": one["entry"] + two["entry"]}
+    with pytest.raises(BundleError, match="2 patients"):
+        from_bundle(merged)
+    mapping = from_bundle(merged, patient_id="lm-002")
+    assert mapping.patient == from_bundle(two).patient
+    foreign = {i.reference for i in mapping.unmapped}
+    assert "Patient/lm-001" in foreign
+    assert "Observation/csf-2026-01-09" in foreign
+
+
+def test_duplicate_ids_keep_the_first_and_report_a_different_second() -> None:
+    bundle = load("lm-inadequate-response.bundle.json")
+    copy_of_ecog = copy.deepcopy(next(e for e in bundle["entry"] if e["resource"]["id"] == "ecog-2026-01-08"))
+    identical = copy.deepcopy(copy_of_ecog)
+    copy_of_ecog["resource"]["valueInteger"] = 3
+    bundle["entry"] += [identical, copy_of_ecog]
+    mapping = from_bundle(bundle)
+    assert mapping.patient is not None
+    assert mapping.patient.performance_status is not None
+    assert mapping.patient.performance_status.score == 1
+    assert [(i.reference, i.kind) for i in mapping.issues] == [("Observation/ecog-2026-01-08", "unmapped")]
+
+
+# --- a large Synthea-style record full of unrelated resources ------------------------------------
+
+_VITALS = (
+    ("8302-2", "Body Height", "cm", 150, 190),
+    ("29463-7", "Body Weight", "kg", 45, 110),
+    ("39156-5", "Body mass index (BMI) [Ratio]", "kg/m2", 18, 35),
+    ("8867-4", "Heart rate", "/min", 55, 110),
+    ("9279-1", "Respiratory rate", "/min", 12, 22),
+    ("2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", 70, 160),
+    ("718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", 10, 16),
+)
+_CONDITIONS = (
+    ("38341003", "Hypertension"),
+    ("44054006", "Diabetes mellitus type 2"),
+    ("40055000", "Chronic sinusitis"),
+)
+_MEDICATIONS = (("314076", "lisinopril 10 MG Oral Tablet"), ("197361", "amlodipine 5 MG Oral Tablet"))
+
+
+def synthea_like_bundle(core: dict[str, Any], *, seed: int = 2026, encounters: int = 300) -> dict[str, Any]:
+    """A Synthea-style transaction bundle: the core record's resources amid hundreds of unrelated ones.
+
+    Like Synthea, every entry has a ``urn:uuid:`` fullUrl and resources refer to the patient by it.
+    """
+    rng = random.Random(seed)
+
+    def new_uuid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    entries: list[dict[str, Any]] = []
+
+    def add(resource: dict[str, Any]) -> str:
+        full_url = f"urn:uuid:{new_uuid()}"
+        method = "POST"
+        entries.append(
+            {"fullUrl": full_url, "resource": resource, "request": {"method": method, "url": resource["resourceType"]}}
+        )
+        return full_url
+
+    core_resources = [copy.deepcopy(e["resource"]) for e in core["entry"]]
+    patient = next(r for r in core_resources if r["resourceType"] == "Patient")
+    patient_ref = add(patient)
+    for resource in core_resources:
+        for key in ("subject", "patient"):
+            if key in resource:
+                resource[key] = {"reference": patient_ref}
+    organization = add({"resourceType": "Organization", "id": new_uuid(), "name": "General Hospital"})
+    practitioner = add({"resourceType": "Practitioner", "id": new_uuid(), "name": [{"family": "Doe"}]})
+    for index in range(encounters):
+        day = f"20{10 + index // 36:02d}-{1 + index % 12:02d}-{1 + index % 28:02d}"
+        encounter = add(
+            {
+                "resourceType": "Encounter",
+                "id": new_uuid(),
+                "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "type": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://snomed.info/sct",
+                                "code": "185349003",
+                                "display": "Encounter for check up",
+                            }
+                        ]
+                    }
+                ],
+                "subject": {"reference": patient_ref},
+                "participant": [{"individual": {"reference": practitioner}}],
+                "period": {"start": f"{day}T09:00:00+01:00", "end": f"{day}T09:30:00+01:00"},
+                "serviceProvider": {"reference": organization},
+            }
+        )
+        for code, display, unit, low, high in rng.sample(_VITALS, 4):
+            add(
+                {
+                    "resourceType": "Observation",
+                    "id": new_uuid(),
+                    "status": "final",
+                    "category": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                    "code": "vital-signs",
+                                }
+                            ]
+                        }
+                    ],
+                    "code": {
+                        "coding": [{"system": "http://loinc.org", "code": code, "display": display}],
+                        "text": display,
+                    },
+                    "subject": {"reference": patient_ref},
+                    "encounter": {"reference": encounter},
+                    "effectiveDateTime": f"{day}T09:10:00+01:00",
+                    "valueQuantity": {
+                        "value": round(rng.uniform(low, high), 1),
+                        "unit": unit,
+                        "system": "http://unitsofmeasure.org",
+                        "code": unit,
+                    },
+                }
+            )
+        add(
+            {
+                "resourceType": "Observation",
+                "id": new_uuid(),
+                "status": "final",
+                "code": {
+                    "coding": [{"system": "http://loinc.org", "code": "85354-9", "display": "Blood pressure panel"}]
+                },
+                "subject": {"reference": patient_ref},
+                "effectiveDateTime": f"{day}T09:12:00+01:00",
+                "component": [
+                    {
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                        "valueQuantity": {"value": rng.randint(105, 150), "unit": "mm[Hg]"},
+                    },
+                    {
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                        "valueQuantity": {"value": rng.randint(60, 95), "unit": "mm[Hg]"},
+                    },
+                ],
+            }
+        )
+        add(
+            {
+                "resourceType": "Claim",
+                "id": new_uuid(),
+                "status": "active",
+                "use": "claim",
+                "patient": {"reference": patient_ref},
+                "created": f"{day}T09:30:00+01:00",
+                "provider": {"reference": organization},
+                "priority": {"coding": [{"code": "normal"}]},
+                "type": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]
+                },
+                "insurance": [{"sequence": 1, "focal": True, "coverage": {"display": "Medicare"}}],
+                "total": {"value": round(rng.uniform(50, 400), 2), "currency": "USD"},
+            }
+        )
+        add(
+            {
+                "resourceType": "ExplanationOfBenefit",
+                "id": new_uuid(),
+                "status": "active",
+                "use": "claim",
+                "outcome": "complete",
+                "patient": {"reference": patient_ref},
+                "created": f"{day}T09:30:00+01:00",
+                "insurer": {"display": "Medicare"},
+                "provider": {"reference": practitioner},
+                "type": {"coding": [{"code": "professional"}]},
+                "insurance": [{"focal": True, "coverage": {"display": "Medicare"}}],
+            }
+        )
+        if index % 12 == 0:
+            add(
+                {
+                    "resourceType": "Immunization",
+                    "id": new_uuid(),
+                    "status": "completed",
+                    "patient": {"reference": patient_ref},
+                    "vaccineCode": {
+                        "coding": [
+                            {"system": "http://hl7.org/fhir/sid/cvx", "code": "140", "display": "Influenza, seasonal"}
+                        ]
+                    },
+                    "occurrenceDateTime": f"{day}T09:20:00+01:00",
+                    "primarySource": True,
+                }
+            )
+        if index % 25 == 0:
+            code, display = _CONDITIONS[index % len(_CONDITIONS)]
+            add(
+                {
+                    "resourceType": "Condition",
+                    "id": new_uuid(),
+                    "subject": {"reference": patient_ref},
+                    "clinicalStatus": {
+                        "coding": [
+                            {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+                        ]
+                    },
+                    "code": {
+                        "coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}],
+                        "text": display,
+                    },
+                    "onsetDateTime": f"{day}T09:00:00+01:00",
+                }
+            )
+        if index % 30 == 0:
+            code, display = _MEDICATIONS[index % len(_MEDICATIONS)]
+            add(
+                {
+                    "resourceType": "MedicationRequest",
+                    "id": new_uuid(),
+                    "status": "active",
+                    "intent": "order",
+                    "medicationCodeableConcept": {
+                        "coding": [
+                            {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": code, "display": display}
+                        ],
+                        "text": display,
+                    },
+                    "subject": {"reference": patient_ref},
+                    "authoredOn": f"{day}T09:25:00+01:00",
+                }
+            )
+            add(
+                {
+                    "resourceType": "Procedure",
+                    "id": new_uuid(),
+                    "status": "completed",
+                    "subject": {"reference": patient_ref},
+                    "code": {
+                        "coding": [
+                            {
+                                "system": "http://snomed.info/sct",
+                                "code": "430193006",
+                                "display": "Medication reconciliation",
+                            }
+                        ]
+                    },
+                    "performedPeriod": {"start": f"{day}T09:25:00+01:00", "end": f"{day}T09:28:00+01:00"},
+                }
+            )
+    for resource in core_resources:
+        if resource["resourceType"] != "Patient":
+            add(resource)
+    add(
+        {
+            "resourceType": "Provenance",
+            "id": new_uuid(),
+            "target": [{"reference": patient_ref}],
+            "recorded": "2026-03-03T12:00:00Z",
+            "agent": [{"who": {"reference": practitioner}}],
+        }
+    )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+@pytest.fixture(scope="module")
+def synthea_bundle() -> dict[str, Any]:
+    return synthea_like_bundle(load("lm-inadequate-response.bundle.json"))
+
+
+def test_synthea_style_bundle_is_large_and_valid(synthea_bundle: dict[str, Any]) -> None:
+    assert len(synthea_bundle["entry"]) > 2400
+    Bundle.model_validate(synthea_bundle)  # it is valid R4 content, not noise
+
+
+def test_synthea_style_bundle_maps_like_its_core(synthea_bundle: dict[str, Any]) -> None:
+    core = from_bundle(load("lm-inadequate-response.bundle.json"))
+    mapping = from_bundle(synthea_bundle)
+    assert mapping.patient == core.patient
+    assert mapping.issues == core.issues == ()
+    counts = mapping.ignored_counts()
+    assert counts["Encounter"] == 300
+    assert counts["Claim"] == counts["ExplanationOfBenefit"] == 300
+    assert counts["Observation"] == 300 * 5
+    assert counts["Immunization"] == 25
+    assert counts["MedicationRequest"] == counts["Procedure"] == 10
+    assert set(counts) >= {"Organization", "Practitioner", "Provenance", "Condition"}
+    core_entries = len(load("lm-inadequate-response.bundle.json")["entry"])
+    assert sum(counts.values()) == len(synthea_bundle["entry"]) - core_entries
+
+
+# --- packaging -----------------------------------------------------------------------------------
+
+
+def test_import_lmtx_does_not_import_the_optional_extras() -> None:
+    code = (
+        "import sys, lmtx; lmtx.evaluate({'histology': 'adenocarcinoma'}); "
+        "extras = ('fhir', 'starlette', 'uvicorn', 'joserfc', 'httpx'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in extras))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
