@@ -52,17 +52,39 @@ def _engine() -> CompiledRules:
     return _compiled_rules
 
 
-def _structure(patient: object) -> Patient:
+def _wire(patient: object) -> object:
     if isinstance(patient, Patient):
         # Typed input takes the same checks as JSON: through the wire form and back.
-        return _codec.structure_patient(_codec.unstructure_patient(patient))
+        return _codec.unstructure_patient(patient)
     if isinstance(patient, str | bytes | bytearray):
-        return _codec.structure_patient(_codec.load_json(patient))
+        return _codec.load_json(patient)
     if isinstance(patient, Mapping):
-        return _codec.structure_patient(patient)
+        return patient
     raise InvalidPatient(
         [Problem("$", f"must be a patient object, a JSON object or JSON text, got {_codec.describe(patient)}")]
     )
+
+
+_FIELDS = frozenset(attrs.fields_dict(Patient))
+
+
+def _whole_record_problems(wire: Mapping[str, Any], as_of: dt.date | None) -> list[Problem]:
+    """The cross-field problems of the parts of a record that structured cleanly.
+
+    A type error in one field must not hide, say, a negative dose elsewhere: every
+    top-level field that structures on its own is kept, and the record made of those
+    is checked as a whole (a field with a type error inside is left out of this pass).
+    """
+    usable: dict[str, Any] = {"histology": "other"}
+    for key, value in wire.items():
+        if key in _FIELDS:
+            try:
+                _codec.structure_patient({**usable, key: value})
+            except InvalidPatient:
+                continue
+            usable[key] = value
+    partial = _codec.structure_patient(usable)
+    return check_patient(partial, as_of or default_as_of(partial))
 
 
 def _as_of(value: object) -> tuple[dt.date | None, list[Problem]]:
@@ -89,10 +111,12 @@ def parse_patient(patient: PatientInput, as_of: dt.date | str | None = None) -> 
         InvalidPatient: Listing every problem with its JSON path.
     """
     date, problems = _as_of(as_of)
+    wire = _wire(patient)
     try:
-        model = _structure(patient)
+        model = _codec.structure_patient(wire)
     except InvalidPatient as error:
-        raise InvalidPatient([*error.problems, *problems]) from None
+        whole = _whole_record_problems(wire, date) if isinstance(wire, Mapping) else []
+        raise InvalidPatient([*error.problems, *problems, *whole]) from None
     if problems:
         raise InvalidPatient(problems)
     date = date or default_as_of(model)

@@ -172,7 +172,7 @@ def _check_therapies(patient: Patient) -> Iterator[Problem]:
 def _check_therapy(therapy: Therapy, path: str) -> Iterator[Problem]:
     agent, status = therapy.agent, therapy.status
     if therapy.start is None and status is not TherapyStatus.PLANNED:
-        yield Problem(f"{path}.start", f"required for a {status} therapy")
+        yield Problem(f"{path}.start", f"required unless the therapy is planned; status is '{status}'")
     if therapy.end is not None:
         if status not in (TherapyStatus.COMPLETED, TherapyStatus.STOPPED):
             yield Problem(f"{path}.end", f"only a completed or stopped therapy has an end; status is '{status}'")

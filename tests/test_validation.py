@@ -83,7 +83,12 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("grade 6", mutate("toxicities.0.grade", 6), "toxicities[0].grade", "1-5"),
     ("grade 0", mutate("toxicities.0.grade", 0), "toxicities[0].grade", "1-5"),
-    ("start missing", mutate("therapies.0.start", DELETE), "therapies[0].start", "required for a active"),
+    (
+        "start missing",
+        mutate("therapies.0.start", DELETE),
+        "therapies[0].start",
+        "required unless the therapy is planned",
+    ),
     (
         "end on an active therapy",
         mutate("therapies.0.end", "2026-02-01"),
@@ -243,3 +248,21 @@ def test_problems_serialise() -> None:
         "error": "invalid-patient",
         "problems": [{"path": "therapies[0].dose_mg", "message": "must be > 0, got -80"}],
     }
+
+
+def test_a_type_error_does_not_hide_whole_record_problems() -> None:
+    payload = {
+        "histology": "adenocarcinoma",
+        "id": 7,
+        "performance_status": {"scale": "ecog", "score": 9},
+        "therapies": [{"agent": "osimertinib", "dose_mg": -80, "status": "active", "start": "2026-01-01"}],
+        "toxicities": [{"term": "rash", "grade": "high"}],
+    }
+    with pytest.raises(lmtx.InvalidPatient) as caught:
+        lmtx.evaluate(payload)
+    assert [p.path for p in caught.value.problems] == [
+        "id",
+        "performance_status.score",
+        "therapies[0].dose_mg",
+        "toxicities[0].grade",
+    ]
