@@ -15,7 +15,9 @@ underscore are private.
 
 from lmtx.__about__ import __version__
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
+from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
+from lmtx.explain import Explanation, WhyNot, explanation, why_not
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.model import (
     Agent,
@@ -50,6 +52,7 @@ from lmtx.result import (
     Result,
     TraceEntry,
 )
+from lmtx.schema import patient_schema
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -62,7 +65,10 @@ __all__ = [
     "Egfr",
     "EgfrStatus",
     "EgfrVariant",
+    "Evaluated",
     "EvaluationError",
+    "Explanation",
+    "Failed",
     "Histology",
     "InvalidPatient",
     "KnowledgeBase",
@@ -71,6 +77,7 @@ __all__ = [
     "MriAssessment",
     "MriResponse",
     "NeuroExam",
+    "Outcome",
     "Patient",
     "PatientInput",
     "PerformanceStatus",
@@ -89,8 +96,13 @@ __all__ = [
     "Toxicity",
     "ToxicityTerm",
     "TraceEntry",
+    "WhyNot",
     "__version__",
     "evaluate",
+    "evaluate_many",
+    "explanation",
     "knowledge_base",
     "parse_patient",
+    "patient_schema",
+    "why_not",
 ]

@@ -1,0 +1,301 @@
+"""Explanations: explain() and why_not(), read off the rule descriptions and one evaluation's facts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lmtx
+from lmtx import strategies as lst
+from lmtx._facts import BASE_FACT_ORDER, base_facts
+from lmtx.catalogue import CATALOGUE
+from lmtx.dsl import Match
+from lmtx.explain import _INPUT_FIELDS, _INPUT_LISTS, ConditionCheck, RuleCheck, _evaluation, _search
+from lmtx.knowledge import knowledge_base
+from tests.scenarios import load_scenarios
+from tests.test_batch import population
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE: dict[str, Any] = json.loads((ROOT / "lmtx" / "examples" / "inadequate-response.json").read_text())
+SCENARIOS = load_scenarios()
+
+
+def _on_80_mg() -> dict[str, Any]:
+    """The example patient, but on osimertinib 80 mg: initial phase, no intrathecal pemetrexed."""
+    patient = copy.deepcopy(EXAMPLE)
+    patient["therapies"][0]["dose_mg"] = 80
+    return patient
+
+
+def _walk(checks: tuple[RuleCheck, ...]) -> list[tuple[RuleCheck, ConditionCheck]]:
+    found = []
+    for check in checks:
+        for condition in check.conditions:
+            found.append((check, condition))
+            found += _walk(condition.derivable_by)
+    return found
+
+
+# --- the checker reads the rules as the engine does ------------------------------------------
+
+
+def _records() -> list[tuple[Any, Any, Any]]:
+    scenarios = [(s["patient"], s["as_of"], s.get("policy")) for s in SCENARIOS.values()]
+    return scenarios + [(p, None, None) for p in population(250, seed=41)] + [(EXAMPLE, None, None)]
+
+
+def test_the_checker_agrees_with_the_engine_on_every_rule() -> None:
+    """For every rule and record: all conditions met on the final facts <=> the engine fired the rule."""
+    rules = [info.rule for info in knowledge_base().rules]
+    disagreements = []
+    fired_somewhere: set[str] = set()
+    for patient, as_of, policy in _records():
+        _, facts = _evaluation(patient, as_of, policy)
+        fired_somewhere |= facts.fired
+        for rule in rules:
+            satisfied = all(slot.status == "met" for slot in _search(rule, facts))
+            if satisfied != (rule.id in facts.fired):
+                disagreements.append((patient.get("id"), rule.id, satisfied))
+    assert disagreements == []
+    assert len(fired_somewhere) > 0.8 * len(rules)  # the records exercise most of the rule base
+
+
+@given(lst.evaluation_cases(), st.sampled_from(sorted(CATALOGUE)))
+def test_the_checker_agrees_with_the_engine_on_generated_records(case: lst.EvaluationCase, code: str) -> None:
+    result, facts = _evaluation(case.patient, case.as_of, None)
+    for info in knowledge_base().rules:
+        satisfied = all(slot.status == "met" for slot in _search(info.rule, facts))
+        assert satisfied == (info.id in facts.fired), info.id
+    answer = lmtx.why_not(case.patient, code, as_of=case.as_of)
+    assert answer.present == (code in result.codes)
+    for check in answer.rules:
+        assert check.expanded
+        assert check.fired == all(c.status == "met" for c in check.conditions)
+    explained = lmtx.explanation(case.patient, as_of=case.as_of)
+    assert [e.item for e in explained.recommendations] == list(result.recommendations)
+
+
+def test_every_base_fact_field_maps_to_an_input_field() -> None:
+    patient, _ = lmtx.parse_patient(SCENARIOS["beyond-document"]["patient"])
+    rich = [*base_facts(patient, lmtx.DEFAULT_POLICY), *base_facts(lmtx.parse_patient(EXAMPLE)[0], lmtx.DEFAULT_POLICY)]
+    seen = {fact["t"] for fact in rich}
+    assert seen <= set(BASE_FACT_ORDER)
+    for fact in rich:
+        unmapped = set(fact) - {"t"} - set(_INPUT_FIELDS[fact["t"]])
+        assert unmapped == set(), (fact["t"], unmapped)
+    assert set(_INPUT_LISTS) | {"patient", "policy", "ps"} == set(BASE_FACT_ORDER)
+    assert set(_INPUT_LISTS.values()) <= {f.name for f in attrs.fields(lmtx.Patient)}
+
+
+# --- why_not ----------------------------------------------------------------------------------
+
+
+def _unmet(answer: lmtx.WhyNot) -> list[ConditionCheck]:
+    return [c for _, c in _walk(answer.rules) if c.status == "unmet"]
+
+
+def test_why_not_follows_derived_facts_down_to_the_input_that_would_change_it() -> None:
+    answer = lmtx.why_not(_on_80_mg(), "it-pemetrexed")
+    assert not answer.present
+    assert answer.item is None
+    assert [r.rule for r in answer.rules] == [r.id for r in knowledge_base().rules_emitting("it-pemetrexed")]
+    assert not any(r.fired for r in answer.rules)
+    # The emitting rules wait for a phase; the patient is in another one, derived by a rule that fired.
+    phases = [c for r in answer.rules for c in r.unmet if c.condition.startswith("a phase")]
+    assert phases
+    assert all(c.near_misses[0].fact.fact == "phase(value=initial)" for c in phases)
+    assert all(c.near_misses[0].fact.derived_by in {t.rule for t in lmtx.evaluate(_on_80_mg()).trace} for c in phases)
+    assert "value == inadequate-response (is initial)" in phases[0].near_misses[0].failed
+    assert phases[0].derivable_by
+    # Down the deriving rules: the dose of the osimertinib regimen in the input.
+    dose = [c for c in _unmet(answer) if "therapies[0].dose_mg" in c.inputs]
+    assert dose
+    assert dose[0].near_misses[0].failed == ("dose_mg >= 160 (is 80)",)
+    assert dose[0].near_misses[0].fact.inputs == ("therapies[0]",)
+    # Following the hint gives the code.
+    assert lmtx.evaluate(EXAMPLE).recommendation("it-pemetrexed") is not None
+
+
+def test_why_not_a_code_the_patient_has() -> None:
+    answer = lmtx.why_not(_on_80_mg(), "osimertinib-160")
+    assert answer.present
+    assert answer.item is not None
+    assert answer.item.action == "increase"
+    fired = [r for r in answer.rules if r.fired]
+    assert [r.rule for r in fired] == [answer.item.rule]
+    assert all(c.status == "met" for c in fired[0].conditions)
+    matched = [c.matched for c in fired[0].conditions if c.matched is not None and c.matched.type == "therapy"]
+    assert [m.inputs for m in matched] == [("therapies[0]",)]
+    assert "after all" in answer.to_text()
+
+
+def test_an_unmet_negation_names_the_records_in_the_way() -> None:
+    answer = lmtx.why_not(_on_80_mg(), "osimertinib-160")
+    blocked = [c for c in _unmet(answer) if c.condition.startswith("no therapy") and c.blocking]
+    assert blocked
+    for condition in blocked:
+        assert [b.inputs for b in condition.blocking] == [("therapies[0]",)]
+        assert condition.inputs
+        assert all(path.startswith("therapies[0].") for path in condition.inputs)
+
+
+def _bindings_of_unmet_matches(check: RuleCheck) -> set[str]:
+    rule = knowledge_base().rule(check.rule).rule
+    return {
+        condition.binding
+        for condition, result in zip(rule.when, check.conditions, strict=True)
+        if isinstance(condition, Match) and result.status != "met"
+    }
+
+
+def test_unchecked_conditions_depend_on_unmatched_names() -> None:
+    unchecked = 0
+    for code in ("it-pemetrexed", "platinum-pemetrexed", "osimertinib-80", "guideline-exhausted", "lm-workup"):
+        for check, condition in _walk(lmtx.why_not(_on_80_mg(), code).rules):
+            if condition.status == "unchecked":
+                unchecked += 1
+                assert condition.depends_on
+                assert set(condition.depends_on) <= _bindings_of_unmet_matches(check)
+    assert unchecked > 0
+
+
+def test_missing_records_point_to_the_input_list() -> None:
+    answer = lmtx.why_not(EXAMPLE, "dose-modification")
+    grades = [c for c in _unmet(answer) if "toxicities[0].grade" in c.inputs]
+    assert grades
+    assert grades[0].inputs == ("toxicities[0].grade", "toxicities")
+    no_ps = dict(EXAMPLE)
+    del no_ps["performance_status"]
+    answer = lmtx.why_not(no_ps, "performance-status-prognostic")
+    ps = [c for c in _unmet(answer) if c.condition.startswith("a ps")]
+    assert ps
+    assert ps[0].inputs == ("performance_status",)
+    assert ps[0].near_misses == ()
+
+
+def test_a_threshold_from_the_policy_is_named_as_an_input() -> None:
+    scenario = SCENARIOS["policy-poor-ps-ecog-2"]  # KPS 60, that is ECOG 2
+    answer = lmtx.why_not(scenario["patient"], "prefer-intrathecal", as_of=scenario["as_of"])
+    assert not answer.present
+    poor = [c for c in _unmet(answer) if "policy.poor_ps_ecog" in c.inputs]
+    assert poor
+    assert any("policy.poor_ps_ecog = 3 (is 2)" in failed for m in poor[0].near_misses for failed in m.failed)
+    matched = [c.matched for _, c in _walk(answer.rules) if c.matched is not None and c.matched.type == "policy"]
+    assert matched
+    assert all(m.inputs == ("policy.poor_ps_ecog",) for m in matched)
+    # Following the hint gives the code.
+    assert lmtx.why_not(
+        scenario["patient"], "prefer-intrathecal", as_of=scenario["as_of"], policy={"poor_ps_ecog": 2}
+    ).present
+
+
+def test_depth_limits_the_recursion() -> None:
+    shallow = lmtx.why_not(_on_80_mg(), "it-pemetrexed", depth=0)
+    (phase,) = shallow.rules[0].unmet
+    assert phase.derivable_by
+    assert all(not check.expanded and check.conditions == () for check in phase.derivable_by)
+    deep = lmtx.why_not(_on_80_mg(), "it-pemetrexed", depth=5)
+    assert len(_walk(deep.rules)) > len(_walk(shallow.rules))
+
+
+def test_why_not_refuses_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown output code"):
+        lmtx.why_not(EXAMPLE, "phase-initial")
+    with pytest.raises(ValueError, match="depth"):
+        lmtx.why_not(EXAMPLE, "it-pemetrexed", depth=-1)
+    with pytest.raises(lmtx.InvalidPatient):
+        lmtx.why_not({"histology": "adenocarcinoma", "egfr": "mutant"}, "it-pemetrexed")
+
+
+def test_why_not_answers_are_json_and_text() -> None:
+    answer = lmtx.why_not(_on_80_mg(), "platinum-pemetrexed")
+    data = answer.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["code"] == "platinum-pemetrexed"
+    assert data["as_of"] == "2026-03-03"
+    text = answer.to_text()
+    assert text.startswith("Why not recommendation platinum-pemetrexed? Patient example-inadequate-response")
+    assert "[NOT MET]" in text
+    assert "see above" in text  # a rule reached twice is printed once
+    assert "therapies[0].dose_mg" in text
+
+
+# --- explain ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_item_is_explained_by_the_rule_that_produced_it(name: str) -> None:
+    scenario = SCENARIOS[name]
+    explanation = lmtx.explanation(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
+    result = explanation.result
+    assert result == lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
+    explained = [*explanation.recommendations, *explanation.alerts, *explanation.prognosis]
+    assert [e.item for e in explained] == [*result.recommendations, *result.alerts, *result.prognosis]
+    traces = {(t.rule, t.matched) for t in result.trace}
+    for item in explained:
+        assert item.because.rule == item.item.rule
+        assert (item.because.rule, tuple(f.fact for f in item.because.matched)) in traces
+        cited = [s.id for s in item.statements]
+        evidence = getattr(item.item, "evidence", ())
+        assert cited == [*item.item.statements, *evidence]
+        assert all(s.gist for s in item.statements)
+    assert [r.rule for r in explanation.lm_status]
+    assert explanation.applicability
+    assert (explanation.phase is None) == (result.phase is None)
+
+
+def test_matched_input_facts_point_into_the_record() -> None:
+    explanation = lmtx.explanation(EXAMPLE)
+    assert ("csf_cytology[1]",) in [f.inputs for f in explanation.lm_status[0].matched]
+    rash = explanation.alerts[0]
+    assert rash.item.code == "toxicity-skin-rash"
+    assert rash.because.matched[0].inputs == ("toxicities[0]",)
+    assert explanation.phase is not None
+    fired = {t.rule for t in explanation.result.trace}
+    assert explanation.phase.matched
+    assert all(f.derived_by in fired and not f.inputs for f in explanation.phase.matched)
+
+
+def test_the_report_reads_like_the_result() -> None:
+    explanation = lmtx.explanation(EXAMPLE)
+    text = explanation.to_text()
+    assert text.startswith("Patient example-inadequate-response, evaluated as of 2026-03-03\n")
+    for heading in ("STATUS", "RECOMMENDATIONS", "ALERTS - INFO", "PROGNOSIS"):
+        assert f"\n{heading}\n" in text
+    assert "ALERTS - CRITICAL" not in text
+    for item in [*explanation.result.recommendations, *explanation.result.alerts, *explanation.result.prognosis]:
+        assert item.code in text
+        assert f"rule {item.rule}:" in text
+    assert "S07 When the response is inadequate" in text
+    assert "dose: 30-50 mg intrathecal" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    data = explanation.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["recommendations"][1]["because"]["rule"] == "add-intrathecal-pemetrexed"
+    assert data["because"]["phase"]["rule"] == "phase-inadequate-response"
+    assert {k: v for k, v in data.items() if k != "because"} | {
+        key: [{k: v for k, v in i.items() if k not in ("because", "cited")} for i in data[key]]
+        for key in ("recommendations", "alerts", "prognosis")
+    } == explanation.result.to_dict()
+
+
+def test_a_not_applicable_patient_is_explained_too() -> None:
+    explanation = lmtx.explanation({"histology": "sclc", "egfr": {"status": "wild_type"}})
+    assert explanation.phase is None
+    assert {r.rule for r in explanation.applicability} == {
+        "scope-not-nsclc",
+        "scope-egfr-wild-type",
+        "scope-no-cns-involvement",
+    }
+    text = explanation.to_text()
+    assert "Applicable: no (not-nsclc, egfr-wild-type, no-cns-involvement)" in text
+    for heading in ("RECOMMENDATIONS", "ALERTS", "PROGNOSIS"):
+        assert f"\n{heading}\n  none\n" in text
+    assert "Patient (no id), evaluated as of no date in the record" in text
