@@ -16,6 +16,7 @@ underscore are private.
 from lmtx.__about__ import __version__
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
 from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
+from lmtx.cache import ResultCache
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.explain import Explanation, WhyNot, explanation, why_not
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
@@ -87,6 +88,7 @@ __all__ = [
     "PsScale",
     "Recommendation",
     "Result",
+    "ResultCache",
     "Route",
     "RuleInfo",
     "Symptoms",

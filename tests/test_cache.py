@@ -94,3 +94,12 @@ def test_threads_share_a_cache_safely() -> None:
     assert [r.patient_id for r in results] == [p["id"] for p in patients]
     assert len(cache) <= 4
     assert cache.hits + cache.misses == len(patients)
+
+
+def test_the_docstring_example_runs() -> None:
+    import doctest
+
+    import lmtx.cache
+
+    outcome = doctest.testmod(lmtx.cache)
+    assert (outcome.attempted, outcome.failed) == (4, 0)
