@@ -221,7 +221,12 @@ def _child_path(error: BaseException, path: str) -> str:
     return path
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _join(path: str, name: str) -> str:
+    if not _PLAIN_KEY.fullmatch(name):  # "", "a.b", "x[0]": quote it so the path stays unambiguous
+        return f"{path}[{json.dumps(name)}]"
     return name if path == "$" else f"{path}.{name}"
 
 

@@ -27,6 +27,18 @@ NO_DATE = -1
 DATE_FIELDS = frozenset({"date", "start", "end"})
 
 
+MIN_ENGINE_DOSE = 0.0001
+"""Doses below this reach the engine as this: smaller floats print with an exponent."""
+
+
+def _engine_number(dose: float) -> float:
+    # durable-rules' JSON parser mishandles exponents (measured: 1e-05 aborts the process).
+    # Python prints floats in [1e-4, 1e16) without one; doses are validated to <= 100 g, and
+    # nothing in the rules distinguishes doses below 0.0001 mg. No other rounding: 159.9995 mg
+    # must stay below 160.
+    return max(float(dose), MIN_ENGINE_DOSE)
+
+
 def _day(date: dt.date | None) -> int:
     return date.toordinal() if date is not None else NO_DATE
 
@@ -117,9 +129,7 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
             {
                 "agent": t.agent.value,
                 "route": (route.value if (route := effective_route(t)) else ""),
-                # Rounded so that the engine's JSON never carries an exponent (1e-05),
-                # which durable-rules' parser mishandles (measured: the process aborts).
-                "dose_mg": round(t.dose_mg, 3) if t.dose_mg is not None else 0.0,
+                "dose_mg": _engine_number(t.dose_mg) if t.dose_mg is not None else 0.0,
                 "status": t.status.value,
                 "start": _day(t.start),
                 "end": _day(t.end),

@@ -139,3 +139,27 @@ def test_readme_example_prints_what_it_says(tmp_path: Path) -> None:
     first = output.splitlines()[0]
     assert first == "confirmed initial"
     assert "osimertinib-160 increase" in output
+
+
+@pytest.mark.parametrize(
+    ("dose", "action"),
+    [
+        (1e-05, "increase"),
+        (159.9995, "increase"),
+        (159.99999999999997, "increase"),
+        (160, "continue"),
+        (1e5, "continue"),
+    ],
+)
+def test_doses_reach_the_engine_exactly(dose: float, action: str) -> None:
+    # Tiny doses once reached durable-rules as "1e-05" (the process aborted); rounding
+    # them away must not move a dose across the 160 mg threshold.
+    patient = {
+        "histology": "adenocarcinoma",
+        "egfr": {"status": "mutant"},
+        "csf_cytology": [{"date": "2026-02-01", "result": "positive"}],
+        "therapies": [{"agent": "osimertinib", "status": "active", "start": "2026-01-01", "dose_mg": dose}],
+    }
+    recommendation = lmtx.evaluate(patient).recommendation("osimertinib-160")
+    assert recommendation is not None
+    assert recommendation.action == action
