@@ -13,12 +13,12 @@ Everything public is re-exported here; modules whose names start with an
 underscore are private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from lmtx.__about__ import __version__
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
-from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
 from lmtx.cache import ResultCache
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
-from lmtx.explain import Explanation, WhyNot, explanation, why_not
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.model import (
     Agent,
@@ -53,7 +53,42 @@ from lmtx.result import (
     Result,
     TraceEntry,
 )
-from lmtx.schema import patient_schema
+
+if TYPE_CHECKING:
+    from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
+    from lmtx.explain import Explanation, WhyNot, explanation, why_not
+    from lmtx.schema import patient_schema
+
+# Batch, explanations and the schema are loaded on first use: most embedders only
+# evaluate, and ``import lmtx`` should stay cheap (CLI start-up, worker processes).
+_LAZY = {
+    "Evaluated": "lmtx.batch",
+    "Failed": "lmtx.batch",
+    "Outcome": "lmtx.batch",
+    "evaluate_many": "lmtx.batch",
+    "Explanation": "lmtx.explain",
+    "WhyNot": "lmtx.explain",
+    "explanation": "lmtx.explain",
+    "why_not": "lmtx.explain",
+    "patient_schema": "lmtx.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the lazily exported names (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lmtx' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 - only needed on first use of a lazy name
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_POLICY",
