@@ -18,7 +18,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -121,6 +120,27 @@ def computation_floor(mix: list[dict[str, Any]], rounds: int) -> dict[str, float
     return _summary(samples)
 
 
+def repeated_views(mix: list[dict[str, Any]], views: int) -> dict[str, float]:
+    """A chart viewed ``views`` times: CPU time per view without and with a ``ResultCache``."""
+    cold: list[int] = []
+    warm: list[int] = []
+    for s in mix:
+
+        def view(s: dict[str, Any] = s, cache: lmtx.ResultCache | None = None) -> lmtx.Result:
+            return lmtx.evaluate(s["patient"], as_of=s["as_of"], policy=s.get("policy"), cache=cache)
+
+        cold += _cpu_ns(view, views)
+        cache = lmtx.ResultCache(maxsize=64)
+        view(cache=cache)  # the first view fills the cache
+        warm += _cpu_ns(lambda view=view, cache=cache: view(cache=cache), views)
+    no_cache, with_cache = _summary(cold), _summary(warm)
+    return {
+        "no_cache_median_us": no_cache["median_us"],
+        "cache_hit_median_us": with_cache["median_us"],
+        "speedup": no_cache["median_us"] / with_cache["median_us"],
+    }
+
+
 def throughput(mix: list[dict[str, Any]], count: int) -> dict[str, float]:
     """Evaluations per second (wall time) in one process, and with ``evaluate_many`` on 2 workers."""
     patients = [mix[i % len(mix)] for i in range(count)]
@@ -173,26 +193,21 @@ def memory(mix: list[dict[str, Any]], small: int, large: int) -> dict[str, float
     }
 
 
+_IMPORT_PROBE = (
+    "import time; c = time.process_time(); w = time.perf_counter(); import lmtx; "
+    "print(time.process_time() - c, time.perf_counter() - w)"
+)
+
+
 def import_time(repeat: int) -> dict[str, float]:
-    """``import lmtx`` in a fresh interpreter, minus a bare interpreter start (best of ``repeat``).
-
-    Reported as the child's CPU time (robust to other load) and as wall time.
-    """
-
-    def best(code: str) -> tuple[float, float]:
-        cpu, wall = [], []
-        for _ in range(repeat):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
-            wall.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        return min(cpu), min(wall)
-
-    bare_cpu, bare_wall = best("pass")
-    cpu, wall = best("import lmtx")
-    return {"import_cpu_ms": (cpu - bare_cpu) * 1e3, "import_wall_ms": (wall - bare_wall) * 1e3}
+    """The ``import lmtx`` statement in a fresh interpreter (best of ``repeat``), CPU and wall time."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], check=True, capture_output=True, text=True)
+        c, w = (float(x) for x in out.stdout.split())
+        cpu.append(c)
+        wall.append(w)
+    return {"import_cpu_ms": min(cpu) * 1e3, "import_wall_ms": min(wall) * 1e3}
 
 
 def machine() -> dict[str, Any]:
@@ -231,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     report["stages_us"] = stages(mix, rounds)
     report["engine_floor"] = engine_floor(mix, rounds)
     report["computation_floor"] = computation_floor(mix, rounds)
+    report["repeated_views"] = repeated_views(mix, rounds)
     report["throughput"] = throughput(mix, count)
     report["memory"] = memory(mix, small, large)
     report["import"] = import_time(imports)
@@ -267,6 +283,13 @@ def _print(report: dict[str, Any]) -> None:
     rows.append(("computation floor median (CPU µs)", f"{floor_['median_us']:.1f}" if floor_ else "n/a (no oracle)"))
     for stage, value in report["stages_us"].items():
         rows.append((f"  stage {stage} (CPU µs per patient)", f"{value:.0f}"))
+    views = report["repeated_views"]
+    rows.append(
+        (
+            "repeated view without / with cache (CPU µs)",
+            f"{views['no_cache_median_us']:.0f} / {views['cache_hit_median_us']:.0f} ({views['speedup']:.1f}x)",
+        )
+    )
     for key, value in report["throughput"].items():
         rows.append((f"throughput {key}", f"{value:.2f}" if "speedup" in key else f"{value:.0f}"))
     mem = report["memory"]
