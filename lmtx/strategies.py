@@ -24,7 +24,9 @@ the dates of a record are drawn around a few key days, so that assessments
 fall before, on and after each therapy start, and the record is then moved to
 a random year. A third of the records tell a treatment story (established LM
 on osimertinib 160 mg, often with intrathecal pemetrexed and platinum, and
-follow-up findings that often show failure), so that every phase is common.
+follow-up findings that often show failure), a sixth a diagnostic story (runs
+of neurological exams with MRIs and CSF cytologies around the symptom onset),
+so that every phase and every reading of SPEC §4 is common.
 
 Drug doses are any positive number up to lmtx's plausibility bound of
 100,000 mg, often a usual clinical dose, and for osimertinib often one at or
@@ -36,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -99,7 +102,6 @@ _FIRST_DAY = dt.date(1990, 1, 1)
 _LAST_DAY = dt.date(2089, 12, 31)
 _OSIMERTINIB_DOSES: tuple[float, ...] = (160, 160, 160.0, 240, 200, 80, 40, 159.5, 159.9995, 159.9999999, 120, 20.0)
 _CLINICAL_DOSES: tuple[float, ...] = (1, 10, 30, 40, 50, 75, 80, 150, 250, 500, 1000)
-_OTHER_TKIS = (Agent.GEFITINIB, Agent.ERLOTINIB, Agent.AFATINIB, Agent.DACOMITINIB)
 _REGIMEN_STATUSES = (TherapyStatus.ACTIVE, TherapyStatus.ACTIVE, *TherapyStatus)
 
 
@@ -346,7 +348,7 @@ _ASSESSMENTS = (
     ("csf_cytology", csf_cytology_dicts(_DAY)),
     ("mri", mri_dicts(_DAY)),
 )
-_TOXICITIES = st.lists(toxicity_dicts(_DAY), max_size=3)
+_TOXICITIES = st.lists(toxicity_dicts(_DAY), max_size=5)
 _HISTOLOGIES = (*sorted(NSCLC_HISTOLOGIES), *sorted(NSCLC_HISTOLOGIES), *Histology)
 _EGFR_STATUSES = (EgfrStatus.MUTANT,) * 7 + (EgfrStatus.WILD_TYPE, EgfrStatus.UNKNOWN, None)
 _VARIANTS = st.one_of(st.none(), st.lists(_values(EgfrVariant), unique=True, max_size=3))
@@ -393,7 +395,8 @@ def _dated_list(draw: st.DrawFn, item: st.SearchStrategy[Wire]) -> list[Wire] | 
 # choice below, the smallest value means "leave it out".)
 _SLOTS: tuple[tuple[tuple[Agent, ...], Route | None, int, tuple[TherapyStatus, ...]], ...] = (
     ((Agent.OSIMERTINIB,), None, 6, _MOSTLY_ACTIVE),
-    (_OTHER_TKIS, None, 2, _REGIMEN_STATUSES),
+    ((Agent.GEFITINIB, Agent.DACOMITINIB), None, 2, _REGIMEN_STATUSES),
+    ((Agent.ERLOTINIB, Agent.AFATINIB), None, 1, _REGIMEN_STATUSES),
     ((Agent.PEMETREXED,), Route.INTRATHECAL, 5, _MOSTLY_ACTIVE),
     ((Agent.PEMETREXED,), Route.INTRAVENOUS, 2, _REGIMEN_STATUSES),
     ((Agent.CARBOPLATIN,), None, 1, tuple(TherapyStatus)),
@@ -418,10 +421,10 @@ def _regimens(draw: st.DrawFn) -> list[Wire]:
     return list(draw(st.permutations(therapies)))
 
 
-# A treatment story: EGFR-mutant NSCLC with LM established on the first day, on
-# osimertinib 160 mg, often with intrathecal pemetrexed and platinum added, and
-# follow-up findings that often show failure -- the later steps of SPEC §4.4-4.5,
-# which records drawn at random reach only rarely.
+# A treatment story: EGFR-mutant NSCLC, usually with LM established on the first day,
+# on osimertinib 160 mg, often with intrathecal pemetrexed and platinum added, and
+# follow-up findings, often on the day a regimen began and often showing failure --
+# the later steps of SPEC §4.4-4.5, which records drawn at random reach only rarely.
 _HIGH_DOSES: tuple[float, ...] = (160, 160.0, 200, 240)
 _FOLLOW_UPS = (
     ("neuro_exams", st.fixed_dictionaries({"symptoms": st.sampled_from(("worsened", "persistent", *Symptoms))})),
@@ -436,12 +439,16 @@ _FOLLOW_UPS = (
         ),
     ),
 )
-_ESTABLISHING: st.SearchStrategy[tuple[str, Wire]] = st.sampled_from(
+_ESTABLISHING: st.SearchStrategy[tuple[str, Wire] | None] = st.sampled_from(
     (
         ("csf_cytology", {"result": "positive"}),
         ("mri", {"leptomeningeal_enhancement": True, "response": "baseline"}),
+        ("csf_cytology", {"result": "positive"}),
+        ("mri", {"leptomeningeal_enhancement": True, "response": "baseline"}),
+        None,  # brain metastases only: LM absent or suspected, yet on the same regimens
     )
 )
+_PLATINUM_AGENTS = st.sampled_from(((Agent.CARBOPLATIN,), (Agent.CISPLATIN,), (Agent.CARBOPLATIN, Agent.CISPLATIN)))
 
 
 def _put(wire: Wire, key: str, record: Wire) -> None:
@@ -449,28 +456,66 @@ def _put(wire: Wire, key: str, record: Wire) -> None:
     wire[key] = [r for r in wire.get(key, []) if r["date"] != record["date"]] + [record]
 
 
+def _active(draw: st.DrawFn, agent: Agent, **fields: object) -> Wire:
+    therapy: Wire = draw(_therapy_dict((agent,), (TherapyStatus.ACTIVE,), _DAY, _LATER))
+    return {**therapy, **fields}
+
+
 @st.composite
 def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     wire["histology"] = str(draw(st.sampled_from(sorted(NSCLC_HISTOLOGIES))))
     wire["egfr"] = {**wire.get("egfr", {}), "status": "mutant"}
-    key, finding = draw(_ESTABLISHING)
-    _put(wire, key, {"date": _EPOCH.isoformat(), **finding})
-    osimertinib: Wire = draw(_therapy_dict((Agent.OSIMERTINIB,), (TherapyStatus.ACTIVE,), _DAY, _LATER))
-    regimens = [{**osimertinib, "dose_mg": draw(st.sampled_from(_HIGH_DOSES))}]
+    establishing = draw(_ESTABLISHING)
+    if establishing is None:
+        wire["brain_metastases"] = True
+    else:
+        _put(wire, establishing[0], {"date": _EPOCH.isoformat(), **establishing[1]})
+    regimens = [_active(draw, Agent.OSIMERTINIB, dose_mg=draw(st.sampled_from(_HIGH_DOSES)))]
     if draw(st.integers(1, 3)) > 1:
-        pemetrexed = draw(_therapy_dict((Agent.PEMETREXED,), (TherapyStatus.ACTIVE,), _DAY, _LATER))
-        regimens.append({**pemetrexed, "route": str(Route.INTRATHECAL)})
+        regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRATHECAL)))
     if draw(st.integers(1, 4)) == 4:
-        regimens.append(
-            draw(_therapy_dict((Agent.CARBOPLATIN, Agent.CISPLATIN), (TherapyStatus.ACTIVE,), _DAY, _LATER))
-        )
-    # The story's regimens replace the random ones of the same agents (one active regimen each).
-    agents = {r["agent"] for r in regimens} | {str(Agent.CARBOPLATIN), str(Agent.CISPLATIN), str(Agent.PEMETREXED)}
+        # Platinum, preferably with (intravenous) pemetrexed (S09).
+        regimens += [_active(draw, agent) for agent in draw(_PLATINUM_AGENTS)]
+        if draw(st.booleans()):
+            regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRAVENOUS)))
+    if draw(st.integers(1, 6)) == 6:
+        regimens.append(_active(draw, Agent.OTHER, route=str(Route.INTRATHECAL)))
+    # The story's regimens replace the random active ones of the same agents.
+    agents = {str(Agent.OSIMERTINIB), str(Agent.CARBOPLATIN), str(Agent.CISPLATIN), str(Agent.PEMETREXED)}
     others = [t for t in wire.get("therapies", []) if t["agent"] not in agents or t["status"] != "active"]
     wire["therapies"] = draw(st.permutations([*regimens, *others]))
+    starts = [dt.date.fromisoformat(r["start"]) for r in regimens]
+    on_or_near_a_start = st.sampled_from(starts).flatmap(
+        lambda start: st.sampled_from((start, start, start + dt.timedelta(days=1), start - dt.timedelta(days=1)))
+    )
     for key, follow_up in _FOLLOW_UPS:
         if draw(st.booleans()):
-            _put(wire, key, {"date": draw(_DAY).isoformat(), **draw(follow_up)})
+            day = draw(st.one_of(_DAY, on_or_near_a_start).filter(lambda d: d >= _EPOCH))
+            _put(wire, key, {"date": day.isoformat(), **draw(follow_up)})
+    return wire
+
+
+# A diagnostic story: a run of neurological exams, and MRIs and CSF cytologies on or
+# between exam days, mostly negative -- LM suspected, absent or established around
+# the symptom onset (SPEC §4.2).
+_EXAM_DAYS = st.lists(st.sampled_from((*_KEY_DAYS, 45, 60, 120)), min_size=1, max_size=6, unique=True)
+_MOSTLY_NEGATIVE_MRI = st.fixed_dictionaries(
+    {"leptomeningeal_enhancement": st.sampled_from((False, False, False, True))},
+    optional={"response": _values(MriResponse)},
+)
+_MOSTLY_NEGATIVE_CYTOLOGY = st.fixed_dictionaries(
+    {"result": st.sampled_from(("negative", "negative", "equivocal", "positive"))}
+)
+_WORKUP_FINDINGS = (("mri", _MOSTLY_NEGATIVE_MRI), ("csf_cytology", _MOSTLY_NEGATIVE_CYTOLOGY))
+
+
+@st.composite
+def _diagnosis(draw: st.DrawFn, wire: Wire) -> Wire:
+    days = sorted(_epoch_day(n) for n in draw(_EXAM_DAYS))
+    wire["neuro_exams"] = [{"date": day.isoformat(), "symptoms": draw(_values(Symptoms))} for day in days]
+    for key, finding in _WORKUP_FINDINGS:
+        found = draw(st.lists(st.one_of(st.sampled_from(days), _DAY), max_size=2, unique=True))
+        wire[key] = [{"date": day.isoformat(), **draw(finding)} for day in found]
     return wire
 
 
@@ -496,8 +541,11 @@ def _patient_dict(draw: st.DrawFn) -> Wire:
     _maybe(wire, "therapies", therapies, bool(therapies) or draw(st.booleans()))
     toxicity_list = draw(_TOXICITIES)
     _maybe(wire, "toxicities", toxicity_list, bool(toxicity_list) or draw(st.booleans()))
-    if draw(st.integers(1, 3)) == 3:
+    story = draw(st.integers(1, 6))
+    if story >= 5:
         wire = draw(_story(wire))
+    elif story == 4:
+        wire = draw(_diagnosis(wire))
     return _shift(wire, draw(_SHIFT))
 
 
@@ -726,6 +774,9 @@ def _objects(wire: Wire) -> list[tuple[str, str, Wire]]:
 
 
 def _at(path: str, key: str) -> str:
+    # How lmtx writes paths: plain names with a dot, any other key quoted in brackets.
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return f"{path}[{json.dumps(key)}]"
     return key if path == "$" else f"{path}.{key}"
 
 

@@ -1,0 +1,256 @@
+"""The public hypothesis strategies (lmtx.strategies): valid, varied, documented, optional."""
+
+from __future__ import annotations
+
+import datetime as dt
+import doctest
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import lmtx
+from lmtx import strategies as lst
+
+SCAN = settings(
+    max_examples=800,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+"""A fixed, reproducible sample for the coverage checks."""
+
+
+def test_import_lmtx_does_not_need_hypothesis() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None\n"  # any import of hypothesis now fails
+        "import lmtx\n"
+        "print(lmtx.evaluate({'histology': 'adenocarcinoma'}).lm_status)\n"
+        "try:\n"
+        "    import lmtx.strategies\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert child.stdout.splitlines() == ["absent", "lmtx.strategies needs hypothesis: pip install 'lmtx[testing]'"]
+
+
+def test_docstring_examples_run() -> None:
+    outcome = doctest.testmod(lst, raise_on_error=False, verbose=False)
+    assert outcome.attempted >= 4
+    assert outcome.failed == 0
+
+
+def features(case: lst.EvaluationCase) -> set[str]:
+    """What one generated case shows of the wire format."""
+    wire = case.patient
+    found = {f"histology={wire['histology']}", f"id {'id' in wire}", f"as_of {case.as_of is not None}"}
+    egfr = wire.get("egfr")
+    found.add(f"egfr={egfr['status'] if egfr else 'absent'}")
+    if egfr is not None:
+        found.add(f"variants {'absent' if 'variants' not in egfr else len(egfr['variants']) > 0}")
+        found |= {f"variant={v}" for v in egfr.get("variants", [])}
+    ps = wire.get("performance_status")
+    found.add(f"ps={ps['scale']} {ps['score']}" if ps else "ps absent")
+    if ps:
+        found.add(f"ps date {'date' in ps}")
+    for key in ("brain_metastases", "csf_flow", "systemic_disease"):
+        found.add(f"{key}={wire.get(key, 'absent')}")
+    for key in ("neuro_exams", "csf_cytology", "mri", "therapies", "toxicities"):
+        records = wire.get(key)
+        found.add(f"{key} {'absent' if records is None else 'empty' if not records else 'listed'}")
+        if records and len({json.dumps(r, sort_keys=True) for r in records}) < len(records):
+            found.add(f"{key} duplicate")
+    found |= {f"symptoms={e['symptoms']}" for e in wire.get("neuro_exams", [])}
+    found |= {f"cytology={c['result']}" for c in wire.get("csf_cytology", [])}
+    for scan in wire.get("mri", []):
+        found |= {f"enhancement={scan['leptomeningeal_enhancement']}", f"response={scan.get('response', 'absent')}"}
+    found |= therapy_features(wire)
+    for toxicity in wire.get("toxicities", []):
+        found |= {f"toxicity={toxicity['term']}", f"grade={toxicity['grade']}", f"toxicity date {'date' in toxicity}"}
+    result = lmtx.evaluate(wire, as_of=case.as_of)
+    found |= {f"lm={result.lm_status}", f"phase={result.phase}"}
+    found |= {f"reason={reason}" for reason in result.not_applicable_reasons}
+    return found
+
+
+def therapy_features(wire: dict[str, Any]) -> set[str]:
+    """What the therapies of one generated record show, with assessments around their starts."""
+    found = set()
+    latest = max(_dates(wire), default=None)
+    for therapy in wire.get("therapies", []):
+        found |= {f"agent={therapy['agent']}", f"status={therapy['status']}", f"route={therapy.get('route', 'absent')}"}
+        found.add(f"{therapy['agent']} {therapy['status']}")
+        if "dose_mg" in therapy:
+            found.add(f"dose {type(therapy['dose_mg']).__name__}")
+        if "end" in therapy:
+            found.add("end = start" if therapy["end"] == therapy["start"] else "end > start")
+        if therapy["status"] == "planned":
+            start = therapy.get("start")
+            found.add("planned start absent" if start is None else f"planned start after {start > (latest or '')}")
+        if therapy["status"] == "active":
+            for exam in wire.get("neuro_exams", []):
+                order = (exam["date"] > therapy["start"]) - (exam["date"] < therapy["start"])
+                found.add(f"exam {['before', 'on', 'after'][order + 1]} active start")
+    return found
+
+
+def _dates(wire: dict[str, Any]) -> list[str]:
+    dates = [r["date"] for key in ("neuro_exams", "csf_cytology", "mri") for r in wire.get(key, [])]
+    dates += [t[k] for t in wire.get("therapies", []) for k in ("start", "end") if k in t and t["status"] != "planned"]
+    return dates
+
+
+def expected_features() -> set[str]:
+    scores = [f"ps=ecog {n}" for n in range(5)] + [f"ps=kps {n}" for n in range(10, 101, 10)]
+    enums: dict[str, type[Any]] = {
+        "histology": lmtx.Histology,
+        "variant": lmtx.EgfrVariant,
+        "symptoms": lmtx.Symptoms,
+        "cytology": lmtx.CytologyResult,
+        "response": lmtx.MriResponse,
+        "csf_flow": lmtx.CsfFlow,
+        "systemic_disease": lmtx.SystemicDisease,
+        "agent": lmtx.Agent,
+        "status": lmtx.TherapyStatus,
+        "route": lmtx.Route,
+        "toxicity": lmtx.ToxicityTerm,
+    }
+    wanted = {f"{name}={member}" for name, enum in enums.items() for member in enum}
+    wanted |= {f"egfr={s}" for s in ("mutant", "wild_type", "unknown", "absent")} | {"response=absent", "route=absent"}
+    wanted |= {f"{key}={value}" for key in ("brain_metastases",) for value in (True, False, "absent")}
+    wanted |= {"csf_flow=absent", "systemic_disease=absent", "ps absent", "ps date True", "ps date False", *scores}
+    wanted |= {f"grade={g}" for g in range(1, 6)} | {"toxicity date True", "toxicity date False"}
+    wanted |= {"variants absent", "variants True", "variants False", "id True", "id False"}
+    wanted |= {"as_of True", "as_of False", "enhancement=True", "enhancement=False", "dose int", "dose float"}
+    wanted |= {f"{key} {shape}" for key in ("neuro_exams", "csf_cytology", "mri", "therapies", "toxicities")
+               for shape in ("absent", "empty", "listed")}  # fmt: skip
+    wanted |= {f"{key} duplicate" for key in ("neuro_exams", "csf_cytology", "mri")}
+    wanted |= {"end = start", "end > start", "planned start absent", "planned start after True"}
+    wanted |= {f"exam {order} active start" for order in ("before", "on", "after")}
+    wanted |= {f"{agent} active" for agent in ("osimertinib", "pemetrexed", "carboplatin", "cisplatin", "radiotherapy")}
+    wanted |= {f"lm={status}" for status in ("confirmed", "probable", "suspected", "absent")}
+    wanted |= {
+        f"phase={phase}"
+        for phase in (
+            None,
+            "diagnostic-workup",
+            "cns-metastases-without-lm",
+            "initial",
+            "osimertinib-monotherapy",
+            "inadequate-response",
+            "combination",
+            "progression-on-combination",
+            "beyond-document",
+        )
+    }
+    wanted |= {f"reason={r}" for r in ("not-nsclc", "egfr-wild-type", "egfr-status-unknown", "no-cns-involvement")}
+    return wanted
+
+
+def test_valid_patients_cover_the_whole_wire_format_and_every_phase() -> None:
+    seen: set[str] = set()
+
+    @SCAN
+    @given(lst.evaluation_cases())
+    def scan(case: lst.EvaluationCase) -> None:
+        seen.update(features(case))
+
+    scan()
+    assert expected_features() - seen == set()
+
+
+def test_invalid_cases_cover_every_kind_of_mutation() -> None:
+    kinds: set[str] = set()
+
+    @SCAN
+    @given(lst.invalid_cases())
+    def scan(case: lst.InvalidCase) -> None:
+        kinds.add(case.kind)
+
+    scan()
+    assert kinds == {
+        "wrong-type",
+        "huge-string",
+        "deep-nesting",
+        "unknown-key",
+        "missing-required",
+        "non-finite",
+        "out-of-range",
+        "after-as-of",
+        "non-object",
+        "bad-json-text",
+        "inconsistent-therapy",
+        "two-active",
+        "same-day-findings",
+        "bad-egfr-or-ps",
+    }
+
+
+@given(lst.patient_dicts())
+def test_patient_dicts_are_json_and_valid_at_their_latest_date(wire: dict[str, Any]) -> None:
+    assert json.loads(json.dumps(wire)) == wire
+    lmtx.parse_patient(wire)
+
+
+@given(lst.patients())
+def test_patients_are_typed_and_valid(patient: lmtx.Patient) -> None:
+    assert isinstance(patient, lmtx.Patient)
+    assert all(isinstance(t, lmtx.Therapy) for t in patient.therapies)
+    lmtx.parse_patient(patient)
+
+
+@given(lst.evaluation_cases(typed=True))
+def test_typed_cases_are_valid_at_their_date(case: lst.EvaluationCase) -> None:
+    assert isinstance(case.patient, lmtx.Patient)
+    _, as_of = lmtx.parse_patient(case.patient, case.as_of)
+    assert case.as_of is None or as_of == case.as_of
+
+
+BLOCKS: dict[str, tuple[Callable[[], st.SearchStrategy[Any]], Callable[[], st.SearchStrategy[Any]], str]] = {
+    "performance_status": (lst.performance_status_dicts, lst.performance_statuses, "one"),
+    "neuro_exams": (lst.neuro_exam_dicts, lst.neuro_exams, "list"),
+    "csf_cytology": (lst.csf_cytology_dicts, lst.csf_cytologies, "list"),
+    "mri": (lst.mri_dicts, lst.mri_assessments, "list"),
+    "therapies": (lst.therapy_dicts, lst.therapies, "list"),
+    "toxicities": (lst.toxicity_dicts, lst.toxicities, "list"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(BLOCKS))
+def test_building_blocks_are_valid_in_a_patient_in_both_forms(field: str) -> None:
+    wire_form, typed_form, shape = BLOCKS[field]
+
+    @settings(max_examples=30)
+    @given(wire_form(), typed_form())
+    def check(wire: dict[str, Any], typed: Any) -> None:
+        value = wire if shape == "one" else [wire]
+        lmtx.parse_patient({"histology": "adenocarcinoma", field: value})
+        patient = lmtx.Patient(lmtx.Histology.SQUAMOUS, **{field: typed if shape == "one" else (typed,)})
+        lmtx.parse_patient(patient)
+
+    check()
+
+
+@given(lst.therapy_dicts(agents=[lmtx.Agent.PEMETREXED], statuses=[lmtx.TherapyStatus.ACTIVE], day=lst.dates(
+    dt.date(2026, 1, 1), dt.date(2026, 12, 31))))  # fmt: skip
+def test_therapy_dicts_honour_their_arguments(therapy: dict[str, Any]) -> None:
+    assert (therapy["agent"], therapy["status"]) == ("pemetrexed", "active")
+    assert therapy["route"] in ("intrathecal", "intravenous")
+    assert therapy["dose_mg"] > 0
+    assert "2026-01-01" <= therapy["start"] <= "2026-12-31"
+    assert "end" not in therapy
+
+
+@given(lst.invalid_payloads())
+def test_invalid_payloads_are_rejected_at_the_default_date(payload: object) -> None:
+    with pytest.raises(lmtx.InvalidPatient):
+        lmtx.evaluate(payload)  # type: ignore[arg-type]
