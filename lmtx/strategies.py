@@ -395,8 +395,9 @@ def _dated_list(draw: st.DrawFn, item: st.SearchStrategy[Wire]) -> list[Wire] | 
 # choice below, the smallest value means "leave it out".)
 _SLOTS: tuple[tuple[tuple[Agent, ...], Route | None, int, tuple[TherapyStatus, ...]], ...] = (
     ((Agent.OSIMERTINIB,), None, 6, _MOSTLY_ACTIVE),
-    ((Agent.GEFITINIB, Agent.DACOMITINIB), None, 2, _REGIMEN_STATUSES),
-    ((Agent.ERLOTINIB, Agent.AFATINIB), None, 1, _REGIMEN_STATUSES),
+    ((Agent.OSIMERTINIB,), None, 2, _NOT_ACTIVE),  # an earlier regimen (a dose changed, a pause)
+    ((Agent.GEFITINIB, Agent.DACOMITINIB), None, 3, _REGIMEN_STATUSES),
+    ((Agent.ERLOTINIB, Agent.AFATINIB), None, 2, _REGIMEN_STATUSES),
     ((Agent.PEMETREXED,), Route.INTRATHECAL, 5, _MOSTLY_ACTIVE),
     ((Agent.PEMETREXED,), Route.INTRAVENOUS, 2, _REGIMEN_STATUSES),
     ((Agent.CARBOPLATIN,), None, 1, tuple(TherapyStatus)),
@@ -446,6 +447,7 @@ _ESTABLISHING: st.SearchStrategy[tuple[str, Wire] | None] = st.sampled_from(
         ("csf_cytology", {"result": "positive"}),
         ("mri", {"leptomeningeal_enhancement": True, "response": "baseline"}),
         None,  # brain metastases only: LM absent or suspected, yet on the same regimens
+        None,
     )
 )
 _PLATINUM_AGENTS = st.sampled_from(((Agent.CARBOPLATIN,), (Agent.CISPLATIN,), (Agent.CARBOPLATIN, Agent.CISPLATIN)))
@@ -476,9 +478,9 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     if draw(st.integers(1, 4)) == 4:
         # Platinum, preferably with (intravenous) pemetrexed (S09).
         regimens += [_active(draw, agent) for agent in draw(_PLATINUM_AGENTS)]
-        if draw(st.booleans()):
-            regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRAVENOUS)))
-    if draw(st.integers(1, 6)) == 6:
+    if draw(st.integers(1, 3)) == 3:
+        regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRAVENOUS)))
+    if draw(st.integers(1, 4)) == 4:
         regimens.append(_active(draw, Agent.OTHER, route=str(Route.INTRATHECAL)))
     # The story's regimens replace the random active ones of the same agents.
     agents = {str(Agent.OSIMERTINIB), str(Agent.CARBOPLATIN), str(Agent.CISPLATIN), str(Agent.PEMETREXED)}
@@ -490,8 +492,9 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     )
     for key, follow_up in _FOLLOW_UPS:
         if draw(st.booleans()):
-            day = draw(st.one_of(_DAY, on_or_near_a_start).filter(lambda d: d >= _EPOCH))
-            _put(wire, key, {"date": day.isoformat(), **draw(follow_up)})
+            # The latest finding of its kind: the one each regimen is judged on.
+            day = draw(st.one_of(_DAY, on_or_near_a_start).filter(lambda d: d >= _EPOCH)).isoformat()
+            wire[key] = [r for r in wire.get(key, []) if r["date"] < day] + [{"date": day, **draw(follow_up)}]
     return wire
 
 
