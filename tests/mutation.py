@@ -50,6 +50,7 @@ FAILED_ENV = "LMTX_MUTANT_FAILED"
 
 SUITE = [
     "tests/test_scenarios.py",
+    "tests/test_properties.py::test_every_clinical_scenario_agrees_with_the_oracle",
     "tests/test_properties.py::test_witnesses_fire_exactly_what_they_list_and_agree_with_the_oracle",
     "tests/test_properties.py::test_every_rule_fires_on_a_listed_witness",
     "tests/test_properties.py::test_the_derivation_is_coherent",

@@ -30,10 +30,12 @@ from lmtx import _codec
 from lmtx import strategies as lst
 from lmtx._evaluate import infer
 from tests.oracle import ADVERSE_EFFECT_STATEMENTS, decide
+from tests.scenarios import load_scenarios
 
 WITNESS_DIR = Path(__file__).parent / "witnesses"
 WITNESSES: list[dict[str, Any]] = json.loads((WITNESS_DIR / "rules.json").read_text())
 REGRESSIONS: list[dict[str, Any]] = json.loads((WITNESS_DIR / "regressions.json").read_text())
+SCENARIOS = load_scenarios()
 
 # SPEC §3, the documented vocabulary.
 LM_STATUSES = {"confirmed", "probable", "suspected", "absent"}
@@ -605,6 +607,15 @@ def check_agrees_with_the_oracle(case: lst.EvaluationCase, poor_ps_ecog: int) ->
 @given(cases, policies)
 def test_the_oracle_agrees_with_evaluate(case: lst.EvaluationCase, poor_ps_ecog: int) -> None:
     check_agrees_with_the_oracle(case, poor_ps_ecog)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_clinical_scenario_agrees_with_the_oracle(name: str) -> None:
+    # Two independent readings of SPEC §4 (the hand-written expectations of
+    # tests/scenarios and tests/oracle.py) must meet on every scenario.
+    scenario = SCENARIOS[name]
+    case = lst.EvaluationCase(scenario["patient"], scenario["as_of"])
+    check_agrees_with_the_oracle(case, (scenario.get("policy") or {}).get("poor_ps_ecog", 3))
 
 
 @pytest.mark.parametrize("regression", REGRESSIONS, ids=[r["name"] for r in REGRESSIONS])

@@ -51,6 +51,8 @@ def test_scenario(name: str) -> None:
     result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
     assert outcome(result) == scenario["expect"]
     assert result.patient_id == name
+    # The trace is part of the output (SPEC §3): each scenario pins every firing.
+    assert sorted(entry.rule for entry in result.trace) == scenario["fires"]
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
