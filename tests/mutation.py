@@ -44,6 +44,7 @@ from lmtx import rules as _rules  # noqa: E402 - the repository root must be imp
 from lmtx._engine import check_negations  # noqa: E402
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING  # noqa: E402
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Rule, Test  # noqa: E402
+from tests import vocabulary  # noqa: E402
 
 ENV = "LMTX_MUTANT"
 FAILED_ENV = "LMTX_MUTANT_FAILED"
@@ -67,24 +68,10 @@ SUITE = [
 
 NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">", "in": "not in", "not in": "in"}
 BOUNDARY = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
-ACTIONS = {
-    "osimertinib-160": ("start", "increase", "switch", "continue"),
-    "osimertinib-80": ("start", "switch", "continue"),
-    "it-pemetrexed": ("add", "continue"),
-}
-SEVERITIES = ("info", "warning", "critical")
+ACTIONS = vocabulary.ACTIONS
 DERIVED_VALUES = {
-    ("phase", "value"): (
-        "diagnostic-workup",
-        "cns-metastases-without-lm",
-        "initial",
-        "osimertinib-monotherapy",
-        "inadequate-response",
-        "combination",
-        "progression-on-combination",
-        "beyond-document",
-    ),
-    ("lm", "status"): ("confirmed", "probable", "suspected", "absent"),
+    ("phase", "value"): vocabulary.PHASES,
+    ("lm", "status"): vocabulary.LM_STATUSES,
     ("workup_gap", "missing"): ("mri-and-csf-cytology", "mri", "csf-cytology"),
 }
 
@@ -143,7 +130,7 @@ def _consequence_changes(rule: Rule) -> Iterator[tuple[tuple[Any, ...], str]]:
         if isinstance(consequence, Emit) and isinstance(consequence.severity, str):
             replacements += [
                 (attrs.evolve(consequence, severity=s), f"{consequence.code} severity {consequence.severity} -> {s}")
-                for s in SEVERITIES
+                for s in vocabulary.SEVERITIES
                 if s != consequence.severity
             ]
         if isinstance(consequence, Derive):
