@@ -254,3 +254,37 @@ def test_therapy_dicts_honour_their_arguments(therapy: dict[str, Any]) -> None:
 def test_invalid_payloads_are_rejected_at_the_default_date(payload: object) -> None:
     with pytest.raises(lmtx.InvalidPatient):
         lmtx.evaluate(payload)  # type: ignore[arg-type]
+
+
+# The mutations of invalid_cases() work from a table of the wire format's objects
+# (lmtx.strategies._SCHEMA); it must not drift from the published JSON Schema.
+SCHEMA_DEFINITIONS = {
+    "patient": "Patient",
+    "egfr": "Egfr",
+    "performance_status": "PerformanceStatus",
+    "neuro_exams": "NeuroExam",
+    "csf_cytology": "CsfCytology",
+    "mri": "MriAssessment",
+    "therapies": "Therapy",
+    "toxicities": "Toxicity",
+}
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    return (isinstance(kinds, list) and "null" in kinds) or any(
+        o.get("type") == "null" for o in schema.get("anyOf", [])
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_DEFINITIONS))
+def test_the_invalid_input_table_matches_the_json_schema(name: str) -> None:
+    table = lst._SCHEMA[name]
+    properties = lmtx.patient_schema()["$defs"][SCHEMA_DEFINITIONS[name]]["properties"]
+    assert set(table) == set(properties)
+    assert {key: kind.endswith("?") for key, kind in table.items()} == {k: _nullable(properties[k]) for k in table}
+
+
+def test_the_invalid_input_table_covers_every_object_of_the_json_schema() -> None:
+    assert set(lst._SCHEMA) == set(SCHEMA_DEFINITIONS)
+    assert set(SCHEMA_DEFINITIONS.values()) == set(lmtx.patient_schema()["$defs"])
