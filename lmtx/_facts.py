@@ -61,6 +61,12 @@ arrives later. The rule base therefore only negates facts that are asserted
 before the facts a rule matches: a type earlier in :data:`BASE_FACT_ORDER`, or
 the same type with a greater value of one of these fields. The engine checks
 every rule against this contract when it compiles them.
+
+Ties are not to be trusted either: with two grade-3 toxicities, a rule
+``match toxicity; no toxicity with grade > toxicity.grade`` fired for the
+first one asserted only in one probe ruleset and for both in another that
+differed only in names. Every "pick one" rule of lmtx therefore breaks ties
+itself, with a further negation on ``seq``, and wants a single firing.
 """
 
 
