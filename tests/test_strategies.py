@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lmtx
 from lmtx import strategies as lst
+from tests.vocabulary import LM_STATUSES, PHASES, REASONS
 
 SCAN = settings(
     max_examples=800,
@@ -137,22 +138,9 @@ def expected_features() -> set[str]:
     wanted |= {"end = start", "end > start", "planned start absent", "planned start after True"}
     wanted |= {f"exam {order} active start" for order in ("before", "on", "after")}
     wanted |= {f"{agent} active" for agent in ("osimertinib", "pemetrexed", "carboplatin", "cisplatin", "radiotherapy")}
-    wanted |= {f"lm={status}" for status in ("confirmed", "probable", "suspected", "absent")}
-    wanted |= {
-        f"phase={phase}"
-        for phase in (
-            None,
-            "diagnostic-workup",
-            "cns-metastases-without-lm",
-            "initial",
-            "osimertinib-monotherapy",
-            "inadequate-response",
-            "combination",
-            "progression-on-combination",
-            "beyond-document",
-        )
-    }
-    wanted |= {f"reason={r}" for r in ("not-nsclc", "egfr-wild-type", "egfr-status-unknown", "no-cns-involvement")}
+    wanted |= {f"lm={status}" for status in LM_STATUSES}
+    wanted |= {f"phase={phase}" for phase in (None, *PHASES)}
+    wanted |= {f"reason={r}" for r in REASONS}
     return wanted
 
 
