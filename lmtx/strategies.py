@@ -440,6 +440,8 @@ _FOLLOW_UPS = (
         ),
     ),
 )
+# Repeated entries are weights: a positive cytology, an enhancing MRI and no establishing
+# finding, a third each.
 _ESTABLISHING: st.SearchStrategy[tuple[str, Wire] | None] = st.sampled_from(
     (
         ("csf_cytology", {"result": "positive"}),

@@ -29,12 +29,11 @@ def load_scenarios() -> dict[str, dict[str, Any]]:
     return {path.stem: json.loads(path.read_text()) for path in sorted(SCENARIO_DIR.glob("*.json"))}
 
 
-def fired(scenario: dict[str, Any]) -> list[str]:
-    """Every rule firing of the scenario's evaluation, once per firing, sorted."""
+def fired_rules(patient: dict[str, Any], as_of: str | None, policy: dict[str, int] | None = None) -> list[str]:
+    """Every rule that fired for the patient, once per firing, sorted."""
     import lmtx
 
-    result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
-    return sorted(entry.rule for entry in result.trace)
+    return sorted(entry.rule for entry in lmtx.evaluate(patient, as_of=as_of, policy=policy).trace)
 
 
 def pin_fires() -> int:
@@ -42,7 +41,7 @@ def pin_fires() -> int:
     changed = 0
     for path in sorted(SCENARIO_DIR.glob("*.json")):
         scenario = json.loads(path.read_text())
-        fires = fired(scenario)
+        fires = fired_rules(scenario["patient"], scenario["as_of"], scenario.get("policy"))
         if scenario.get("fires") != fires:
             scenario["fires"] = fires
             path.write_text(json.dumps(scenario, indent=2, ensure_ascii=False) + "\n")

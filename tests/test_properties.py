@@ -30,7 +30,7 @@ from lmtx import _codec
 from lmtx import strategies as lst
 from lmtx._evaluate import infer
 from tests.oracle import ADVERSE_EFFECT_STATEMENTS, decide
-from tests.scenarios import load_scenarios
+from tests.scenarios import fired_rules, load_scenarios
 from tests.vocabulary import (
     ALERTS,
     LM_STATUSES,
@@ -427,11 +427,6 @@ def test_every_item_cites_statements_a_known_rule_and_a_documented_code(case: ls
 
 
 # --- The rule base ----------------------------------------------------------------------------
-
-
-def fired_rules(patient: dict[str, Any], as_of: str | None, policy: dict[str, int] | None = None) -> list[str]:
-    """Every rule that fired, once per firing, sorted."""
-    return sorted(entry.rule for entry in lmtx.evaluate(patient, as_of=as_of, policy=policy).trace)
 
 
 @pytest.mark.parametrize("rule", [r.id for r in lmtx.knowledge_base().rules])
