@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import json
 import os
 import re
 import subprocess
@@ -19,9 +18,9 @@ import pytest
 import lmtx
 from lmtx.catalogue import CATALOGUE
 from lmtx.statements import STATEMENTS
+from tests.fingerprint import load_statements
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_STATEMENTS = ROOT.parent / "shared" / "guideline" / "statements.json"
 
 # The modules of the API reference (docs/api/); every other public module is checked too.
 REFERENCE_MODULES = (
@@ -164,21 +163,12 @@ def test_every_public_name_has_a_docstring(package: griffe.Module) -> None:
 # --------------------------------------------------------------------------- generated catalogue
 
 
-def _shared_statement_ids() -> list[str]:
-    if not SHARED_STATEMENTS.is_file():
-        pytest.skip(f"{SHARED_STATEMENTS} not found (CI copies shared/ beside the clone)")
-    data = json.loads(SHARED_STATEMENTS.read_text(encoding="utf-8"))
-    return [s["id"] for s in data["statements"]]
-
-
-def test_statement_index_matches_the_shared_numbering() -> None:
-    shared = json.loads(SHARED_STATEMENTS.read_text(encoding="utf-8")) if SHARED_STATEMENTS.is_file() else None
+def test_statement_index_matches_the_document_numbering() -> None:
     ids = [s.id for s in STATEMENTS]
     assert ids == [f"S{n:02d}" for n in range(1, 31)]
-    if shared is None:
-        pytest.skip(f"{SHARED_STATEMENTS} not found (CI copies shared/ beside the clone)")
-    assert ids == [s["id"] for s in shared["statements"]]
-    assert [s.role for s in STATEMENTS] == [s["role"] for s in shared["statements"]]
+    document = load_statements()
+    assert ids == [s["id"] for s in document]
+    assert [s.role for s in STATEMENTS] == [s["role"] for s in document]
 
 
 def test_rule_catalogue_lists_every_rule() -> None:
@@ -189,9 +179,9 @@ def test_rule_catalogue_lists_every_rule() -> None:
             assert f"[{sid}](statements.md#{sid.lower()})" in page
 
 
-@pytest.mark.parametrize("source", ["package", "shared"])
+@pytest.mark.parametrize("source", ["package", "document"])
 def test_statement_index_covers_every_statement(source: str) -> None:
-    ids = [s.id for s in STATEMENTS] if source == "package" else _shared_statement_ids()
+    ids = [s.id for s in STATEMENTS] if source == "package" else [str(s["id"]) for s in load_statements()]
     page = docgen.statement_index()
     coverage = docgen.statement_coverage()
     for sid in ids:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,21 +12,12 @@ from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Emit, Ref
 from lmtx.rules import RULES, SECTIONS
 from lmtx.statements import STATEMENTS
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "guideline"
-
-
-def _document_statements() -> list[dict[str, Any]]:
-    path = SHARED / "statements.json"
-    if not path.exists():  # CI lays shared/ beside the clone; a bare checkout has none
-        pytest.fail(f"{path} not found: the shared guideline must sit beside the repository")
-    statements: list[dict[str, Any]] = json.loads(path.read_text())["statements"]
-    return statements
+from tests.fingerprint import copied_runs, load_fingerprint, load_statements, run_hashes
 
 
 def test_the_statement_index_matches_the_document() -> None:
-    document = _document_statements()
+    """lmtx's index agrees with the document's numbering: ids, sections, roles and reference numbers."""
+    document = load_statements()
     assert [s.id for s in STATEMENTS] == [s["id"] for s in document]
     for ours, theirs in zip(STATEMENTS, document, strict=True):
         assert (ours.section, ours.role, list(ours.references)) == (
@@ -38,25 +27,30 @@ def test_the_statement_index_matches_the_document() -> None:
         ), ours.id
 
 
+def test_the_fingerprint_recognises_copied_text() -> None:
+    """The own-words check can fail: a run whose hash is listed is found, whatever its case and punctuation."""
+    assert len(load_fingerprint()) > 200  # every statement's runs, not an empty file
+    source = "Osimertinib, at 160 mg daily, was the agent chosen for this patient today."
+    listed = set(run_hashes(source))
+    assert copied_runs(source.upper().replace(",", ";"), listed) == [
+        " ".join(source.lower().replace(",", "").rstrip(".").split()[i : i + 8]) for i in range(len(listed))
+    ]
+    assert copied_runs("Osimertinib at 160 mg a day was the agent chosen for this patient", listed) == []
+
+
 def test_gists_are_in_our_own_words() -> None:
     """No gist repeats a run of eight or more consecutive words of the document."""
-    for ours, theirs in zip(STATEMENTS, _document_statements(), strict=True):
-        words = re.findall(r"[a-z0-9-]+", theirs["text"].lower())
-        gist = " ".join(re.findall(r"[a-z0-9-]+", ours.gist.lower()))
-        runs = {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
-        assert not [run for run in runs if run in gist], ours.id
+    fingerprint = load_fingerprint()
+    for ours in STATEMENTS:
+        assert copied_runs(ours.gist, fingerprint) == [], ours.id
 
 
 def test_catalogue_text_is_in_our_own_words() -> None:
     """No summary or detail repeats eight consecutive words of any document statement."""
-    runs: set[str] = set()
-    for statement in _document_statements():
-        words = re.findall(r"[a-z0-9-]+", statement["text"].lower())
-        runs |= {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
+    fingerprint = load_fingerprint()
     for code, entry in CATALOGUE.items():
         for text in entry.texts.values():
-            prose = " ".join(re.findall(r"[a-z0-9-]+", f"{text.summary} {text.detail}".lower()))
-            assert not [run for run in runs if run in prose], code
+            assert copied_runs(f"{text.summary} {text.detail}", fingerprint) == [], code
 
 
 def test_every_encode_statement_is_cited_by_a_rule() -> None:
