@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lmtx.__about__ import __version__
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
 from lmtx.cache import ResultCache
-from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
+from lmtx.errors import EngineUnavailable, EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.model import (
     Agent,
@@ -101,6 +101,7 @@ __all__ = [
     "Egfr",
     "EgfrStatus",
     "EgfrVariant",
+    "EngineUnavailable",
     "Evaluated",
     "EvaluationError",
     "Explanation",

@@ -30,6 +30,7 @@ project's engine notes):
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,12 +38,16 @@ from typing import Any
 
 import attrs
 
-# durable-rules' native engine (shipped by the durable-rules package); its Python layer
-# (durable.engine, durable.lang) is not used.
-import durable_rules_engine as _native  # type: ignore[import-not-found]  # no type hints shipped
-
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, SeverityFromGrade, Test
-from lmtx.errors import EvaluationError
+from lmtx.errors import EngineUnavailable, EvaluationError
+
+# durable-rules' native engine (shipped by the durable-rules package); its Python layer
+# (durable.engine, durable.lang) is not used. A build without the Python 3.13 define
+# fails here with "undefined symbol: PyEval_CallObject": say so, with the fix.
+try:
+    import durable_rules_engine as _native  # type: ignore[import-not-found]  # no type hints shipped
+except ImportError as error:
+    raise EngineUnavailable.from_import_error(error, sys.version_info[:2]) from error
 
 __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
