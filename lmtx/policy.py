@@ -1,4 +1,4 @@
-"""The thresholds the document leaves open (SPEC §4.6), as one validated value."""
+"""The thresholds the document leaves open (see docs/interpretation.md#policy), as one validated value."""
 
 from __future__ import annotations
 

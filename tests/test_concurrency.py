@@ -1,4 +1,4 @@
-"""Embedding qualities (SPEC §5): threads, memory, determinism, order independence."""
+"""Embedding qualities (docs/embedding.md): threads, memory, determinism, order independence."""
 
 from __future__ import annotations
 
