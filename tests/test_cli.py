@@ -237,8 +237,8 @@ def test_explain_why_not(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == lmtx.why_not(patient, "it-pemetrexed").to_text()
     assert "The patient did not get it-pemetrexed." in done.stdout
-    assert "[NOT MET]" in done.stdout
-    assert "therapies[0].dose_mg" in done.stdout
+    assert "Unmet: " in done.stdout
+    assert "To change it: change therapies[0].dose_mg" in done.stdout
     both = run("explain", str(path), "--why-not", "it-pemetrexed", "--why-not", "osimertinib-160", "--format", "json")
     assert [a["code"] for a in json.loads(both.stdout)] == ["it-pemetrexed", "osimertinib-160"]
     shallow = run("explain", str(path), "--why-not", "it-pemetrexed", "--depth", "0")
@@ -704,3 +704,26 @@ def test_serve_without_the_extra_names_one_install_command() -> None:
     assert done.stderr.count("pip install") == 1, done.stderr
     assert "pip install 'lmtx[server]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_explain_on_the_command_line_states_findings_in_clinical_words(tmp_path: Path) -> None:
+    from tests.test_explain import ENGINE_WORDS, _stale_exam, _workup_gap
+
+    report = run("explain", str(write(tmp_path / "stale.json", _stale_exam())))
+    assert report.returncode == 0, report.stderr
+    assert "neurological exam 2025-08-01: persistent symptoms — 214 days before the evaluation date" in report.stdout
+    assert ENGINE_WORDS.search(report.stdout) is None
+    workup = run("explain", str(write(tmp_path / "workup.json", _workup_gap())), "--why-not", "lm-workup")
+    assert workup.returncode == 0, workup.stderr
+    assert "A CSF cytology dated on or after 2026-03-01 is missing." in workup.stdout
+    engine = json.loads(run("explain", str(tmp_path / "stale.json"), "--format", "json").stdout)
+    assert any(m["fact"].startswith("verdict(") for m in engine["because"]["phase"]["matched"])
+
+
+def test_why_not_platinum_pemetrexed_is_short(tmp_path: Path) -> None:
+    from tests.test_explain import ENGINE_WORDS
+
+    done = run("explain", str(write(tmp_path / "patient.json", EXAMPLE)), "--why-not", "platinum-pemetrexed")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) < 50
+    assert ENGINE_WORDS.search(done.stdout) is None
