@@ -83,7 +83,7 @@ class Evaluated:
         return self.result
 
     def to_dict(self) -> dict[str, Any]:
-        """The result in the wire format (SPEC §3), exactly as :meth:`Result.to_dict` gives it."""
+        """The result in the wire format (see docs/output-format.md), exactly as :meth:`Result.to_dict` gives it."""
         return self.result.to_dict()
 
 

@@ -606,8 +606,8 @@ def _batch_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]
         parents=shared,
         exit_codes=(
             "exit codes: 0 every line evaluated; 2 some lines invalid, a bad argument or an unreadable file; 1 "
-            "some line met an internal error; 141 standard output closed early. The output holds one line per "
-            "input line in every case but the last."
+            "some line met an internal error; 141 standard output closed early. Unless the output was closed, it "
+            "holds one line per input line (trailing blank lines aside)."
         ),
     )
     batch.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")

@@ -8,7 +8,9 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
+import shlex
 import struct
 import subprocess
 import sys
@@ -727,3 +729,28 @@ def test_why_not_platinum_pemetrexed_is_short(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) < 50
     assert ENGINE_WORDS.search(done.stdout) is None
+
+
+def test_the_cli_page_shows_the_argument_errors_lmtx_prints(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    write(tmp_path / "patient.json", EXAMPLE)
+    checked = 0
+    for block in re.findall(r"```console\n(.*?)```", page, re.DOTALL):
+        lines = block.splitlines()
+        expected = [line for line in lines if "error: argument" in line]
+        if not lines[0].startswith("$ lmtx ") or not expected:
+            continue
+        done = subprocess.run(
+            [str(LMTX), *shlex.split(lines[0])[2:]],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=SAFETY_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 2, lines[0]
+        shown = done.stderr.splitlines()[-1]
+        assert shown.startswith(expected[0].removesuffix("...")), (shown, expected[0])
+        assert all(line in done.stderr for line in lines[1:-1]), lines[0]  # the usage lines shown, if any
+        checked += 1
+    assert checked >= 5

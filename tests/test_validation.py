@@ -1,4 +1,4 @@
-"""Invalid input (SPEC §2): every problem reported as InvalidPatient with its JSON path."""
+"""Invalid input (see docs/input-format.md): every problem reported as InvalidPatient with its JSON path."""
 
 from __future__ import annotations
 
