@@ -180,6 +180,17 @@ def _port(text: str) -> int:
     return value
 
 
+def _text_file(text: str) -> str:
+    """A path to a readable UTF-8 text file (checked at the door, so that no reader of it meets bad bytes)."""
+    try:
+        Path(text).read_bytes().decode("utf-8")
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{text} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return text
+
+
 def _code(text: str) -> str:
     if text not in CATALOGUE:
         raise argparse.ArgumentTypeError(f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}")
@@ -633,7 +644,7 @@ def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
-    serve.add_argument("--config", metavar="FILE", help="service configuration file (TOML or JSON)")
+    serve.add_argument("--config", type=_text_file, metavar="FILE", help="service configuration file (TOML or JSON)")
     serve.set_defaults(handler=_serve)
 
 

@@ -455,6 +455,7 @@ def test_serve_passes_host_port_and_config_to_the_server(tmp_path: Path) -> None
     assert json.loads(done.stdout) == {"host": "0.0.0.0", "port": 9000, "config": str(config)}
     defaults = python(fake_server, "serve")
     assert json.loads(defaults.stdout) == {"host": "127.0.0.1", "port": 8080, "config": None}
+    (tmp_path / "bad.toml").write_text("[auth]\nissuers = 1\n", encoding="utf-8")
     invalid = python(fake_server, "serve", "--config", str(tmp_path / "bad.toml"))
     assert invalid.returncode == 2
     assert "invalid configuration" in invalid.stderr
@@ -754,3 +755,48 @@ def test_the_cli_page_shows_the_argument_errors_lmtx_prints(tmp_path: Path) -> N
         assert all(line in done.stderr for line in lines[1:-1]), lines[0]  # the usage lines shown, if any
         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"\x00\xff [[[", "is not UTF-8 text"), (None, "cannot read")])
+def test_serve_refuses_an_unreadable_configuration_file_at_the_door(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    config = tmp_path / "service.toml"
+    if content is not None:
+        config.write_bytes(content)
+    done = run("serve", "--config", str(config), "--port", "0")
+    assert done.returncode == 2
+    assert "lmtx serve: error: argument --config: " in done.stderr
+    assert str(config) in done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_closed_pipe_leaves_no_progress_bar_on_the_terminal(tmp_path: Path) -> None:
+    _batch_input(tmp_path / "big.jsonl", 2000, every=100_000)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    with subprocess.Popen(
+        [str(LMTX), "batch", str(tmp_path / "big.jsonl")], stdout=subprocess.PIPE, stderr=terminal
+    ) as process:
+        os.close(terminal)
+        assert process.stdout is not None
+        assert len(process.stdout.read(300)) == 300
+        process.stdout.close()
+        shown = b""
+        while select.select([controller], [], [], SAFETY_TIMEOUT)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=SAFETY_TIMEOUT)
+    os.close(controller)
+    text = shown.decode(errors="replace")
+    assert code == 141, text
+    assert "Traceback" not in text
+    assert "lmtx batch:" not in text
+    assert "/2000" in text  # the bar was shown ...
+    assert text.rsplit("\r", 1)[-1].strip() == ""  # the bar was cleared, not left at some count
