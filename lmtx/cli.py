@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import attrs
+
 from lmtx.__about__ import __version__
 from lmtx._codec import WireError, parse_date
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
@@ -95,12 +97,13 @@ def _today() -> dt.date:
     return dt.date.today()  # the user's local calendar day is what "today" means here
 
 
-def _warn_if_future(command: str, latest: dt.date | None, where: str = "the record") -> None:
+def _warn_if_future(command: str, latest: dt.date | None) -> None:
+    """Warn when a record's latest date lies after today: most often a typing error in a date."""
     today = _today()
     if latest is not None and latest > today:
         _warn(
             command,
-            f"{where}'s latest date, {latest.isoformat()}, lies after today ({today.isoformat()}); check its "
+            f"the record's latest date, {latest.isoformat()}, lies after today ({today.isoformat()}); check its "
             "dates (the result does not depend on today's date)",
         )
 
@@ -201,7 +204,7 @@ def _policy(args: argparse.Namespace) -> Policy:
     """The policy of ``--policy`` with ``--poor-ps-ecog`` on top (both validated while parsing)."""
     policy: Policy = args.policy or Policy()
     if args.poor_ps_ecog is not None:
-        policy = Policy(poor_ps_ecog=args.poor_ps_ecog)
+        policy = attrs.evolve(policy, poor_ps_ecog=args.poor_ps_ecog)
     return policy
 
 
