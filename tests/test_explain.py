@@ -407,3 +407,20 @@ def test_why_not_names_the_field_that_would_change_it() -> None:
 def test_the_text_forms_never_show_engine_facts(case: lst.EvaluationCase, code: str) -> None:
     assert ENGINE_WORDS.search(lmtx.explanation(case.patient, as_of=case.as_of).to_text()) is None
     assert ENGINE_WORDS.search(lmtx.why_not(case.patient, code, as_of=case.as_of).to_text()) is None
+
+
+def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
+    """A fact type or field added by a future rule is still worded, from its own name."""
+    from lmtx.dsl import Test, match, ref
+    from lmtx.explain._words import condition_words, fact_words, noun
+
+    assert noun("prior_regimen") == "a prior regimen"
+    assert noun("osimertinib_stop") == "an osimertinib stop"
+    day = dt.date(2026, 3, 1).toordinal()
+    assert fact_words({"t": "prior_regimen", "agent": "osimertinib", "start": day, "stopped": True}) == (
+        "prior regimen (osimertinib, from 2026-03-01, stopped)"
+    )
+    condition = match("stop", "osimertinib_stop", Test("start", ">=", ref("onset", "date")))
+    bound = {"onset": {"t": "symptom_onset", "date": day}}
+    assert condition_words(condition, bound) == "an osimertinib stop started on or after 2026-03-01"
+    assert condition_words(condition, {}) == "an osimertinib stop started on or after the date of onset"

@@ -118,6 +118,10 @@ def noun(fact_type: str, *, article: bool = True) -> str:
     return f"{known[0]} {known[1]}" if article else known[1]
 
 
+def _date_verb(field: str) -> str:
+    return _DATE_VERBS.get(field, field.replace("_", " "))
+
+
 def _value(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -152,7 +156,7 @@ def test_words(test: Test, bound: Mapping[str, Fact]) -> str:  # noqa: PLR0911 -
     known, value = _resolved(test, bound)
     field, op = test.field, test.op
     if field in DATE_FIELDS:
-        return f"{_DATE_VERBS[field]} {_DATE_OPS.get(op, op)} {_day(value) if known else value}"
+        return f"{_date_verb(field)} {_DATE_OPS.get(op, op)} {_day(value) if known else value}"
     if field in ("seq", "prev"):
         if op == "==" and value == 0:
             return "the first recorded"
@@ -197,7 +201,7 @@ def fact_words(fact: Fact) -> str:
             continue
         if key in DATE_FIELDS:
             if value != NO_DATE:
-                parts.append(f"{'from' if key == 'start' else _DATE_VERBS[key]} {_day(value)}")
+                parts.append(f"{'from' if key == 'start' else _date_verb(key)} {_day(value)}")
         elif isinstance(value, bool):
             words = _FLAGS.get(key, key.replace("_", " "))
             parts.append(words if value else f"no {words}" if key in _FLAGS else f"not {words}")
