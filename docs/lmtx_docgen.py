@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 import lmtx
+from lmtx._docstrings import field_docs
 from lmtx.catalogue import CATALOGUE, Entry
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, SeverityFromGrade, Test
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
@@ -128,71 +129,9 @@ INPUT_TITLES: dict[str, tuple[str, str]] = {
     "Toxicity": ("`toxicities[]`: one adverse event", "toxicities"),
 }
 
-INPUT_MEANINGS: dict[str, dict[str, str]] = {
-    "Patient": {
-        "histology": "The tumour's histology. Only the four NSCLC values bring the patient into scope; "
-        "`sclc` and `other` give the not-applicable reason `not-nsclc`.",
-        "id": "Your identifier for the record (at most 256 characters), echoed as `patient_id` in the result. "
-        "lmtx does not interpret it.",
-        "egfr": "EGFR testing. Leaving it out means the status is unknown.",
-        "performance_status": "The current performance status, ECOG or Karnofsky. Needed for the prognosis note "
-        "and, at progression on the combination, for the poor-performance-status choice.",
-        "brain_metastases": "Whether there are parenchymal brain metastases. On its own this counts as CNS "
-        "involvement.",
-        "neuro_exams": "Standardized neurological examinations, in any order. The latest decides whether "
-        "symptoms are present now; a run of symptomatic exams dates their onset.",
-        "csf_cytology": "CSF cytology results, in any order. A positive result at any time confirms LM.",
-        "mri": "Neuraxis MRI studies, in any order. Leptomeningeal enhancement at any time, with no positive "
-        "cytology ever, makes LM probable.",
-        "csf_flow": "Result of a CSF flow study. `interrupted` adds a prognosis note for established LM.",
-        "systemic_disease": "State of the disease outside the CNS. `progressive` or `unknown` gives an alert "
-        "for established LM.",
-        "therapies": "Therapy regimens: past, current and planned.",
-        "toxicities": "Adverse events the patient has now, each graded by CTCAE v5.",
-    },
-    "Egfr": {
-        "status": "Result of EGFR mutation testing. Only `mutant` can make the treatment algorithm apply.",
-        "variants": "The variants found. Allowed only with status `mutant`, each at most once. Recorded for your "
-        "own use: no rule depends on the variant.",
-    },
-    "PerformanceStatus": {
-        "scale": "Which scale `score` is on.",
-        "score": "ECOG 0-4, or Karnofsky 10-100 in steps of 10. ECOG 5 and KPS 0 (deceased) are rejected. "
-        "Karnofsky scores are mapped to ECOG before any rule reads them.",
-        "date": "When it was assessed. Must not be after the evaluation date.",
-    },
-    "NeuroExam": {
-        "date": "Day of the examination. At most one finding per day.",
-        "symptoms": "What the examination found, compared with before.",
-    },
-    "CsfCytology": {
-        "date": "Day the sample was taken. At most one result per day.",
-        "result": "The cytology result. Only `positive` counts as tumour cells in the CSF.",
-    },
-    "MriAssessment": {
-        "date": "Day of the study. At most one study per day.",
-        "leptomeningeal_enhancement": "Whether leptomeningeal enhancement is seen.",
-        "response": "The radiographic response read against earlier studies, when one was read. Only "
-        "`progression` counts against a regimen.",
-    },
-    "Therapy": {
-        "agent": "The drug, or radiotherapy.",
-        "status": "Where the regimen stands on the evaluation date.",
-        "route": "Required for pemetrexed (`intrathecal` or `intravenous`). Optional where the agent has one "
-        "route: EGFR TKIs are `oral`, carboplatin and cisplatin `intravenous`, radiotherapy `external_beam`; "
-        "`other` takes any route. A route that does not fit the agent is rejected.",
-        "dose_mg": "Dose in mg, greater than 0. Required for the EGFR TKIs, pemetrexed, carboplatin and "
-        "cisplatin; osimertinib doses are per day. Not allowed for radiotherapy; optional for `other`.",
-        "start": "Day the regimen began. Required unless the regimen is `planned`; a planned start may lie after "
-        "the evaluation date.",
-        "end": "Day the regimen ended. Only for `completed` or `stopped` regimens, and not before `start`.",
-    },
-    "Toxicity": {
-        "term": "The adverse event.",
-        "grade": "CTCAE v5 grade, 1-5.",
-        "date": "When it was recorded. Must not be after the evaluation date.",
-    },
-}
+# The meaning of each input field is written once, in the Attributes section of its model class
+# (lmtx/model.py): the API reference, the JSON Schema and the table of this page all read it there.
+
 
 VALUE_MEANINGS: dict[str, dict[str, str]] = {
     "Histology": {
@@ -489,7 +428,8 @@ def fields_tables(
 
 def input_fields() -> str:
     """Every field of the input wire format, from the attrs classes of :mod:`lmtx.model`."""
-    return fields_tables(Patient, INPUT_TITLES, INPUT_MEANINGS, show_default=True)
+    meanings = {cls.__name__: field_docs(cls) for cls in _walk(Patient)}
+    return fields_tables(Patient, INPUT_TITLES, meanings, show_default=True)
 
 
 def input_values() -> str:

@@ -1,10 +1,16 @@
 """Wire format <-> model: strict cattrs converters and error paths.
 
-Structuring is strict (SPEC §2): unknown keys are errors, a number is a JSON
-number (never a string, a boolean, NaN or an infinity), dates are ISO
-``YYYY-MM-DD`` strings, enumerations take exactly their documented values.
-Every problem found is reported with its JSON path; cattrs' own exception
-tree never leaves this module.
+Structuring is strict (see docs/input-format.md): unknown keys are errors, a
+number is a JSON number (never a string, a boolean, NaN or an infinity),
+strings are valid Unicode (no lone UTF-16 surrogate, so that every string can
+be written as UTF-8), dates are ISO ``YYYY-MM-DD`` strings, enumerations take
+exactly their documented values. Every problem found is reported with its
+JSON path; cattrs' own exception tree never leaves this module.
+
+JSON text takes one road: :func:`load_json` parses it, leaving the tokens
+``NaN``, ``Infinity`` and ``-Infinity`` in place as :class:`JsonConstant`
+markers, and structuring then rejects each marker at its own path
+(``therapies[0].dose_mg``), as it rejects any other value of the wrong kind.
 """
 
 from __future__ import annotations
@@ -44,16 +50,32 @@ MAX_STRING_LENGTH = 256
 """Longest free-text string accepted (the patient id)."""
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""JSON's ``\\ud800`` escapes decode to these; no UTF-8 encoding exists for them."""
 
 
 class WireError(ValueError):
     """A value of the wrong type or form; the message is user-facing."""
 
 
-def describe(value: object) -> str:
+@attrs.frozen
+class JsonConstant:
+    """A ``NaN``, ``Infinity`` or ``-Infinity`` token found in JSON text.
+
+    Python's JSON parser accepts these non-standard tokens; lmtx keeps them as
+    markers rather than floats, so that structuring reports each at its path
+    as what it is: not a JSON value at all.
+    """
+
+    token: str
+
+
+def describe(value: object) -> str:  # noqa: PLR0911 - one return per kind of JSON value
     """A short, JSON-flavoured description of a value for error messages."""
     if value is None:
         return "null"
+    if isinstance(value, JsonConstant):
+        return f"{value.token}, which is not a number in JSON"
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
     if isinstance(value, int | float):
@@ -62,7 +84,7 @@ def describe(value: object) -> str:
         return f"number {repr(value) if math.isfinite(value) else str(value).replace('inf', 'Infinity')}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {json.dumps(shown)}"
+        return f"string {json.dumps(shown)}"  # ASCII-escaped: safe to print whatever the string holds
     kinds = ((Mapping, "object"), (list | tuple, "list"))
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
@@ -90,6 +112,12 @@ def _structure_str(value: object, _: type) -> str:
         raise WireError(f"must be a string, got {describe(value)}")
     if len(value) > MAX_STRING_LENGTH:
         raise WireError(f"must be at most {MAX_STRING_LENGTH} characters, got {len(value)}")
+    surrogate = _LONE_SURROGATE.search(value)
+    if surrogate is not None:
+        raise WireError(
+            f"must be valid Unicode text; character {surrogate.start() + 1} is a lone UTF-16 surrogate "
+            f"(\\u{ord(surrogate.group()):04x}), which cannot be written as UTF-8"
+        )
     return value
 
 
@@ -237,7 +265,34 @@ def structure(value: object, cls: type[T], root: str = "$") -> T:
     except WireError as error:
         raise InvalidPatient([Problem(root, str(error))]) from None
     except (ClassValidationError, IterableValidationError) as error:
-        raise InvalidPatient(list(_problems(error, root))) from None
+        problems = list(_problems(error, root))
+        raise InvalidPatient([*problems, *_hidden_constants(value, root, problems)]) from None
+
+
+def _hidden_constants(value: object, root: str, problems: list[Problem]) -> Iterator[Problem]:
+    """The ``NaN``/``Infinity`` tokens that no problem names: those inside an unknown field.
+
+    Such a field is reported as unknown, which says nothing of its value; but the
+    text holding it is not JSON, and a standard parser upstream would refuse it
+    whole, so the token is reported against the whole text.
+    """
+    named = {p.path for p in problems if "not a number in JSON" in p.message}
+    for path, constant in _constants(value, root):
+        if path not in named:
+            yield Problem(root, f"holds {constant.token} (at {path}), which is not a number in JSON")
+
+
+def _constants(value: object, root: str) -> Iterator[tuple[str, JsonConstant]]:
+    """Every :class:`JsonConstant` in a parsed value, with its path (iterative: nesting may be deep)."""
+    stack: list[tuple[str, object]] = [(root, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, JsonConstant):
+            yield path, item
+        elif isinstance(item, Mapping):
+            stack.extend((_join(path, str(key)), child) for key, child in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
 
 
 def structure_patient(value: object) -> Patient:
@@ -259,10 +314,6 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _reject_constant(name: str) -> float:
-    raise WireError(f"{name} is not a number in JSON")
-
-
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -273,13 +324,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str | bytes | bytearray) -> object:
-    """Parse JSON strictly: no NaN/Infinity, no duplicate keys, bounded nesting.
+    """Parse JSON strictly: no duplicate keys, bounded nesting, not empty.
+
+    ``NaN``, ``Infinity`` and ``-Infinity`` are parsed into
+    :class:`JsonConstant` markers, which structuring rejects at their path.
 
     Raises:
-        InvalidPatient: With path ``$`` when the text is not acceptable JSON.
+        InvalidPatient: With path ``$`` when the text is not JSON at all.
     """
+    if not text.strip():
+        raise InvalidPatient([Problem("$", "empty input; expected one JSON object (a patient record)")])
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return json.loads(text, parse_constant=JsonConstant, object_pairs_hook=_unique_keys)
     except WireError as error:
         raise InvalidPatient([Problem("$", str(error))]) from None
     except RecursionError:

@@ -1,4 +1,4 @@
-"""Cross-field checks of a structured patient record (SPEC §2, "Inconsistencies").
+"""Cross-field checks of a structured patient record (see docs/input-format.md#rules-that-hold-everywhere).
 
 Type and shape problems are found while structuring (:mod:`lmtx._codec`);
 this module finds what only the whole record shows: dates after ``as_of``,

@@ -83,7 +83,7 @@ class Evaluated:
         return self.result
 
     def to_dict(self) -> dict[str, Any]:
-        """The result in the wire format (SPEC §3), exactly as :meth:`Result.to_dict` gives it."""
+        """The result in the wire format (see docs/output-format.md), exactly as :meth:`Result.to_dict` gives it."""
         return self.result.to_dict()
 
 
@@ -260,7 +260,10 @@ def _patient_id(patient: object) -> str | None:
             patient = json.loads(patient)
         if isinstance(patient, Mapping):
             value = patient.get("id")
-            return value if isinstance(value, str) else None
+            if isinstance(value, str):
+                value.encode("utf-8")  # an id that is not valid text (a lone surrogate) is not echoed
+                return value
+            return None
     except Exception:  # noqa: BLE001 - the id is a courtesy; an unreadable record simply has none
         return None
     return None

@@ -1,13 +1,20 @@
-"""The ``lmtx`` command line.
+"""The ``lmtx`` command line (documented in docs/cli.md).
 
 Commands: ``evaluate`` (the result JSON of one record), ``explain`` (a
 readable report, or why a code was not given), ``schema`` (the input JSON
 Schema), ``rules`` (the rule catalogue), ``batch`` (JSON Lines in, JSON Lines
 out, across processes) and ``serve`` (the CDS Hooks service, from the
-``server`` extra).
+``server`` extra). Each command is one function that adds its parser (see
+:data:`_COMMANDS`) and one handler that runs it.
 
-Exit codes: 0 success, 2 invalid input (the problems, with their paths, on
-stderr; also bad arguments and unreadable files), 1 internal error.
+Exit codes: 0 success, 1 internal error, 2 invalid input (a record, on
+stderr with the path of every problem) or a bad argument (reported the way
+argparse reports its own), 141 when the reader of standard output went away
+(``lmtx batch big.jsonl | head``): the command stops quietly.
+
+The library never reads the clock; the command line, used by a person today,
+does in two places: ``--as-of today``, and a warning on stderr when a record's
+latest date lies after today's date (the result does not change).
 """
 
 from __future__ import annotations
@@ -19,73 +26,221 @@ import importlib
 import json
 import os
 import sys
+import textwrap
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from lmtx._evaluate import PatientInput, evaluate
-from lmtx.batch import Evaluated, Failed, Outcome, check_arguments, evaluate_one, lost_outcome, ordered_map
+import attrs
+
+from lmtx.__about__ import __version__
+from lmtx._codec import WireError, parse_date
+from lmtx._evaluate import PatientInput, evaluate, parse_patient
+from lmtx._validate import default_as_of
+from lmtx.batch import Evaluated, Failed, Outcome, evaluate_one, lost_outcome, ordered_map
 from lmtx.catalogue import CATALOGUE
 from lmtx.errors import InvalidPatient, LmtxError, Problem
 from lmtx.knowledge import RuleInfo, knowledge_base
-from lmtx.policy import Policy
+from lmtx.policy import Policy, coerce_policy
 
-__all__ = ["EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "main"]
+__all__ = ["EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "EXIT_PIPE_CLOSED", "main"]
 
 EXIT_OK = 0
 """Success."""
 EXIT_INTERNAL = 1
 """An internal error: a defect in lmtx (please report it with the input)."""
 EXIT_INVALID = 2
-"""Invalid input: a record, an option, or a file that cannot be read or written."""
+"""Invalid input: a record, an argument, or a file that cannot be read or written."""
+EXIT_PIPE_CLOSED = 141
+"""Standard output was closed by its reader (128 + SIGPIPE, as the shell reports a tool killed by it)."""
 
 _SERVER_EXTRA = "pip install 'lmtx[server]'"
+_MAX_INDENT = 16
+_EXIT_CODES = (
+    "exit codes: 0 success; 2 invalid input (every problem with its path on stderr) or a bad argument; "
+    "1 internal error; 141 standard output closed early"
+)
 
 
 class _UsageError(Exception):
-    """A problem with the command's arguments or files, reported on stderr with exit code 2."""
+    """A file that cannot be read or written, reported on stderr with exit code 2."""
 
 
-# --- input ---------------------------------------------------------------------------------
-
-
-def _read(source: str) -> bytes:
-    """A file's bytes, or standard input's for ``-`` (lmtx decodes JSON itself)."""
-    if source == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(source).read_bytes()
-    except OSError as error:
-        raise _UsageError(f"cannot read {source}: {error.strerror or error}") from None
-
-
-def _policy(args: argparse.Namespace) -> dict[str, object] | None:
-    """The policy from ``--policy FILE`` and ``--poor-ps-ecog``; lmtx validates it."""
-    policy: dict[str, object] = {}
-    if args.policy is not None:
-        try:
-            loaded = json.loads(_read(args.policy))
-        except ValueError as error:
-            raise InvalidPatient([Problem("policy", f"{args.policy} is not valid JSON: {error}")]) from None
-        if not isinstance(loaded, dict):
-            raise InvalidPatient([Problem("policy", f"{args.policy} must hold a JSON object")])
-        policy.update(loaded)
-    if args.poor_ps_ecog is not None:
-        policy["poor_ps_ecog"] = args.poor_ps_ecog
-    return policy or None
+# --- output ---------------------------------------------------------------------------------
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    r"""Write one block of output to stdout as UTF-8, whatever the locale.
+
+    JSON is UTF-8 by definition; a string that cannot be encoded (none can reach
+    here: lmtx refuses lone surrogates on input) would be written as a ``\uXXXX``
+    escape, which JSON reads back as the same string, never as a crash.
+    """
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8", "backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # stdout replaced by a text-only stream (an embedding program, a test harness)
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
 
 
-# --- commands ------------------------------------------------------------------------------
+def _warn(command: str, message: str) -> None:
+    sys.stderr.write(f"lmtx {command}: warning: {message}\n")
+
+
+def _today() -> dt.date:
+    """Today's date: only the command line reads the clock, never the library."""
+    return dt.date.today()  # the user's local calendar day is what "today" means here
+
+
+def _warn_if_future(command: str, latest: dt.date | None) -> None:
+    """Warn when a record's latest date lies after today: most often a typing error in a date."""
+    today = _today()
+    if latest is not None and latest > today:
+        _warn(
+            command,
+            f"the record's latest date, {latest.isoformat()}, lies after today ({today.isoformat()}); check its "
+            "dates (the result does not depend on today's date)",
+        )
+
+
+# --- arguments --------------------------------------------------------------------------------
+
+
+def _as_of_argument(text: str) -> dt.date:
+    if text == "today":
+        return _today()
+    try:
+        return parse_date(text)
+    except WireError:
+        raise argparse.ArgumentTypeError(f"must be a calendar date YYYY-MM-DD or 'today', got {text!r}") from None
+
+
+def _ecog_argument(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number 1-4, got {text!r}") from None
+    try:
+        coerce_policy({"poor_ps_ecog": value})
+    except InvalidPatient as error:
+        raise argparse.ArgumentTypeError("; ".join(p.message for p in error.problems)) from None
+    return value
+
+
+def _reject_constant(token: str) -> object:
+    raise ValueError(f"{token} is not a number in JSON")
+
+
+def _policy_argument(text: str) -> Policy:
+    """``--policy``: inline JSON (text starting with ``{``) or the path of a JSON file."""
+    if text.lstrip().startswith("{"):
+        source, data = "the inline policy", text.encode("utf-8", "backslashreplace")
+    else:
+        source = text
+        try:
+            data = Path(text).read_bytes()
+        except OSError as error:
+            raise argparse.ArgumentTypeError(f"cannot read {text}: {error.strerror or error}") from None
+    try:
+        loaded = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise argparse.ArgumentTypeError(f"{source} is not valid JSON: {error}") from None
+    if not isinstance(loaded, dict):
+        raise argparse.ArgumentTypeError(f'{source} must hold a JSON object, e.g. {{"poor_ps_ecog": 2}}')
+    try:
+        return coerce_policy(loaded)
+    except InvalidPatient as error:
+        raise argparse.ArgumentTypeError(f"{source}: " + "; ".join(map(str, error.problems))) from None
+
+
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0-65535, got {value}")
+    return value
+
+
+def _text_file(text: str) -> str:
+    """A path to a readable UTF-8 text file (checked at the door, so that no reader of it meets bad bytes)."""
+    try:
+        Path(text).read_bytes().decode("utf-8")
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{text} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return text
+
+
+def _code(text: str) -> str:
+    if text not in CATALOGUE:
+        raise argparse.ArgumentTypeError(f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}")
+    return text
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    """The policy of ``--policy`` with ``--poor-ps-ecog`` on top (both validated while parsing)."""
+    policy: Policy = args.policy or Policy()
+    if args.poor_ps_ecog is not None:
+        policy = attrs.evolve(policy, poor_ps_ecog=args.poor_ps_ecog)
+    return policy
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def _read(source: str) -> bytes:
+    """A record's bytes (lmtx decodes JSON itself); refuses an empty file with its own message."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as error:
+            raise _UsageError(f"cannot read {source}: {error.strerror or error}") from None
+    if not data.strip():
+        what = "standard input is empty" if source == "-" else "empty file"
+        raise InvalidPatient([Problem("$", f"{what}; expected one JSON object (a patient record)")])
+    return data
+
+
+def _latest_date(data: PatientInput, args: argparse.Namespace, evaluated_as_of: dt.date | None) -> dt.date | None:
+    """The record's latest date: the evaluation date when none was given, else read from the record."""
+    if args.as_of is None:
+        return evaluated_as_of
+    model, _ = parse_patient(data, args.as_of)
+    return default_as_of(model)
+
+
+# --- commands ---------------------------------------------------------------------------------
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    result = evaluate(_read(args.file), as_of=args.as_of, policy=_policy(args))
+    data = _read(args.file)
+    result = evaluate(data, as_of=args.as_of, policy=_policy(args))
+    _warn_if_future(args.command, _latest_date(data, args, result.as_of))
     _write(result.to_json(indent=None if args.compact else 2))
     return EXIT_OK
 
@@ -96,6 +251,7 @@ def _explain(args: argparse.Namespace) -> int:
     data, policy = _read(args.file), _policy(args)
     if args.why_not:
         answers = [why_not(data, code, as_of=args.as_of, policy=policy, depth=args.depth) for code in args.why_not]
+        _warn_if_future(args.command, _latest_date(data, args, answers[0].as_of))
         if args.format == "json":
             payload: Any = [a.to_dict() for a in answers]
             _write(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
@@ -103,6 +259,7 @@ def _explain(args: argparse.Namespace) -> int:
             _write("\n".join(a.to_text(args.width) for a in answers))
         return EXIT_OK
     report = explanation(data, as_of=args.as_of, policy=policy)
+    _warn_if_future(args.command, _latest_date(data, args, report.result.as_of))
     if args.format == "json":
         _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -126,9 +283,9 @@ def _rules(args: argparse.Namespace) -> int:
     rows = [("RULE", "STATEMENTS", "CODES")]
     rows += [(r.id, " ".join(r.statements), _codes_cell(r)) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    for rule_id, statements, codes in rows:
-        _write(f"{rule_id:<{widths[0]}}  {statements:<{widths[1]}}  {codes}".rstrip())
-    _write(f"\n{len(rules)} rules; knowledge base {kb.id} {kb.version} {kb.digest}")
+    lines = [f"{rule:<{widths[0]}}  {statements:<{widths[1]}}  {codes}".rstrip() for rule, statements, codes in rows]
+    lines.append(f"\n{len(rules)} rules; knowledge base {kb.id} {kb.version} {kb.digest}")
+    _write("\n".join(lines))
     return EXIT_OK
 
 
@@ -146,8 +303,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = importlib.import_module("lmtx.server")
     except ImportError as error:
+        cause = error.__cause__ if isinstance(error.__cause__, ImportError) else error
+        missing = f" ({cause.name} is missing)" if cause.name and cause.name != "lmtx.server" else ""
         sys.stderr.write(
-            f"lmtx serve: the CDS Hooks service is not installed ({error}).\nInstall it with: {_SERVER_EXTRA}\n"
+            f"lmtx serve: the CDS Hooks service is not installed{missing}. Install it with: {_SERVER_EXTRA}\n"
         )
         return EXIT_INVALID
     config_error = getattr(server, "ConfigError", None)
@@ -160,51 +319,70 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- batch ---------------------------------------------------------------------------------
+# --- batch ------------------------------------------------------------------------------------
+
+_BLANK = Problem("$", "empty line; expected one JSON object (a patient record)")
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    for line in stream:
-        yield line.rstrip(b"\r\n")
+def _records(stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a JSON Lines stream, without the blank lines that end it.
+
+    A blank line between records stays a line (and so becomes an error line in
+    the output, keeping output line N the answer to input line N); blank lines
+    after the last record are only the end of the file.
+    """
+    blanks = 0
+    for raw in stream:
+        line = raw.rstrip(b"\r\n")
+        if not line.strip():
+            blanks += 1
+            continue
+        yield from (b"" for _ in range(blanks))
+        blanks = 0
+        yield line
 
 
 def _count_lines(path: str) -> int | None:
-    """The number of lines of a regular file (for the progress bar), ``None`` for a stream."""
+    """The number of records in a regular file (for the progress bar), ``None`` for a stream."""
     if path == "-" or not Path(path).is_file():
         return None
-    count, last = 0, b"\n"
+    count = 0
     with Path(path).open("rb") as stream:
-        while block := stream.read(1 << 20):
-            count += block.count(b"\n")
-            last = block[-1:]
-    return count + (last != b"\n")
-
-
-_BLANK = Problem("$", "empty line; expected one JSON object (a patient record)")
+        for _ in _records(stream):
+            count += 1
+    return count
 
 
 def _json_line(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _rendered(outcome: Outcome) -> tuple[str, str]:
-    """(kind, JSON line) of one outcome: the result, or an error object with its 1-based line number."""
+def _rendered(outcome: Outcome, today: dt.date | None) -> tuple[str, str, bool]:
+    """(kind, JSON line, dated after today) of one outcome; an error carries its 1-based line number."""
     if isinstance(outcome, Evaluated):
-        return "evaluated", _json_line(outcome.to_dict())
+        as_of = outcome.result.as_of
+        return "evaluated", _json_line(outcome.to_dict()), bool(today and as_of and as_of > today)
     data = outcome.to_dict()
     del data["index"]
-    return outcome.error, _json_line({"line": outcome.index + 1, **data})
+    return outcome.error, _json_line({"line": outcome.index + 1, **data}), False
 
 
-def _line_task(index: int, line: PatientInput, as_of: dt.date | None, policy: Policy) -> tuple[str, str]:
-    """Evaluate one input line and render its output line (in a worker, so that the parent only writes)."""
+def _line_task(
+    index: int, line: PatientInput, as_of: dt.date | None, policy: Policy, today: dt.date | None
+) -> tuple[str, str, bool]:
+    """Evaluate one input line and render its output line (in a worker, so that the parent only writes).
+
+    ``today`` is given when no ``--as-of`` was: the record's evaluation date is
+    then its latest date, compared with today's here.
+    """
     if isinstance(line, bytes) and not line.strip():
-        return _rendered(Failed(index, "invalid-patient", str(InvalidPatient([_BLANK])).split("\n")[0], (_BLANK,)))
-    return _rendered(evaluate_one(index, line, as_of, policy))
+        header = str(InvalidPatient([_BLANK])).split("\n")[0]
+        return _rendered(Failed(index, "invalid-patient", header, (_BLANK,)), None)
+    return _rendered(evaluate_one(index, line, as_of, policy), today)
 
 
-def _lost_line(index: int, line: PatientInput, message: str) -> tuple[str, str]:
-    return _rendered(lost_outcome(index, line, message))
+def _lost_line(index: int, line: PatientInput, message: str) -> tuple[str, str, bool]:
+    return _rendered(lost_outcome(index, line, message), None)
 
 
 def _same_file(first: str, second: str) -> bool:
@@ -214,7 +392,7 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
-def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[str]]:
+def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[bytes]]:
     to_stdout = args.output in (None, "-")
     if not to_stdout and args.input != "-" and _same_file(args.input, args.output):
         raise _UsageError(f"the output {args.output} is the input; refusing to overwrite it")
@@ -223,7 +401,7 @@ def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[str]]:
     except OSError as error:
         raise _UsageError(f"cannot read {args.input}: {error.strerror or error}") from None
     try:
-        sink: IO[str] = sys.stdout if to_stdout else Path(args.output).open("w", encoding="utf-8")  # noqa: SIM115
+        sink: IO[bytes] = sys.stdout.buffer if to_stdout else Path(args.output).open("wb")  # noqa: SIM115
     except OSError as error:
         source.close()
         raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
@@ -233,113 +411,139 @@ def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[str]]:
 def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415 - no stubs; only this command needs it
 
-    as_of, policy = check_arguments(args.as_of, _policy(args))
+    policy = _policy(args)
+    today = _today()
+    if args.as_of is not None and args.as_of > today:
+        _warn(args.command, f"--as-of {args.as_of.isoformat()} is after today ({today.isoformat()})")
     total = _count_lines(args.input)
     source, sink = _open_batch_files(args)
     counts = {"evaluated": 0, "invalid-patient": 0, "internal-error": 0}
-    task = functools.partial(_line_task, as_of=as_of, policy=policy)
+    future: list[int] = []
+    task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=None if args.as_of else today)
     started = time.monotonic()
     progress = tqdm(total=total, unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    lines = ordered_map(task, _lost_line, _records(source), args.workers, args.chunksize)
     try:
-        for kind, line in ordered_map(task, _lost_line, _lines(source), args.workers, args.chunksize):
+        for number, (kind, line, after_today) in enumerate(lines, 1):
             counts[kind] += 1
-            sink.write(line + "\n")
+            if after_today:
+                future.append(number)
+            sink.write(line.encode("utf-8", "backslashreplace") + b"\n")
             progress.update()
+        sink.flush()
+    except BrokenPipeError:
+        progress.leave = False  # clear the bar: the reader went away, nothing is left to report
+        raise
     finally:
+        lines.close()  # stops the worker processes, also when the output failed
         progress.close()
         source.close()
-        if sink is sys.stdout:
-            sink.flush()
-        else:
+        if sink is not sys.stdout.buffer:
             sink.close()
     elapsed = time.monotonic() - started
-    lines = sum(counts.values())
+    total_lines = sum(counts.values())
+    if total_lines == 0:
+        _warn(args.command, f"{'standard input' if args.input == '-' else args.input} holds no records")
+    if future:
+        _warn(
+            args.command,
+            f"{len(future)} record(s) have a latest date after today ({today.isoformat()}), "
+            f"the first on line {future[0]}; check their dates",
+        )
     where = "" if args.output in (None, "-") else f" -> {args.output}"
     sys.stderr.write(
-        f"lmtx batch: {lines} lines: {counts['evaluated']} evaluated, {counts['invalid-patient']} invalid, "
+        f"lmtx batch: {total_lines} lines: {counts['evaluated']} evaluated, {counts['invalid-patient']} invalid, "
         f"{counts['internal-error']} internal errors{where} ({elapsed:.1f} s, "
-        f"{lines / elapsed if elapsed else 0:.0f} records/s, {args.workers} worker(s))\n"
+        f"{total_lines / elapsed if elapsed else 0:.0f} records/s, {args.workers} worker(s))\n"
     )
     if counts["internal-error"]:
         return EXIT_INTERNAL
     return EXIT_INVALID if counts["invalid-patient"] else EXIT_OK
 
 
-# --- parser --------------------------------------------------------------------------------
+# --- parsers ----------------------------------------------------------------------------------
+
+Commands = Any  # argparse's subparsers action (its class is private)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0-65535, got {value}")
-    return value
-
-
-def _code(text: str) -> str:
-    if text not in CATALOGUE:
-        raise argparse.ArgumentTypeError(f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}")
-    return text
-
-
-_EXIT_CODES = "exit codes: 0 success, 2 invalid input (problems with their paths on stderr), 1 internal error"
+def _add_command(
+    commands: Commands,
+    name: str,
+    summary: str,
+    examples: Sequence[str],
+    *,
+    details: str = "",
+    parents: Sequence[argparse.ArgumentParser] = (),
+    exit_codes: str = _EXIT_CODES,
+) -> argparse.ArgumentParser:
+    """Add one subcommand: a one-line summary, optional details, examples, exit codes."""
+    description = summary if not details else f"{summary}\n\n{textwrap.fill(details, 88)}"
+    epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples) + "\n\n" + textwrap.fill(exit_codes, 88)
+    return commands.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        parents=list(parents),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def _evaluation_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     group = options.add_argument_group("evaluation")
     group.add_argument(
-        "--as-of", metavar="DATE", help="evaluation date YYYY-MM-DD (default: the latest date in each record)"
+        "--as-of",
+        type=_as_of_argument,
+        metavar="DATE",
+        help="evaluation date YYYY-MM-DD, or 'today' (default: the latest date in each record)",
     )
-    group.add_argument("--policy", metavar="FILE", help='policy as a JSON object, e.g. {"poor_ps_ecog": 2}')
+    group.add_argument(
+        "--policy",
+        type=_policy_argument,
+        metavar="JSON|FILE",
+        help="the policy as inline JSON, e.g. '{\"poor_ps_ecog\": 2}', or the path of a JSON file holding it",
+    )
     group.add_argument(
         "--poor-ps-ecog",
-        type=int,
+        type=_ecog_argument,
         metavar="N",
         help="ECOG score from which performance status counts as poor, 1-4 (default 3); overrides --policy",
     )
     return options
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lmtx",
-        description="Leptomeningeal metastases in EGFR-mutant NSCLC: evaluate and explain patient records.",
-        epilog=_EXIT_CODES,
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    shared = [_evaluation_options()]
-
-    run = commands.add_parser(
-        "evaluate", parents=shared, help="print the result JSON of one patient record", epilog=_EXIT_CODES
+def _evaluate_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
+    run = _add_command(
+        commands,
+        "evaluate",
+        "Print the result JSON of one patient record.",
+        ["lmtx evaluate patient.json", "lmtx evaluate - --as-of 2026-03-01 --compact < patient.json"],
+        parents=shared,
     )
     run.add_argument("file", metavar="FILE", help="patient JSON file, or - for standard input")
     run.add_argument("--compact", action="store_true", help="one line of JSON instead of indented JSON")
     run.set_defaults(handler=_evaluate)
 
-    report = commands.add_parser(
+
+def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
+    report = _add_command(
+        commands,
         "explain",
-        parents=shared,
-        help="explain a result in words, or why a code was not given",
-        description=(
-            "Print a readable report: LM status and phase, each recommendation with the facts its rule "
-            "matched and the statements and references it rests on, alerts by severity, prognosis notes. "
-            "With --why-not CODE: for each rule that can emit CODE, which conditions held, which did not, "
-            "and which input would change that."
+        "Explain a result in words, or why a code was not given.",
+        [
+            "lmtx explain patient.json",
+            "lmtx explain patient.json --why-not it-pemetrexed",
+            "lmtx explain patient.json --format json",
+        ],
+        details=(
+            "The report gives the LM status, the applicability and the phase with the findings that decided "
+            "them (with their dates and their age on the evaluation date), then each recommendation, alert "
+            "and prognosis note with its reason and the statements it rests on. With --why-not CODE: the "
+            "condition that is not met, first, then what in the record would change it. --format json keeps "
+            "the engine's detail (rules, facts, conditions)."
         ),
-        epilog=_EXIT_CODES,
+        parents=shared,
     )
     report.add_argument("file", metavar="FILE", help="patient JSON file, or - for standard input")
     report.add_argument(
@@ -353,56 +557,136 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     report.add_argument(
-        "--depth", type=int, default=3, help="levels of deriving rules followed by --why-not (default 3)"
+        "--depth",
+        type=_whole_number(0),
+        default=3,
+        metavar="N",
+        help="levels of deriving rules followed by --why-not (default 3)",
     )
     report.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    report.add_argument("--width", type=_positive_int, default=100, help="text width (default 100)")
+    report.add_argument("--width", type=_whole_number(40), default=100, metavar="N", help="text width (default 100)")
     report.set_defaults(handler=_explain)
 
-    schema = commands.add_parser(
-        "schema", help="print the JSON Schema (draft 2020-12) of the input record", epilog=_EXIT_CODES
+
+def _schema_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
+    schema = _add_command(
+        commands,
+        "schema",
+        "Print the JSON Schema (draft 2020-12) of the input record.",
+        ["lmtx schema > lmtx-patient.schema.json", "lmtx schema --indent 0"],
+        details=(
+            "Every property carries its description, for editors and validators. The schema is necessary, "
+            "not sufficient: checks across fields (dates after the evaluation date, an end before its start) "
+            "are lmtx's alone."
+        ),
     )
-    schema.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    schema.add_argument(
+        "--indent",
+        type=_whole_number(0, _MAX_INDENT),
+        default=2,
+        metavar="N",
+        help=f"JSON indentation, 0-{_MAX_INDENT} (default 2)",
+    )
     schema.set_defaults(handler=_schema)
 
-    rules = commands.add_parser("rules", help="print the rule catalogue: id, statements, codes", epilog=_EXIT_CODES)
+
+def _rules_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
+    rules = _add_command(
+        commands,
+        "rules",
+        "Print the rule catalogue: each rule's id, statements and output codes.",
+        ["lmtx rules", "lmtx rules --code it-pemetrexed --format json"],
+    )
     rules.add_argument("--code", type=_code, help="only the rules that can emit this output code")
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     rules.set_defaults(handler=_rules)
 
-    batch = commands.add_parser(
+
+def _batch_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
+    batch = _add_command(
+        commands,
         "batch",
-        parents=shared,
-        help="evaluate JSON Lines: one patient per line in, one result or error per line out",
-        description=(
-            "Read one patient JSON object per line and write, in the same order, one line per input line: "
-            'the result JSON, or an error object {"line", "error", "patient_id", "message", '
-            '"problems"}. Invalid lines never stop the batch. A progress bar shows on a terminal; a '
-            "summary goes to stderr at the end."
+        "Evaluate JSON Lines: one patient per line in, one result or error per line out.",
+        [
+            "lmtx batch patients.jsonl -o results.jsonl --workers 4",
+            "lmtx batch - < patients.jsonl | head -c 300",
+        ],
+        details=(
+            "Output line N answers input line N: the result JSON, or an error object {line, error, "
+            "patient_id, message, problems}. Invalid lines never stop the batch. A blank line between records "
+            "is an invalid line; blank lines at the end of the input are not records. A progress bar shows on "
+            "a terminal; a summary goes to stderr at the end."
         ),
-        epilog=(
-            "exit codes: 0 every line evaluated, 2 some lines invalid (or unreadable input), 1 some line "
-            "met an internal error; the output holds one line per input line in every case"
+        parents=shared,
+        exit_codes=(
+            "exit codes: 0 every line evaluated; 2 some lines invalid, a bad argument or an unreadable file; 1 "
+            "some line met an internal error; 141 standard output closed early. Unless the output was closed, it "
+            "holds one line per input line (trailing blank lines aside)."
         ),
     )
     batch.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")
     batch.add_argument("-o", "--output", metavar="OUT", help="output JSON Lines file (default: standard output)")
     batch.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_whole_number(1),
         default=1,
         metavar="N",
         help="worker processes (default 1: in this process)",
     )
-    batch.add_argument("--chunksize", type=_positive_int, metavar="N", help="records sent to a worker at a time")
+    batch.add_argument("--chunksize", type=_whole_number(1), metavar="N", help="records sent to a worker at a time")
     batch.set_defaults(handler=_batch)
 
-    serve = commands.add_parser("serve", help=f"run the CDS Hooks service (needs: {_SERVER_EXTRA})", epilog=_EXIT_CODES)
+
+def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
+    serve = _add_command(
+        commands,
+        "serve",
+        "Run the CDS Hooks service (an optional extra).",
+        ["lmtx serve", "lmtx serve --host 127.0.0.1 --port 8080 --config service.toml"],
+        details=f"Needs the server extra: {_SERVER_EXTRA}. docs/fhir.md describes the services and the configuration.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
-    serve.add_argument("--config", metavar="FILE", help="service configuration file")
+    serve.add_argument("--config", type=_text_file, metavar="FILE", help="service configuration file (TOML or JSON)")
     serve.set_defaults(handler=_serve)
+
+
+_COMMANDS: list[Callable[[Commands, Sequence[argparse.ArgumentParser]], None]] = [
+    _evaluate_command,
+    _explain_command,
+    _schema_command,
+    _rules_command,
+    _batch_command,
+    _serve_command,
+]
+"""The subcommands, in the order ``lmtx --help`` lists them: adding one is adding its function here."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmtx",
+        description="Leptomeningeal metastases in EGFR-mutant NSCLC: evaluate and explain patient records.",
+        epilog=(
+            "examples:\n  lmtx evaluate patient.json\n  lmtx explain patient.json --why-not it-pemetrexed\n"
+            "  lmtx COMMAND --help\n\n" + textwrap.fill(_EXIT_CODES, 88)
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lmtx {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = [_evaluation_options()]
+    for add in _COMMANDS:
+        add(commands, shared)
     return parser
+
+
+def _close_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null, so that the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor: nothing to redirect
+        return
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -412,7 +696,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments after the program name; default: ``sys.argv[1:]``.
 
     Returns:
-        The exit code: 0 success, 2 invalid input, 1 internal error.
+        The exit code: 0 success, 2 invalid input or a bad argument, 1 internal
+        error, 141 standard output closed by its reader.
     """
     args = _parser().parse_args(argv)
     try:
@@ -421,12 +706,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{args.file}: " if isinstance(error, InvalidPatient) and getattr(args, "file", None) else ""
         sys.stderr.write(f"lmtx {args.command}: {where}{error}\n")
         return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader went away (``lmtx batch big.jsonl | head``): stop quietly, as other tools do.
+        _close_stdout()
+        return EXIT_PIPE_CLOSED
     except LmtxError as error:
         sys.stderr.write(f"lmtx {args.command}: internal error: {error}\n")
-        return EXIT_INTERNAL
-    except BrokenPipeError:
-        # The reader went away (``lmtx rules | head``): stop quietly, as other tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         return 130

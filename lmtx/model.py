@@ -1,6 +1,6 @@
 """The patient record: typed, frozen value objects mirroring the input wire format.
 
-These classes are the public domain model of lmtx (SPEC §2). Build them
+These classes are the public domain model of lmtx (see docs/input-format.md). Build them
 directly, or let :func:`lmtx.parse_patient` structure them from JSON. They do
 no validation of their own at construction time: every check, with the JSON
 path of each problem, runs in one place when a record is parsed or evaluated,
@@ -55,7 +55,7 @@ class Histology(enum.StrEnum):
 NSCLC_HISTOLOGIES: frozenset[Histology] = frozenset(
     {Histology.ADENOCARCINOMA, Histology.SQUAMOUS, Histology.LARGE_CELL, Histology.NSCLC_NOS}
 )
-"""The histologies that count as NSCLC (SPEC §2)."""
+"""The histologies that count as NSCLC (see docs/input-format.md)."""
 
 
 class EgfrStatus(enum.StrEnum):
@@ -177,7 +177,14 @@ class ToxicityTerm(enum.StrEnum):
 
 @attrs.frozen
 class Egfr:
-    """EGFR testing: the status and, for a mutant tumour, the variants found."""
+    """EGFR testing: the status and, for a mutant tumour, the variants found.
+
+    Attributes:
+        status: Result of EGFR mutation testing. Only `mutant` can make the
+            treatment algorithm apply.
+        variants: The variants found. Allowed only with status `mutant`, each at
+            most once. Recorded for your own use: no rule depends on the variant.
+    """
 
     status: EgfrStatus = EgfrStatus.UNKNOWN
     variants: tuple[EgfrVariant, ...] = ()
@@ -185,7 +192,15 @@ class Egfr:
 
 @attrs.frozen
 class PerformanceStatus:
-    """Performance status on the ECOG (0-4) or Karnofsky (10-100, step 10) scale."""
+    """Performance status on the ECOG (0-4) or Karnofsky (10-100, step 10) scale.
+
+    Attributes:
+        scale: Which scale `score` is on.
+        score: ECOG 0-4, or Karnofsky 10-100 in steps of 10. ECOG 5 and KPS 0
+            (deceased) are rejected. Karnofsky scores are mapped to ECOG before
+            any rule reads them.
+        date: When it was assessed. Must not be after the evaluation date.
+    """
 
     scale: PsScale
     score: int
@@ -194,7 +209,12 @@ class PerformanceStatus:
 
 @attrs.frozen
 class NeuroExam:
-    """A standardized neurological examination and the symptoms it found."""
+    """A standardized neurological examination and the symptoms it found.
+
+    Attributes:
+        date: Day of the examination. At most one finding per day.
+        symptoms: What the examination found, compared with before.
+    """
 
     date: _dt.date
     symptoms: Symptoms
@@ -202,7 +222,13 @@ class NeuroExam:
 
 @attrs.frozen
 class CsfCytology:
-    """A CSF cytology result."""
+    """A CSF cytology result.
+
+    Attributes:
+        date: Day the sample was taken. At most one result per day.
+        result: The cytology result. Only `positive` counts as tumour cells in
+            the CSF.
+    """
 
     date: _dt.date
     result: CytologyResult
@@ -210,7 +236,14 @@ class CsfCytology:
 
 @attrs.frozen
 class MriAssessment:
-    """A neuraxis MRI: leptomeningeal enhancement seen or not, and the response read."""
+    """A neuraxis MRI: leptomeningeal enhancement seen or not, and the response read.
+
+    Attributes:
+        date: Day of the study. At most one study per day.
+        leptomeningeal_enhancement: Whether leptomeningeal enhancement is seen.
+        response: The radiographic response read against earlier studies, when
+            one was read. Only `progression` counts against a regimen.
+    """
 
     date: _dt.date
     leptomeningeal_enhancement: bool
@@ -219,7 +252,24 @@ class MriAssessment:
 
 @attrs.frozen
 class Therapy:
-    """One therapy regimen. Osimertinib doses are per day."""
+    """One therapy regimen. Osimertinib doses are per day.
+
+    Attributes:
+        agent: The drug, or radiotherapy.
+        status: Where the regimen stands on the evaluation date.
+        route: Required for pemetrexed (`intrathecal` or `intravenous`).
+            Optional where the agent has one route: EGFR TKIs are `oral`,
+            carboplatin and cisplatin `intravenous`, radiotherapy
+            `external_beam`; `other` takes any route. A route that does not fit
+            the agent is rejected.
+        dose_mg: Dose in mg, greater than 0. Required for the EGFR TKIs,
+            pemetrexed, carboplatin and cisplatin; osimertinib doses are per
+            day. Not allowed for radiotherapy; optional for `other`.
+        start: Day the regimen began. Required unless the regimen is
+            `planned`; a planned start may lie after the evaluation date.
+        end: Day the regimen ended. Only for `completed` or `stopped`
+            regimens, and not before `start`.
+    """
 
     agent: Agent
     status: TherapyStatus
@@ -231,7 +281,13 @@ class Therapy:
 
 @attrs.frozen
 class Toxicity:
-    """A current adverse event with its CTCAE v5 grade (1-5)."""
+    """A current adverse event with its CTCAE v5 grade (1-5).
+
+    Attributes:
+        term: The adverse event.
+        grade: CTCAE v5 grade, 1-5.
+        date: When it was recorded. Must not be after the evaluation date.
+    """
 
     term: ToxicityTerm
     grade: int
@@ -240,9 +296,35 @@ class Toxicity:
 
 @attrs.frozen
 class Patient:
-    """A patient record: everything lmtx reads (SPEC §2).
+    """A patient record: everything lmtx reads (see docs/input-format.md).
 
-    Only ``histology`` is required. Lists are tuples and may be empty.
+    Only `histology` is required. Lists are tuples and may be empty.
+
+    Attributes:
+        histology: The tumour's histology. Only the four NSCLC values bring the
+            patient into scope; `sclc` and `other` give the not-applicable
+            reason `not-nsclc`.
+        id: Your identifier for the record (at most 256 characters), echoed as
+            `patient_id` in the result. lmtx does not interpret it.
+        egfr: EGFR testing. Leaving it out means the status is unknown.
+        performance_status: The current performance status, ECOG or Karnofsky.
+            Needed for the prognosis note and, at progression on the
+            combination, for the poor-performance-status choice.
+        brain_metastases: Whether there are parenchymal brain metastases. On its
+            own this counts as CNS involvement.
+        neuro_exams: Standardized neurological examinations, in any order. The
+            latest decides whether symptoms are present now; a run of
+            symptomatic exams dates their onset.
+        csf_cytology: CSF cytology results, in any order. A positive result at
+            any time confirms LM.
+        mri: Neuraxis MRI studies, in any order. Leptomeningeal enhancement at
+            any time, with no positive cytology ever, makes LM probable.
+        csf_flow: Result of a CSF flow study. `interrupted` adds a prognosis
+            note for established LM.
+        systemic_disease: State of the disease outside the CNS. `progressive`
+            or `unknown` gives an alert for established LM.
+        therapies: Therapy regimens: past, current and planned.
+        toxicities: Adverse events the patient has now, each graded by CTCAE v5.
     """
 
     histology: Histology

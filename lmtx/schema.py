@@ -1,10 +1,13 @@
-"""The input wire format (SPEC §2) as a JSON Schema, draft 2020-12, generated from the model.
+"""The input wire format (see docs/input-format.md) as a JSON Schema, draft 2020-12, generated from the model.
 
 The shape comes from the attrs classes of :mod:`lmtx.model`: one definition
 per class, its fields as properties (required when the field has no
 default), enumerations from the ``StrEnum`` classes, defaults from the field
 defaults, ``additionalProperties: false`` everywhere (a misspelt field is an
-error). The value constraints of SPEC §2 that types cannot carry (ranges,
+error). Every definition and property carries a description, taken from the
+class docstring and its ``Attributes:`` section, where the API reference
+reads it too: each field is documented once. The value constraints of the
+input format that types cannot carry (ranges,
 the routes of each agent, the fields a therapy needs in each status) are
 added from :data:`FIELD_CONSTRAINTS` and :func:`_class_constraints`, which
 reuse lmtx's own tables (:data:`lmtx._validate.DRUGS`,
@@ -33,6 +36,7 @@ import attrs
 
 from lmtx.__about__ import __version__
 from lmtx._codec import MAX_STRING_LENGTH
+from lmtx._docstrings import field_docs, summary
 from lmtx._validate import DRUGS, MAX_DOSE_MG, allowed_routes
 from lmtx.model import (
     Agent,
@@ -74,7 +78,7 @@ FIELD_CONSTRAINTS: dict[tuple[type, str], dict[str, Any]] = {
     (Therapy, "dose_mg"): {"exclusiveMinimum": 0, "maximum": MAX_DOSE_MG},
     (Toxicity, "grade"): {"minimum": _CTCAE_GRADES[0], "maximum": _CTCAE_GRADES[1]},
 }
-"""SPEC §2 constraints on single fields, by (model class, field name)."""
+"""Constraints on single fields (docs/input-format.md), by (model class, field name)."""
 
 _NOT_IN_SCHEMA = (
     "Checked by lmtx, not expressible here: dates after the evaluation date, a therapy end before its "
@@ -100,7 +104,7 @@ def _when(field: str, values: list[str], then: dict[str, Any]) -> dict[str, Any]
 
 
 def _class_constraints(cls: type) -> list[dict[str, Any]]:
-    """SPEC §2 constraints across the fields of one class, as ``if``/``then`` schemas."""
+    """Constraints across the fields of one class (docs/input-format.md), as ``if``/``then`` schemas."""
     if cls is Egfr:
         return [
             {
@@ -191,9 +195,12 @@ class _Builder:
 
     def _object(self, cls: type) -> dict[str, Any]:
         hints = typing.get_type_hints(cls)
+        docs = field_docs(cls)
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in attrs.fields(cls):
+            if field.name not in docs:
+                raise TypeError(f"{cls.__name__}.{field.name} has no description in the class's Attributes section")
             schema = self.type_schema(hints[field.name])
             constraints = FIELD_CONSTRAINTS.get((cls, field.name), {})
             if constraints:
@@ -202,12 +209,11 @@ class _Builder:
                 required.append(field.name)
             elif field.default is not None:
                 schema["default"] = _json_value(field.default)
-            properties[field.name] = {"title": _title(field.name), **schema}
-        doc = (cls.__doc__ or "").strip().split("\n\n", 1)[0]
+            properties[field.name] = {"title": _title(field.name), "description": docs[field.name], **schema}
         result: dict[str, Any] = {
             "type": "object",
             "title": cls.__name__,
-            "description": " ".join(doc.split()),
+            "description": summary(cls),
             "properties": properties,
             "additionalProperties": False,
         }
@@ -215,8 +221,22 @@ class _Builder:
             result["required"] = required
         rules = _class_constraints(cls)
         if rules:
-            result["allOf"] = rules
+            result["allOf"] = [_described(rule, docs) for rule in rules]
         return result
+
+
+def _described(schema: Any, docs: dict[str, str]) -> Any:
+    """A constraint schema whose properties carry the fields' own descriptions too (editors show them)."""
+    if isinstance(schema, list):
+        return [_described(item, docs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    described = {key: _described(value, docs) for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        described["properties"] = {
+            name: {"description": docs[name], **_described(value, docs)} for name, value in schema["properties"].items()
+        }
+    return described
 
 
 def _constrain(schema: dict[str, Any], constraints: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +256,7 @@ def _schema() -> dict[str, Any]:
         "$id": f"urn:lmtx:schema:patient:{__version__}",
         "title": "lmtx patient record",
         "description": (
-            "The input wire format of lmtx (SPEC §2): one patient record with EGFR-mutant NSCLC and "
+            "The input wire format of lmtx (docs/input-format.md): one patient record with EGFR-mutant NSCLC and "
             "leptomeningeal metastases in view. Unknown keys are errors; numbers are JSON numbers; "
             "dates are YYYY-MM-DD."
         ),
@@ -249,7 +269,8 @@ def _schema() -> dict[str, Any]:
 def patient_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the patient record lmtx accepts.
 
-    Generated from :mod:`lmtx.model` and the constraints of SPEC §2; any
+    Generated from :mod:`lmtx.model` and the constraints of the input format
+    (see docs/input-format.md), with each property described; any
     record :func:`lmtx.evaluate` accepts is valid under it. Validate with a
     format checker to have dates checked as calendar dates.
 

@@ -281,3 +281,11 @@ def test_records_that_kill_their_worker_fail_alone_and_the_batch_goes_on() -> No
 def test_an_empty_input_gives_nothing() -> None:
     assert list(lmtx.evaluate_many([])) == []
     assert list(lmtx.evaluate_many([], workers=2)) == []
+
+
+def test_an_id_that_is_not_valid_text_is_not_echoed_in_the_error() -> None:
+    (outcome,) = lmtx.evaluate_many(['{"id": "\\ud800", "histology": "adenocarcinoma"}'])
+    assert isinstance(outcome, lmtx.Failed)
+    assert outcome.patient_id is None
+    assert [p.path for p in outcome.problems] == ["id"]
+    json.dumps(outcome.to_dict(), ensure_ascii=False).encode("utf-8")

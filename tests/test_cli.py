@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import fcntl
 import json
 import os
 import pty
+import re
 import select
+import shlex
 import struct
 import subprocess
 import sys
@@ -145,10 +148,10 @@ def test_evaluate_reports_every_problem_with_its_path(tmp_path: Path) -> None:
     [
         (["evaluate", "{missing}"], "cannot read"),
         (["evaluate", "{broken}"], "not valid JSON"),
-        (["evaluate", "{good}", "--as-of", "2026-02-30"], "as_of: is not a calendar date"),
+        (["evaluate", "{good}", "--as-of", "2026-02-30"], "argument --as-of: must be a calendar date"),
         (["evaluate", "{good}", "--as-of", "2026-01-01"], "is after the evaluation date"),
-        (["evaluate", "{good}", "--poor-ps-ecog", "9"], "policy.poor_ps_ecog: must be 1-4"),
-        (["evaluate", "{good}", "--poor-ps-ecog", "x"], "invalid int value"),
+        (["evaluate", "{good}", "--poor-ps-ecog", "9"], "argument --poor-ps-ecog: must be 1-4, got 9"),
+        (["evaluate", "{good}", "--poor-ps-ecog", "x"], "argument --poor-ps-ecog: must be a whole number 1-4"),
         (["evaluate", "{good}", "--policy", "{broken}"], "is not valid JSON"),
         (["evaluate", "{good}", "--policy", "{good}"], "policy.histology: unknown field"),
         (["explain", "{good}", "--why-not", "no-such-code"], "unknown code 'no-such-code'"),
@@ -236,8 +239,8 @@ def test_explain_why_not(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == lmtx.why_not(patient, "it-pemetrexed").to_text()
     assert "The patient did not get it-pemetrexed." in done.stdout
-    assert "[NOT MET]" in done.stdout
-    assert "therapies[0].dose_mg" in done.stdout
+    assert "Unmet: " in done.stdout
+    assert "To change it: change therapies[0].dose_mg" in done.stdout
     both = run("explain", str(path), "--why-not", "it-pemetrexed", "--why-not", "osimertinib-160", "--format", "json")
     assert [a["code"] for a in json.loads(both.stdout)] == ["it-pemetrexed", "osimertinib-160"]
     shallow = run("explain", str(path), "--why-not", "it-pemetrexed", "--depth", "0")
@@ -452,7 +455,348 @@ def test_serve_passes_host_port_and_config_to_the_server(tmp_path: Path) -> None
     assert json.loads(done.stdout) == {"host": "0.0.0.0", "port": 9000, "config": str(config)}
     defaults = python(fake_server, "serve")
     assert json.loads(defaults.stdout) == {"host": "127.0.0.1", "port": 8080, "config": None}
+    (tmp_path / "bad.toml").write_text("[auth]\nissuers = 1\n", encoding="utf-8")
     invalid = python(fake_server, "serve", "--config", str(tmp_path / "bad.toml"))
     assert invalid.returncode == 2
     assert "invalid configuration" in invalid.stderr
     assert "auth.issuers: must be a table" in invalid.stderr
+
+
+# --- as a newcomer meets it ---------------------------------------------------------------------
+
+
+def test_version() -> None:
+    done = run("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"lmtx {lmtx.__version__}\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_a_one_line_description_and_an_example(command: str) -> None:
+    done = run(command, "--help")
+    assert done.returncode == 0, done.stderr
+    paragraphs = done.stdout.split("\n\n")
+    description = paragraphs[1]  # after the usage paragraph
+    assert "\n" not in description.strip(), description
+    assert description.strip().endswith(".")
+    examples = done.stdout.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert examples, done.stdout
+    assert all(line.strip().startswith(f"lmtx {command}") for line in examples), examples
+    assert command in run("--help").stdout
+
+
+def _policy_file(tmp_path: Path, data: object) -> str:
+    return str(write(tmp_path / "policy.json", data))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument", "message"),
+    [
+        (["evaluate", "{good}", "--as-of", "2026-13-01"], "--as-of", "must be a calendar date YYYY-MM-DD or 'today'"),
+        (["evaluate", "{good}", "--as-of", "yesterday"], "--as-of", "got 'yesterday'"),
+        (["batch", "{good}", "--as-of", "2026-1-1"], "--as-of", "got '2026-1-1'"),
+        (["evaluate", "{good}", "--poor-ps-ecog", "7"], "--poor-ps-ecog", "must be 1-4, got 7"),
+        (["explain", "{good}", "--policy", "{policy}"], "--policy", "policy.poor_ps: unknown field"),
+        (["evaluate", "{good}", "--policy", '{{"poor_ps_ecog": 0}}'], "--policy", "policy.poor_ps_ecog: must be 1-4"),
+        (["evaluate", "{good}", "--policy", "[2]"], "--policy", "cannot read [2]"),
+        (["evaluate", "{good}", "--policy", '{{"poor_ps_ecog": NaN}}'], "--policy", "NaN is not a number in JSON"),
+        (["explain", "{good}", "--why-not", "it-pemetrexed", "--depth", "-1"], "--depth", "must be at least 0"),
+        (["explain", "{good}", "--width", "0"], "--width", "must be at least 40"),
+        (["schema", "--indent", "-3"], "--indent", "must be at least 0, got -3"),
+        (["schema", "--indent", "1000"], "--indent", "must be at most 16"),
+        (["batch", "{good}", "--chunksize", "0"], "--chunksize", "must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_argument_errors_not_bad_records(
+    tmp_path: Path, arguments: list[str], argument: str, message: str
+) -> None:
+    files = {"good": str(write(tmp_path / "good.json", EXAMPLE)), "policy": _policy_file(tmp_path, {"poor_ps": 2})}
+    done = run(*(a.format(**files) for a in arguments))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("usage: lmtx ")
+    assert f"lmtx {arguments[0]}: error: argument {argument}: " in done.stderr
+    assert message in done.stderr
+    assert "invalid patient record" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_policy_is_inline_json_or_a_file(tmp_path: Path) -> None:
+    scenario = SCENARIOS["policy-poor-ps-ecog-2"]
+    path = str(write(tmp_path / "patient.json", scenario["patient"]))
+    expected = lmtx.evaluate(scenario["patient"], policy={"poor_ps_ecog": 2}).to_dict()
+    for policy in ('{"poor_ps_ecog": 2}', '  {"poor_ps_ecog": 2}', _policy_file(tmp_path, {"poor_ps_ecog": 2})):
+        done = run("evaluate", path, "--policy", policy)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected
+    overridden = run("evaluate", path, "--policy", '{"poor_ps_ecog": 4}', "--poor-ps-ecog", "2")
+    assert json.loads(overridden.stdout) == expected
+
+
+def test_as_of_today_is_todays_date(tmp_path: Path) -> None:
+    path = str(write(tmp_path / "patient.json", EXAMPLE))
+    before = dt.date.today()
+    done = run("evaluate", path, "--as-of", "today")
+    after = dt.date.today()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["as_of"] in (before.isoformat(), after.isoformat())
+    assert done.stderr == ""
+
+
+def _future_record() -> dict[str, Any]:
+    record = copy.deepcopy(EXAMPLE)
+    record["csf_cytology"].append({"date": "2099-05-01", "result": "negative"})
+    return record
+
+
+def test_a_record_dated_after_today_is_evaluated_with_a_warning(tmp_path: Path) -> None:
+    record = _future_record()
+    path = str(write(tmp_path / "future.json", record))
+    done = run("evaluate", path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == lmtx.evaluate(record).to_dict()  # the result is unchanged
+    assert "lmtx evaluate: warning: the record's latest date, 2099-05-01, lies after today" in done.stderr
+    pinned = run("explain", path, "--as-of", "2099-06-01")
+    assert pinned.returncode == 0, pinned.stderr
+    assert "latest date, 2099-05-01, lies after today" in pinned.stderr
+    assert pinned.stdout == lmtx.explanation(record, as_of="2099-06-01").to_text()
+    (tmp_path / "future.jsonl").write_text(json.dumps(EXAMPLE) + "\n" + json.dumps(record) + "\n", encoding="utf-8")
+    batch = run("batch", str(tmp_path / "future.jsonl"))
+    assert batch.returncode == 0, batch.stderr
+    assert "1 record(s) have a latest date after today" in batch.stderr
+    assert "the first on line 2" in batch.stderr
+    quiet = run("evaluate", str(write(tmp_path / "past.json", EXAMPLE)))
+    assert quiet.stderr == ""
+
+
+def test_an_empty_file_is_called_an_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.json").write_bytes(b"")
+    (tmp_path / "blank.json").write_bytes(b" \n\n")
+    for name in ("empty.json", "blank.json"):
+        for command in (["evaluate"], ["explain"], ["explain", "--why-not", "lm-workup"]):
+            done = run(*command, str(tmp_path / name))
+            assert done.returncode == 2, done.stderr
+            assert f"{tmp_path / name}: invalid patient record (1 problem)\n  $: empty file;" in done.stderr
+    piped = run("evaluate", "-", stdin="")
+    assert piped.returncode == 2
+    assert "$: standard input is empty" in piped.stderr
+    batch = run("batch", str(tmp_path / "empty.json"))
+    assert batch.returncode == 0, batch.stderr
+    assert batch.stdout == ""
+    assert "holds no records" in batch.stderr
+
+
+def test_blank_lines_at_the_end_are_not_records_but_one_between_records_is(tmp_path: Path) -> None:
+    good = json.dumps(EXAMPLE)
+    (tmp_path / "trailing.jsonl").write_text(good + "\n" + good + "\n\n\n \n", encoding="utf-8")
+    trailing = run("batch", str(tmp_path / "trailing.jsonl"))
+    assert trailing.returncode == 0, trailing.stderr
+    assert len(trailing.stdout.splitlines()) == 2
+    assert "2 lines: 2 evaluated, 0 invalid" in trailing.stderr
+    (tmp_path / "middle.jsonl").write_text(good + "\n\n" + good + "\n\n", encoding="utf-8")
+    middle = run("batch", str(tmp_path / "middle.jsonl"))
+    assert middle.returncode == 2
+    lines = [json.loads(line) for line in middle.stdout.splitlines()]
+    assert len(lines) == 3
+    assert lines[1]["line"] == 2
+    assert lines[1]["problems"][0]["message"].startswith("empty line")
+    assert lines[2] == lmtx.evaluate(good).to_dict()
+
+
+NASTY_FILES: dict[str, bytes] = {
+    "empty": b"",
+    "whitespace": b"  \r\n\t",
+    "lone surrogate in id": b'{"id": "\\ud800", "histology": "adenocarcinoma"}',
+    "lone surrogate in a key": b'{"\\udc00": 1, "histology": "adenocarcinoma"}',
+    "lone surrogate in an enumeration": b'{"histology": "\\ud800"}',
+    "not UTF-8": b'{"id": "\xff\xfe", "histology": "adenocarcinoma"}',
+    "NaN": b'{"histology": "adenocarcinoma", "therapies": [{"agent": "osimertinib", "dose_mg": NaN}]}',
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "deep nesting under a key": b'{"histology": "other", "x": ' + b"[" * 900 + b"]" * 900 + b"}",
+    "a list": b"[1, 2]",
+    "binary": bytes(range(256)),
+    "byte order mark": b"\xef\xbb\xbf" + json.dumps(EXAMPLE | {"id": "\u65e5\U0001f600"}).encode()[:-1],
+    "a huge number": b'{"histology": "adenocarcinoma", "therapies": [{"agent": "other", "status": "active", '
+    b'"start": "2026-01-01", "dose_mg": 1' + b"0" * 400 + b"}]}",
+}
+
+
+@pytest.mark.parametrize("name", NASTY_FILES)
+def test_no_input_file_makes_any_command_print_a_traceback(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "input.json"
+    path.write_bytes(NASTY_FILES[name])
+    for command in (
+        ["evaluate", str(path)],
+        ["explain", str(path)],
+        ["explain", str(path), "--why-not", "lm-workup", "--format", "json"],
+        ["batch", str(path)],
+    ):
+        done = subprocess.run([str(LMTX), *command], capture_output=True, timeout=SAFETY_TIMEOUT, check=False)
+        stderr = done.stderr.decode("utf-8", "replace")
+        assert done.returncode in (0, 2), (command, stderr)
+        assert "Traceback" not in stderr
+        assert "internal error:" not in stderr
+        assert "internal error (" not in stderr
+        done.stdout.decode("utf-8")  # whatever is written is UTF-8
+        if command[0] == "batch":
+            assert " 0 internal errors" in stderr
+            for line in done.stdout.splitlines():
+                json.loads(line)
+
+
+def test_a_valid_record_with_any_text_is_written_as_utf8_json(tmp_path: Path) -> None:
+    record = EXAMPLE | {"id": "\u65e5\u672c \U0001f600 \u00e9"}
+    path = write(tmp_path / "unicode.json", record)
+    done = subprocess.run(
+        [str(LMTX), "evaluate", str(path)],
+        capture_output=True,
+        timeout=SAFETY_TIMEOUT,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1", "LC_ALL": "C"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.decode("utf-8"))["patient_id"] == record["id"]
+
+
+def _pipeline(command: str, cwd: Path) -> tuple[int, str]:
+    """Run a real shell pipeline; return the exit code of its first command and its stderr."""
+    script = f'{command} 2>stderr.txt | head -c 300 >/dev/null; echo "${{PIPESTATUS[0]}}"'
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, cwd=cwd, timeout=SAFETY_TIMEOUT, check=False
+    )
+    return int(done.stdout.strip()), (cwd / "stderr.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_stops_quietly_when_its_reader_goes_away(tmp_path: Path, workers: str) -> None:
+    _batch_input(tmp_path / "big.jsonl", 2000, every=100_000)
+    code, stderr = _pipeline(f"'{LMTX}' batch big.jsonl --workers {workers}", tmp_path)
+    assert code in (0, 141), stderr
+    assert stderr == ""  # no traceback, no "internal error", no summary of a batch nobody reads
+
+
+def test_every_command_stops_quietly_when_its_reader_goes_away(tmp_path: Path) -> None:
+    path = write(tmp_path / "patient.json", EXAMPLE)
+    for command in ("rules", "schema --indent 16", f"explain '{path}'", f"explain '{path}' --format json"):
+        code, stderr = _pipeline(f"'{LMTX}' {command}", tmp_path)
+        assert code in (0, 141), (command, stderr)
+        assert stderr == "", (command, stderr)
+    # The same through subprocess pipes: read a little, close, wait.
+    _batch_input(tmp_path / "big.jsonl", 2000, every=100_000)
+    with subprocess.Popen(
+        [str(LMTX), "batch", str(tmp_path / "big.jsonl")], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert len(process.stdout.read(300)) == 300
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=SAFETY_TIMEOUT) == 141, stderr
+    assert stderr == ""
+
+
+def test_serve_without_the_extra_names_one_install_command() -> None:
+    done = python(
+        """
+        import sys
+        sys.modules["uvicorn"] = None  # as if the extra were not installed
+        import lmtx.cli
+        sys.exit(lmtx.cli.main(["serve"]))
+        """
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("pip install") == 1, done.stderr
+    assert "pip install 'lmtx[server]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_explain_on_the_command_line_states_findings_in_clinical_words(tmp_path: Path) -> None:
+    from tests.test_explain import ENGINE_WORDS, _stale_exam, _workup_gap
+
+    report = run("explain", str(write(tmp_path / "stale.json", _stale_exam())))
+    assert report.returncode == 0, report.stderr
+    assert "neurological exam 2025-08-01: persistent symptoms — 214 days before the evaluation date" in report.stdout
+    assert ENGINE_WORDS.search(report.stdout) is None
+    workup = run("explain", str(write(tmp_path / "workup.json", _workup_gap())), "--why-not", "lm-workup")
+    assert workup.returncode == 0, workup.stderr
+    assert "A CSF cytology dated on or after 2026-03-01 is missing." in workup.stdout
+    engine = json.loads(run("explain", str(tmp_path / "stale.json"), "--format", "json").stdout)
+    assert any(m["fact"].startswith("verdict(") for m in engine["because"]["phase"]["matched"])
+
+
+def test_why_not_platinum_pemetrexed_is_short(tmp_path: Path) -> None:
+    from tests.test_explain import ENGINE_WORDS
+
+    done = run("explain", str(write(tmp_path / "patient.json", EXAMPLE)), "--why-not", "platinum-pemetrexed")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) < 50
+    assert ENGINE_WORDS.search(done.stdout) is None
+
+
+def test_the_cli_page_shows_the_argument_errors_lmtx_prints(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    write(tmp_path / "patient.json", EXAMPLE)
+    checked = 0
+    for block in re.findall(r"```console\n(.*?)```", page, re.DOTALL):
+        lines = block.splitlines()
+        expected = [line for line in lines if "error: argument" in line]
+        if not lines[0].startswith("$ lmtx ") or not expected:
+            continue
+        done = subprocess.run(
+            [str(LMTX), *shlex.split(lines[0])[2:]],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=SAFETY_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 2, lines[0]
+        shown = done.stderr.splitlines()[-1]
+        assert shown.startswith(expected[0].removesuffix("...")), (shown, expected[0])
+        assert all(line in done.stderr for line in lines[1:-1]), lines[0]  # the usage lines shown, if any
+        checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"\x00\xff [[[", "is not UTF-8 text"), (None, "cannot read")])
+def test_serve_refuses_an_unreadable_configuration_file_at_the_door(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    config = tmp_path / "service.toml"
+    if content is not None:
+        config.write_bytes(content)
+    done = run("serve", "--config", str(config), "--port", "0")
+    assert done.returncode == 2
+    assert "lmtx serve: error: argument --config: " in done.stderr
+    assert str(config) in done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_closed_pipe_leaves_no_progress_bar_on_the_terminal(tmp_path: Path) -> None:
+    _batch_input(tmp_path / "big.jsonl", 2000, every=100_000)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    with subprocess.Popen(
+        [str(LMTX), "batch", str(tmp_path / "big.jsonl")], stdout=subprocess.PIPE, stderr=terminal
+    ) as process:
+        os.close(terminal)
+        assert process.stdout is not None
+        assert len(process.stdout.read(300)) == 300
+        process.stdout.close()
+        shown = b""
+        while select.select([controller], [], [], SAFETY_TIMEOUT)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=SAFETY_TIMEOUT)
+    os.close(controller)
+    text = shown.decode(errors="replace")
+    assert code == 141, text
+    assert "Traceback" not in text
+    assert "lmtx batch:" not in text
+    assert "/2000" in text  # the bar was shown ...
+    assert text.rsplit("\r", 1)[-1].strip() == ""  # the bar was cleared, not left at some count

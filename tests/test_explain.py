@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,11 @@ from lmtx import strategies as lst
 from lmtx._facts import BASE_FACT_ORDER, base_facts
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match
-from lmtx.explain import _INPUT_FIELDS, _INPUT_LISTS, ConditionCheck, RuleCheck, _evaluation, _search
+from lmtx.explain import ConditionCheck, RuleCheck
+from lmtx.explain._conditions import search as _search
+from lmtx.explain._origins import INPUT_FIELDS as _INPUT_FIELDS
+from lmtx.explain._origins import INPUT_LISTS as _INPUT_LISTS
+from lmtx.explain._origins import evaluation as _evaluation
 from lmtx.knowledge import knowledge_base
 from tests.scenarios import load_scenarios
 from tests.test_batch import population
@@ -222,9 +228,9 @@ def test_why_not_answers_are_json_and_text() -> None:
     assert data["as_of"] == "2026-03-03"
     text = answer.to_text()
     assert text.startswith("Why not recommendation platinum-pemetrexed? Patient example-inadequate-response")
-    assert "[NOT MET]" in text
-    assert "see above" in text  # a rule reached twice is printed once
-    assert "therapies[0].dose_mg" in text
+    assert "Unmet: " in text
+    assert "see above" in text or "as above" in text  # a rule or condition reached twice is explained once
+    assert "change therapies[0].dose_mg" in text
 
 
 # --- explain ----------------------------------------------------------------------------------
@@ -272,7 +278,7 @@ def test_the_report_reads_like_the_result() -> None:
     assert "ALERTS - CRITICAL" not in text
     for item in [*explanation.result.recommendations, *explanation.result.alerts, *explanation.result.prognosis]:
         assert item.code in text
-        assert f"rule {item.rule}:" in text
+        assert re.search(rf"\(rule\s+{re.escape(item.rule)}[;)]", text), item.rule
     assert "S07 When the response is inadequate" in text
     assert "dose: 30-50 mg intrathecal" in text
     assert max(len(line) for line in text.splitlines()) <= 100
@@ -299,3 +305,122 @@ def test_a_not_applicable_patient_is_explained_too() -> None:
     for heading in ("RECOMMENDATIONS", "ALERTS", "PROGNOSIS"):
         assert f"\n{heading}\n  none\n" in text
     assert "Patient (no id), evaluated as of no date in the record" in text
+
+
+# --- the text form, as a clinician reads it ---------------------------------------------------
+
+ENGINE_WORDS = re.compile(
+    r"\b(verdict|phase|regimen|lm|latest_\w+|therapy|cytology)\(|\[NOT MET\]|rule\(s\)|\ba applicable\b"
+)
+
+
+def _stale_exam() -> dict[str, Any]:
+    """On osimertinib 160 mg since July; the only neurological exam, 8 months old, found persistent symptoms."""
+    return {
+        "id": "stale-exam",
+        "histology": "adenocarcinoma",
+        "egfr": {"status": "mutant"},
+        "neuro_exams": [{"date": "2025-08-01", "symptoms": "persistent"}],
+        "csf_cytology": [
+            {"date": "2025-06-20", "result": "positive"},
+            {"date": "2026-03-03", "result": "negative"},
+        ],
+        "mri": [{"date": "2026-03-03", "leptomeningeal_enhancement": True, "response": "stable"}],
+        "therapies": [{"agent": "osimertinib", "dose_mg": 160, "status": "active", "start": "2025-07-01"}],
+    }
+
+
+def test_the_phase_is_stated_with_its_deciding_findings_and_their_age() -> None:
+    explanation = lmtx.explanation(_stale_exam())
+    assert explanation.result.phase == "inadequate-response"
+    text = explanation.to_text()
+    phase = text.split("  Phase: ", 1)[1].split("\n\n", 1)[0]
+    assert "neurological exam 2025-08-01: persistent symptoms — 214 days before the evaluation date" in phase
+    assert "osimertinib 160 mg, active since 2025-07-01 — 245 days before the evaluation date" in phase
+    assert ENGINE_WORDS.search(text) is None, ENGINE_WORDS.search(text)
+    assert explanation.phase is not None
+    exam = next(f for f in explanation.phase.findings if f.input == "neuro_exams[0]")
+    assert (exam.date, exam.days_before) == (dt.date(2025, 8, 1), 214)
+    # The JSON form keeps the engine's detail.
+    data = explanation.to_dict()
+    assert any(m["fact"].startswith("verdict(") for m in data["because"]["phase"]["matched"])
+    assert "response-osimertinib-neuro-failing" in data["because"]["phase"]["chain"]
+    assert {"input": "neuro_exams[0]", "text": "neurological exam 2025-08-01: persistent symptoms",
+            "date": "2025-08-01", "days_before": 214} in data["because"]["phase"]["findings"]  # fmt: skip
+
+
+def test_every_failing_assessment_is_a_deciding_finding() -> None:
+    explanation = lmtx.explanation(EXAMPLE)  # persistent symptoms and a positive cytology, both since the start
+    assert explanation.phase is not None
+    assert {f.input for f in explanation.phase.findings} >= {"neuro_exams[1]", "csf_cytology[1]", "therapies[0]"}
+
+
+def _workup_gap() -> dict[str, Any]:
+    return {
+        "id": "workup",
+        "histology": "adenocarcinoma",
+        "egfr": {"status": "mutant"},
+        "neuro_exams": [{"date": "2025-12-01", "symptoms": "none"}, {"date": "2026-03-01", "symptoms": "new"}],
+        "mri": [{"date": "2026-03-05", "leptomeningeal_enhancement": False}],
+        "therapies": [{"agent": "osimertinib", "dose_mg": 80, "status": "active", "start": "2025-06-01"}],
+    }
+
+
+def test_why_not_lm_workup_says_what_to_do() -> None:
+    answer = lmtx.why_not(_workup_gap(), "lm-workup")
+    assert answer.present
+    assert answer.because is not None
+    assert answer.because.rule == "lm-workup"
+    text = answer.to_text()
+    assert "A CSF cytology dated on or after 2026-03-01 is missing." in text
+    assert "MRI 2026-03-05: no leptomeningeal enhancement — 0 days" not in text
+    assert "MRI 2026-03-05: no leptomeningeal enhancement — on the evaluation date" in text
+    assert "mri[0].date" not in text
+    assert ENGINE_WORDS.search(text) is None
+
+
+def test_why_not_reads_as_short_sentences_unmet_condition_first() -> None:
+    text = lmtx.why_not(EXAMPLE, "platinum-pemetrexed").to_text()
+    assert ENGINE_WORDS.search(text) is None, ENGINE_WORDS.search(text)
+    assert len(text.splitlines()) < 50
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[1] == "The patient did not get platinum-pemetrexed."
+    assert lines[2] == "One rule can give it:"
+    assert "Unmet: it needs the phase (progression-on-combination)." in lines
+    missing = "Unmet: a therapy (pemetrexed, intrathecal, active) started on or after 2026-01-12 is missing."
+    at = text.replace("\n", " ")
+    assert " ".join(missing.split()) in " ".join(at.split())
+    assert "To change it: add a record to therapies." in lines
+
+
+def test_why_not_names_the_field_that_would_change_it() -> None:
+    text = lmtx.why_not(_on_80_mg(), "it-pemetrexed").to_text()
+    flat = " ".join(text.split())
+    assert (
+        "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need a dose of at least "
+        "160 mg. To change it: change therapies[0].dose_mg, add a record to therapies." in flat
+    )
+    assert ENGINE_WORDS.search(text) is None
+
+
+@given(lst.evaluation_cases(), st.sampled_from(sorted(CATALOGUE)))
+def test_the_text_forms_never_show_engine_facts(case: lst.EvaluationCase, code: str) -> None:
+    assert ENGINE_WORDS.search(lmtx.explanation(case.patient, as_of=case.as_of).to_text()) is None
+    assert ENGINE_WORDS.search(lmtx.why_not(case.patient, code, as_of=case.as_of).to_text()) is None
+
+
+def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
+    """A fact type or field added by a future rule is still worded, from its own name."""
+    from lmtx.dsl import Test, match, ref
+    from lmtx.explain._words import condition_words, fact_words, noun
+
+    assert noun("prior_regimen") == "a prior regimen"
+    assert noun("osimertinib_stop") == "an osimertinib stop"
+    day = dt.date(2026, 3, 1).toordinal()
+    assert fact_words({"t": "prior_regimen", "agent": "osimertinib", "start": day, "stopped": True}) == (
+        "prior regimen (osimertinib, from 2026-03-01, stopped)"
+    )
+    condition = match("stop", "osimertinib_stop", Test("start", ">=", ref("onset", "date")))
+    bound = {"onset": {"t": "symptom_onset", "date": day}}
+    assert condition_words(condition, bound) == "an osimertinib stop started on or after 2026-03-01"
+    assert condition_words(condition, {}) == "an osimertinib stop started on or after the date of onset"

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import lmtx
 from lmtx import model
 from lmtx import strategies as lst
+from lmtx._docstrings import field_docs, summary
 from lmtx.schema import DIALECT, patient_schema
 from tests.scenarios import load_scenarios
 from tests.test_batch import population
@@ -286,3 +287,61 @@ def test_every_generated_invalid_case_is_rejected_by_the_schema_unless_cross_fie
     if not _errors(payload):
         unexplained = [p for p in raised.value.problems if not any(m in p.message for m in CROSS_FIELD)]
         assert unexplained == [], f"{case.kind}: {case.mutation}"
+
+
+def _properties(schema: object, where: str = "#") -> list[tuple[str, str, dict[str, Any]]]:
+    """Every property of every object in the schema, constraint branches included: (where, name, schema)."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    if isinstance(schema, dict):
+        for name, value in schema.get("properties", {}).items():
+            found.append((where, name, value))
+        for key, value in schema.items():
+            found += _properties(value, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found += _properties(value, f"{where}/{index}")
+    return found
+
+
+def test_every_property_has_the_description_of_its_model_field() -> None:
+    properties = _properties(SCHEMA)
+    assert len(properties) >= 69
+    for where, name, value in properties:
+        definition = where.split("/")[2]  # "#/$defs/<class>/..."
+        cls = getattr(model, definition)
+        assert value.get("description"), f"{where}/{name} has no description"
+        assert value["description"] == field_docs(cls)[name]
+
+
+def test_every_model_field_is_documented_once_in_its_class_docstring() -> None:
+    for cls in _model_classes():
+        assert list(field_docs(cls)) == [f.name for f in attrs.fields(cls)], cls.__name__
+        assert all(len(text) >= 10 for text in field_docs(cls).values()), cls.__name__
+        assert SCHEMA["$defs"][cls.__name__]["description"] == summary(cls)
+
+
+def test_field_docs_reads_a_google_attributes_section() -> None:
+    class Example:
+        """An example.
+
+        Attributes:
+            first: One line.
+            second (int): Two
+                lines, joined.
+
+        Note:
+            Not an attribute.
+        """
+
+    assert field_docs(Example) == {"first": "One line.", "second": "Two lines, joined."}
+    assert summary(Example) == "An example."
+
+    class Broken:
+        """Broken.
+
+        Attributes:
+            first one: not a name.
+        """
+
+    with pytest.raises(ValueError, match="cannot read the Attributes line"):
+        field_docs(Broken)

@@ -1,4 +1,4 @@
-"""Invalid input (SPEC §2): every problem reported as InvalidPatient with its JSON path."""
+"""Invalid input (see docs/input-format.md): every problem reported as InvalidPatient with its JSON path."""
 
 from __future__ import annotations
 
@@ -266,3 +266,59 @@ def test_a_type_error_does_not_hide_whole_record_problems() -> None:
         "therapies[0].dose_mg",
         "toxicities[0].grade",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('{"id": "\\ud800", "histology": "squamous"}', "id"),
+        ('{"id": "x\\ud800y", "histology": "squamous"}', "id"),
+        ('{"id": "\\udc00\\ud800", "histology": "squamous"}', "id"),
+    ],
+)
+def test_text_that_cannot_be_utf8_is_refused_at_its_path(text: str, path: str) -> None:
+    with pytest.raises(lmtx.InvalidPatient) as caught:
+        lmtx.evaluate(text)
+    assert [p.path for p in caught.value.problems] == [path]
+    assert "lone UTF-16 surrogate" in caught.value.problems[0].message
+    str(caught.value).encode("utf-8")  # the message itself can always be written
+    with pytest.raises(lmtx.InvalidPatient) as from_mapping:
+        lmtx.evaluate(json.loads(text))
+    assert from_mapping.value.problems == caught.value.problems
+
+
+def test_a_surrogate_pair_is_one_character_and_welcome() -> None:
+    result = lmtx.evaluate('{"id": "\\ud83d\\ude00", "histology": "squamous"}')
+    assert result.patient_id == "\U0001f600"
+    result.to_json().encode("utf-8")
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_token_in_json_text_is_reported_at_its_field(token: str) -> None:
+    text = (
+        '{"histology": "adenocarcinoma", "therapies": [{"agent": "osimertinib", "status": "active", '
+        f'"start": "2026-01-01", "dose_mg": {token}}}]}}'
+    )
+    with pytest.raises(lmtx.InvalidPatient) as caught:
+        lmtx.evaluate(text)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("therapies[0].dose_mg", f"must be a number, got {token}, which is not a number in JSON")
+    ]
+
+
+def test_a_non_finite_token_in_an_unknown_field_is_reported_too() -> None:
+    with pytest.raises(lmtx.InvalidPatient) as caught:
+        lmtx.evaluate('{"histology": "adenocarcinoma", "extra": {"a": [1, NaN]}}')
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("$", "holds NaN (at extra.a[1]), which is not a number in JSON"),
+        ("extra", "unknown field"),
+    ]
+
+
+def test_empty_json_text_is_called_empty() -> None:
+    for text in ("", "  \n", b""):
+        with pytest.raises(lmtx.InvalidPatient) as caught:
+            lmtx.evaluate(text)
+        assert [(p.path, p.message) for p in caught.value.problems] == [
+            ("$", "empty input; expected one JSON object (a patient record)")
+        ]
