@@ -402,6 +402,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
     serve.add_argument("--config", metavar="FILE", help="service configuration file")
     serve.set_defaults(handler=_serve)
+    from lmtx.course.cli import add_subcommands  # noqa: PLC0415 - the course commands live with the course
+
+    add_subcommands(commands)
     return parser
 
 
