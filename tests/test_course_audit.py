@@ -59,7 +59,7 @@ def test_the_report_sums_the_timelines_and_lists_every_failure(cohort: list[Any]
     assert report.failures == tuple(failed)
     assert report.audited + len(report.failures) == report.records
     assert report.invalid == len(failed) > 10
-    found = Counter({(r.code, r.action, s): n for r in report.recommendations for s, n in r.episodes.items() if n})
+    found = Counter({(r.code, r.action, s): n for r in report.recommendations for s, n in r.by_status.items() if n})
     assert found == episodes
     assert sum(episodes.values()) > 20
     for item in report.recommendations:

@@ -158,19 +158,19 @@ class RecommendationAudit:
     Attributes:
         code: The recommendation code.
         action: The episode action.
-        episodes: Episodes by status (``followed``, ``open``, ``lapsed``), every status present.
+        by_status: Episodes by status (``followed``, ``open``, ``lapsed``), every status present.
         lag_days: The lag of the followed episodes; ``None`` when none was followed.
     """
 
     code: str
     action: str
-    episodes: dict[str, int]
+    by_status: dict[str, int]
     lag_days: LagSummary | None
 
     @property
-    def total(self) -> int:
+    def episodes(self) -> int:
         """Every episode, whatever its status."""
-        return sum(self.episodes.values())
+        return sum(self.by_status.values())
 
 
 @attrs.define
@@ -292,8 +292,8 @@ class AuditReport:
                 {
                     "code": r.code,
                     "action": r.action,
-                    "episodes": r.total,
-                    "by_status": dict(r.episodes),
+                    "episodes": r.episodes,
+                    "by_status": dict(r.by_status),
                     "lag_days": None if r.lag_days is None else _lag_dict(r.lag_days),
                 }
                 for r in self.recommendations

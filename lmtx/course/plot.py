@@ -243,7 +243,7 @@ def plot_audit(report: AuditReport, path: str | Path) -> Path:
     positions = list(range(len(labels)))[::-1]
     left = [0] * len(labels)
     for status in ("followed", "open", "lapsed", "not-indicated"):
-        values = [r.episodes.get(status, 0) for r in report.recommendations]
+        values = [r.by_status.get(status, 0) for r in report.recommendations]
         values += [count if status == "not-indicated" else 0 for count in report.not_indicated.values()]
         bars = counts_axes.barh(positions, values, left=left, color=_STATUS_COLOURS[status], label=status)
         for position, bar in zip(positions, bars, strict=True):
