@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,7 +100,7 @@ def add_subcommands(commands: Any) -> None:
     cohort.set_defaults(handler=_guarded(_audit))
 
 
-def _guarded(handler: Any) -> Any:
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Report the command's own errors here, so that it needs nothing of :mod:`lmtx.cli` beyond registration."""
 
     def run(args: argparse.Namespace) -> int:
@@ -110,10 +110,7 @@ def _guarded(handler: Any) -> Any:
             where = getattr(args, "file", None)
             sys.stderr.write(f"lmtx {args.command}: {where + ': ' if where else ''}{error}\n")
             return _INVALID
-        except (_UsageError, ValueError) as error:
-            sys.stderr.write(f"lmtx {args.command}: {error}\n")
-            return _INVALID
-        except ImportError as error:  # the plot extra is missing; the message names the install command
+        except _UsageError as error:
             sys.stderr.write(f"lmtx {args.command}: {error}\n")
             return _INVALID
         return code
@@ -159,9 +156,12 @@ def _timeline(args: argparse.Namespace) -> int:
     course = timeline(_read(args.file), as_of=args.as_of, policy=_policy(args))
     sys.stdout.write((course.to_json(indent=2) if args.json else render(course, args.width)) + "\n")
     if args.plot:
-        from lmtx.course.plot import plot_timeline  # noqa: PLC0415 - an optional extra
+        from lmtx.course.plot import PlottingUnavailable, plot_timeline  # noqa: PLC0415 - an optional extra
 
-        plot_timeline(course, args.plot)
+        try:
+            plot_timeline(course, args.plot)
+        except PlottingUnavailable as error:  # the message names the install command
+            raise _UsageError(str(error)) from None
         sys.stderr.write(f"lmtx timeline: drew {args.plot}\n")
     return _OK
 
@@ -214,9 +214,12 @@ def _audit(args: argparse.Namespace) -> int:
         except OSError as error:
             raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     if args.plot:
-        from lmtx.course.plot import plot_audit  # noqa: PLC0415 - an optional extra
+        from lmtx.course.plot import PlottingUnavailable, plot_audit  # noqa: PLC0415 - an optional extra
 
-        plot_audit(report, args.plot)
+        try:
+            plot_audit(report, args.plot)
+        except PlottingUnavailable as error:  # the message names the install command
+            raise _UsageError(str(error)) from None
     sys.stderr.write(
         f"lmtx audit: {report.records} records: {report.audited} audited, {report.invalid} invalid, "
         f"{report.internal_errors} internal errors ({elapsed:.1f} s, {args.workers} worker(s))\n"
