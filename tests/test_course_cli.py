@@ -14,8 +14,8 @@ import pytest
 
 import lmtx
 from lmtx.course.plot import PHASE_COLOURS
+from tests.course.console import run, run_on_a_terminal
 from tests.test_batch import mixed
-from tests.test_cli import _run_on_a_terminal, run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "lmtx" / "examples").glob("*.json"))
@@ -199,7 +199,7 @@ def test_audit_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
 def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     source = tmp_path / "cohort.jsonl"
     _cohort(source, [json.loads(COURSE.read_text())] * 12)
-    code, shown = _run_on_a_terminal("audit", str(source), "-o", str(tmp_path / "report.json"))
+    code, shown = run_on_a_terminal("audit", str(source), "-o", str(tmp_path / "report.json"))
     assert code == 0, shown
     assert "12/12" in shown
     assert "12 records: 12 audited" in shown

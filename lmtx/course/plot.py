@@ -134,7 +134,7 @@ def plot_timeline(course: Timeline, path: str | Path) -> Path:
         legend.setdefault(phase, band)
     y = len(rows) - 1
     for index, entry in enumerate(episodes):
-        _episode(axes, entry, y, index, end)
+        _episode(axes, entry, y, index, _ended(course, entry, end))
         y -= 1
     for index, therapy in enumerate(therapies):
         assert therapy.start is not None
@@ -168,7 +168,15 @@ def plot_timeline(course: Timeline, path: str | Path) -> Path:
     return target
 
 
-def _episode(axes: Axes, entry: ConcordanceEntry, y: int, index: int, end: dt.date) -> None:
+def _ended(course: Timeline, entry: ConcordanceEntry, end: dt.date) -> dt.date:
+    """Where an episode's bar stops when nothing carried it out: the next step after its last one, or the end."""
+    last = entry.indicated_until
+    if last is None:
+        return end
+    return next((s.date for s in course.steps if s.date is not None and s.date > last), end)
+
+
+def _episode(axes: Axes, entry: ConcordanceEntry, y: int, index: int, ended: dt.date) -> None:
     colour = _STATUS_COLOURS[entry.status]
     if entry.indicated_from is None or entry.indicated_until is None:
         if entry.acted_on is None:  # pragma: no cover - an unprompted start always has its date
@@ -177,8 +185,9 @@ def _episode(axes: Axes, entry: ConcordanceEntry, y: int, index: int, end: dt.da
         mark.set_gid(f"episode-{index}")
         axes.annotate("not indicated", (_x(entry.acted_on), y), xytext=(6, 4), textcoords="offset points", fontsize=8)
         return
-    # A followed episode runs to its start, an open one to the last day, a lapsed one through its last step.
-    until = entry.acted_on or (end if entry.status == "open" else entry.indicated_until + dt.timedelta(days=1))
+    # A followed episode runs to the start that carried it out; an open one to the end of the picture;
+    # a lapsed one until the step at which the advice changed.
+    until = entry.acted_on or ended
     (line,) = axes.plot(
         [_x(entry.indicated_from), _x(until)], [y, y], color=colour, lw=5, alpha=0.7, zorder=4, solid_capstyle="butt"
     )
