@@ -28,6 +28,7 @@ from typing import Any
 
 import lmtx
 from benchmarks import floor
+from benchmarks.cohort import cohort
 from lmtx import _evaluate
 from lmtx._facts import base_facts
 from lmtx.policy import coerce_policy
@@ -160,6 +161,27 @@ def throughput(mix: list[dict[str, Any]], count: int) -> dict[str, float]:
     return out
 
 
+def timeline_cost(count: int) -> dict[str, float]:
+    """CPU time of ``lmtx.timeline()`` per course, over generated courses (``benchmarks/cohort.py``)."""
+    courses = cohort(count, seed=3, invalid_every=None)
+    lmtx.timeline(courses[0])  # warm
+    per_course, steps = [], []
+    for record in courses:
+        start = time.thread_time_ns()
+        course = lmtx.timeline(record)
+        per_course.append(time.thread_time_ns() - start)
+        steps.append(len(course.steps))
+    per_step = [ns / n for ns, n in zip(per_course, steps, strict=True)]
+    return {
+        "courses": count,
+        "median_steps": statistics.median(steps),
+        "max_steps": max(steps),
+        "median_ms": statistics.median(per_course) / 1e6,
+        "p99_ms": sorted(per_course)[min(count - 1, int(count * 0.99))] / 1e6,
+        "median_us_per_step": statistics.median(per_step) / 1e3,
+    }
+
+
 def _rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -238,9 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mix = load_mix()
     if args.smoke:
-        rounds, count, small, large, imports = 1, 2 * len(mix), 20, 40, 1
+        rounds, count, small, large, imports, courses = 1, 2 * len(mix), 20, 40, 1, 5
     else:
-        rounds, count, small, large, imports = 30, 5_000, 1_000, 100_000, 5
+        rounds, count, small, large, imports, courses = 30, 5_000, 1_000, 100_000, 5, 500
     report: dict[str, Any] = {"machine": machine(), "mix": len(mix), "smoke": args.smoke}
     report["latency"] = latency(mix, rounds)
     report["stages_us"] = stages(mix, rounds)
@@ -248,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     report["computation_floor"] = computation_floor(mix, rounds)
     report["repeated_views"] = repeated_views(mix, rounds)
     report["throughput"] = throughput(mix, count)
+    report["timeline"] = timeline_cost(courses)
     report["memory"] = memory(mix, small, large)
     report["import"] = import_time(imports)
     stage_total = sum(report["stages_us"].values())
@@ -292,6 +315,14 @@ def _print(report: dict[str, Any]) -> None:
     )
     for key, value in report["throughput"].items():
         rows.append((f"throughput {key}", f"{value:.2f}" if "speedup" in key else f"{value:.0f}"))
+    course = report["timeline"]
+    rows.append(
+        (
+            f"timeline() median / p99 (CPU ms, {course['courses']} courses)",
+            f"{course['median_ms']:.1f} / {course['p99_ms']:.1f} ({course['median_steps']:g} steps median, "
+            f"{course['median_us_per_step']:.0f} µs per step)",
+        )
+    )
     mem = report["memory"]
     rows.append(
         (

@@ -5,14 +5,29 @@ Pages pull generated parts in with marker lines ``<!-- lmtx:NAME -->``;
 package by :mod:`lmtx_docgen`, and runs the examples marked
 ``<!-- lmtx:output -->`` to show what they print. Any disagreement between the
 docs and the package fails the build.
+
+``on_files`` draws the pictures of the "Patient course and audit" page from
+the shipped example course and a generated cohort, so that they always show
+what lmtx draws today (no image is checked in).
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import lmtx_docgen
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_COURSE = _ROOT / "lmtx" / "examples" / "course.json"
+COURSE_PICTURE = "images/example-course.svg"
+AUDIT_PICTURE = "images/example-audit.svg"
+EXAMPLE_COHORT = {"count": 300, "seed": 1}
+"""The generated cohort the course page reports on (``python -m benchmarks.cohort 300 FILE --seed 1``)."""
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
@@ -21,3 +36,30 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
         return lmtx_docgen.expand(markdown, page.file.src_uri)
     except lmtx_docgen.DocsError as error:
         raise PluginError(str(error)) from error
+
+
+def _drawn(draw: Any, subject: Any) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "picture.svg"
+        draw(subject, target)
+        return target.read_text(encoding="utf-8")
+
+
+def on_files(files: Files, config: Any, **_: Any) -> Files:
+    """Add the pictures of the course page, drawn now from the shipped example and a generated cohort."""
+    try:
+        import lmtx  # noqa: PLC0415 - the site needs lmtx installed; imported where it is used
+        from lmtx.course.plot import plot_audit, plot_timeline  # noqa: PLC0415
+
+        if str(_ROOT) not in sys.path:
+            sys.path.insert(0, str(_ROOT))
+        from benchmarks.cohort import cohort  # noqa: PLC0415 - the repository's seeded generator
+
+        course = lmtx.timeline(EXAMPLE_COURSE.read_text(encoding="utf-8"))
+        report = lmtx.audit(cohort(EXAMPLE_COHORT["count"], EXAMPLE_COHORT["seed"]))
+        pictures = {COURSE_PICTURE: _drawn(plot_timeline, course), AUDIT_PICTURE: _drawn(plot_audit, report)}
+    except Exception as error:
+        raise PluginError(f"drawing the course page's pictures failed: {error!r}") from error
+    for uri, svg in pictures.items():
+        files.append(File.generated(config, uri, content=svg))
+    return files

@@ -56,6 +56,8 @@ from lmtx.result import (
 
 if TYPE_CHECKING:
     from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
+    from lmtx.course import Timeline, timeline
+    from lmtx.course.audit import AuditReport, audit
     from lmtx.explain import Explanation, WhyNot, explanation, why_not
     from lmtx.schema import patient_schema
 
@@ -71,6 +73,10 @@ _LAZY = {
     "explanation": "lmtx.explain",
     "why_not": "lmtx.explain",
     "patient_schema": "lmtx.schema",
+    "Timeline": "lmtx.course",
+    "timeline": "lmtx.course",
+    "AuditReport": "lmtx.course.audit",
+    "audit": "lmtx.course.audit",
 }
 
 
@@ -94,6 +100,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "Agent",
     "Alert",
+    "AuditReport",
     "CsfCytology",
     "CsfFlow",
     "CytologyResult",
@@ -131,16 +138,19 @@ __all__ = [
     "SystemicDisease",
     "Therapy",
     "TherapyStatus",
+    "Timeline",
     "Toxicity",
     "ToxicityTerm",
     "TraceEntry",
     "WhyNot",
     "__version__",
+    "audit",
     "evaluate",
     "evaluate_many",
     "explanation",
     "knowledge_base",
     "parse_patient",
     "patient_schema",
+    "timeline",
     "why_not",
 ]

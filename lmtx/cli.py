@@ -651,6 +651,13 @@ def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
     serve.set_defaults(handler=_serve)
 
 
+
+def _course_commands(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
+    from lmtx.course.cli import add_subcommands  # noqa: PLC0415 - the course commands live with the course
+
+    add_subcommands(commands)
+
+
 _COMMANDS: list[Callable[[Commands, Sequence[argparse.ArgumentParser]], None]] = [
     _evaluate_command,
     _explain_command,
@@ -658,6 +665,7 @@ _COMMANDS: list[Callable[[Commands, Sequence[argparse.ArgumentParser]], None]] =
     _rules_command,
     _batch_command,
     _serve_command,
+    _course_commands,
 ]
 """The subcommands, in the order ``lmtx --help`` lists them: adding one is adding its function here."""
 

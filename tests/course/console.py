@@ -1,0 +1,50 @@
+"""Running the installed ``lmtx`` console script in a subprocess, on pipes or on a pseudo-terminal.
+
+The course tests keep their own copy of these few lines so that they do not
+depend on how the other command-line tests are organised.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+LMTX = Path(sys.executable).parent / "lmtx"
+SAFETY_TIMEOUT = 600  # seconds; a hung process fails the test instead of hanging the suite
+
+
+def run(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console script with pipes; text output."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    done = subprocess.run([str(LMTX), *args], input=data, capture_output=True, timeout=SAFETY_TIMEOUT, check=False)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def run_on_a_terminal(*args: str) -> tuple[int, str]:
+    """Run the console script with stderr on a pseudo-terminal; return the exit code and what it showed."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
+    process = subprocess.Popen([str(LMTX), *args], stdout=subprocess.DEVNULL, stderr=terminal, stdin=subprocess.DEVNULL)
+    os.close(terminal)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], SAFETY_TIMEOUT)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed: the process has exited
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return process.wait(timeout=SAFETY_TIMEOUT), shown.decode(errors="replace")
