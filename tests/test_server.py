@@ -621,6 +621,88 @@ def test_invalid_request_lists_every_problem(client: httpx.Client) -> None:
     assert any(p.startswith("prefetch.patient:") for p in problems)
 
 
+def _feedback_item(**changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "card": "9368d37b-283f-44a0-93ea-547cebab93ed",
+        "outcome": "overridden",
+        "overrideReason": {"reason": {"code": "d7ecf885", "system": "urn:x"}, "userComment": "A comment."},
+        "outcomeTimestamp": "2020-12-11T00:00:00Z",
+    }
+    item.update(changes)
+    return item
+
+
+_LONE = ["\ud800", "x\ud800y", "\udc00\ud800"]
+
+
+@pytest.mark.parametrize("text", _LONE)
+def test_a_lone_surrogate_in_hook_instance_is_refused_at_the_door(client: httpx.Client, text: str) -> None:
+    request = hook_request("lm-inadequate-response.bundle.json", hook_instance=text)
+    body = json.dumps(request).encode()  # ensure_ascii writes the surrogate as a \u escape, as a client would
+    response = client.post(_SERVICE, content=body, headers=_JSON)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid-json"
+    assert response.json()["problems"] == ["hookInstance: text that is not Unicode (a lone UTF-16 surrogate)"]
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        (_feedback_item(card="\ud800"), "feedback[0].card"),
+        (
+            _feedback_item(outcome="accepted", acceptedSuggestions=[{"id": "x\ud800y"}]),
+            "feedback[0].acceptedSuggestions[0].id",
+        ),
+        (
+            _feedback_item(overrideReason={"reason": {"code": "\udc00\ud800", "system": "urn:x"}}),
+            "feedback[0].overrideReason.reason.code",
+        ),
+        (_feedback_item(overrideReason={"userComment": "\ud800"}), "feedback[0].overrideReason.userComment"),
+    ],
+    ids=["card", "accepted-suggestion-id", "override-reason-code", "user-comment"],
+)
+def test_a_lone_surrogate_in_feedback_is_refused_at_the_door(
+    client: httpx.Client, item: dict[str, Any], field: str
+) -> None:
+    body = json.dumps({"feedback": [item]}).encode()
+    response = client.post(f"{_SERVICE}/feedback", content=body, headers=_JSON)
+    assert response.status_code == 400
+    assert response.json()["problems"] == [f"{field}: text that is not Unicode (a lone UTF-16 surrogate)"]
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        (_feedback_item(outcome=["accepted"]), "feedback[0].outcome"),
+        (_feedback_item(acceptedSuggestions=None), "feedback[0].acceptedSuggestions"),
+        (_feedback_item(overrideReason=None), "feedback[0].overrideReason"),
+        (_feedback_item(outcome={"accepted": True}), "feedback[0].outcome"),
+    ],
+    ids=["outcome-list", "accepted-suggestions-null", "override-reason-null", "outcome-object"],
+)
+def test_mistyped_feedback_fields_are_400_naming_the_field(
+    client: httpx.Client, item: dict[str, Any], field: str
+) -> None:
+    response = client.post(f"{_SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400
+    problems = response.json()["problems"]
+    assert [p.split(":")[0] for p in problems] == [field]
+
+
+def test_the_specifications_feedback_examples_are_stored(client: httpx.Client) -> None:
+    for name in ("feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json"):
+        body = load(f"cds-hooks-spec/{name}")
+        response = client.post(f"{_SERVICE}/feedback", json=body)
+        assert response.status_code == 200, name
+        assert response.json() == {"stored": 1}
+
+
+def test_numbers_json_cannot_hold_are_refused(client: httpx.Client) -> None:
+    response = client.post(_SERVICE, content=b'{"hook": 1e400}', headers=_JSON)
+    assert response.status_code == 400
+    assert "out of range" in response.json()["message"]
+
+
 Malformed = tuple[str, str, bytes | None, dict[str, str]]
 _JUNK: list[Any] = [None, True, 0, -1, 1e308, "", "x" * 300, [], {}, [None], {"resourceType": 5}, "Patient/../../etc"]
 

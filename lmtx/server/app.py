@@ -15,6 +15,7 @@ the configured limit get 413 without being read further.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -262,18 +263,25 @@ class _Service:
         return resources
 
 
+class _ErrorResponse(JSONResponse):
+    """A JSON error body written in ASCII: whatever a message quotes from a request, it can be sent."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 async def _request_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestError)
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if error.status == 401 else None
-    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+    return _ErrorResponse(error.to_dict(), status_code=error.status, headers=headers)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = _HTTP_ERRORS.get(error.status_code, "http-error")
-    return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
+    return _ErrorResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:
     log.error("internal error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"error": "internal-error", "message": "lmtx failed; the error is logged"}, status_code=500)
+    return _ErrorResponse({"error": "internal-error", "message": "lmtx failed; the error is logged"}, status_code=500)
