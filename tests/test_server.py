@@ -32,6 +32,7 @@ from joserfc.jwk import ECKey, OctKey
 import lmtx
 from lmtx.fhir import from_bundle
 from lmtx.server import ConfigError, FeedbackStore, create_app
+from lmtx.server.hooks import PREFETCH, render_template
 from tests.test_fhir import synthea_like_bundle
 
 DATA = Path(__file__).parent / "fhir"
@@ -191,7 +192,7 @@ class FakeFhirServer:
                 for r in matches
                 if any(f"{c.get('system')}|{c.get('code')}" in wanted for c in r["code"].get("coding", []))
             ]
-        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches)}
         if kind == "Observation" and "page" not in query and len(matches) > 3:
             rest = dict(query, page="2")
             next_url = f"{self.base}/Observation?" + "&".join(f"{k}={v}" for k, v in rest.items())
@@ -559,6 +560,74 @@ def test_a_next_link_to_another_server_is_refused(client: httpx.Client, fake_fhi
     response = client.post("/cds-services/lmtx-patient-view", json=request)
     assert response.status_code == 412
     assert "another server" in response.json()["message"]
+
+
+def _first_page(fake_fhir: FakeFhirServer, patient: str) -> dict[str, Any]:
+    """The first page of the observations search, as the FHIR server gives it to a CDS client."""
+    query = render_template(PREFETCH["observations"], {"patientId": patient})
+    page: dict[str, Any] = httpx.get(f"{fake_fhir.base}/{query}", timeout=30).json()
+    return page
+
+
+def _authorization(token: str = "t") -> dict[str, Any]:
+    return {"access_token": token, "token_type": "Bearer", "expires_in": 300, "scope": "x", "subject": "lmtx"}
+
+
+def test_a_paginated_prefetch_is_completed_on_the_fhir_server(client: httpx.Client, fake_fhir: FakeFhirServer) -> None:
+    whole = client.post(_SERVICE, json=hook_request("lm-inadequate-response.bundle.json"))
+    first = _first_page(fake_fhir, "lm-001")
+    assert len(first["entry"]) < first["total"]
+    assert first["link"][0]["relation"] == "next"
+    request = hook_request("lm-inadequate-response.bundle.json")
+    request["prefetch"]["observations"] = first
+    token = f"access-{uuid.uuid4()}"
+    request["fhirServer"] = fake_fhir.base
+    request["fhirAuthorization"] = _authorization(token)
+    before = len(fake_fhir.requests)
+    response = client.post(_SERVICE, json=request)
+    assert response.status_code == 200
+    assert response.json() == whole.json()
+    assert any(
+        c["summary"].startswith("Increase to osimertinib 160 mg") or "160 mg" in c["summary"]
+        for c in whole.json()["cards"]
+    )
+    (call,) = fake_fhir.requests[before:]  # only the second page: everything else was prefetched
+    assert call[0].startswith("/fhir/Observation?") and "page=2" in call[0]
+    assert call[1] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("case", ["no-fhir-server", "server-not-allowed", "no-next-link", "next-page-short"])
+def test_a_paginated_prefetch_that_cannot_be_completed_is_412(
+    client: httpx.Client, fake_fhir: FakeFhirServer, case: str
+) -> None:
+    # The issue's record: the observations searchset with 2 of its entries, its total and a next link.
+    partial = _first_page(fake_fhir, "lm-001")
+    partial["entry"] = partial["entry"][:2]
+    total = partial["total"]
+    assert total == 10
+    request = hook_request("lm-inadequate-response.bundle.json")
+    request["prefetch"]["observations"] = partial
+    expected = "prefetch observations only the first page of a search"
+    if case == "server-not-allowed":
+        request["fhirServer"] = "http://127.0.0.1:9/fhir"
+        request["fhirAuthorization"] = _authorization()
+        expected += " (it has a next link), and fhirServer is not a FHIR server this service is allowed to call"
+    elif case == "no-next-link":
+        del partial["link"]
+        expected = f"prefetch observations holds 2 of its {total} search results and no next link"
+    elif case == "next-page-short":  # the server's second page starts at the fourth match: the third is lost
+        request["fhirServer"] = fake_fhir.base
+        request["fhirAuthorization"] = _authorization()
+        expected = (
+            f"fetching the record: prefetch observations: the search has {total} results and its pages hold {total - 1}"
+        )
+    else:
+        expected += " (it has a next link), and the request carries no fhirServer with fhirAuthorization"
+    before = len(fake_fhir.requests)
+    response = client.post(_SERVICE, json=request)
+    assert response.status_code == 412
+    assert response.json() == {"error": "prefetch-incomplete", "message": expected}
+    assert len(fake_fhir.requests) - before == (1 if case == "next-page-short" else 0)
 
 
 # --- limits and refusals ---------------------------------------------------------------------------
@@ -1031,12 +1100,20 @@ def test_invalid_configuration_is_refused(tmp_path: Path) -> None:
             {
                 "max_body_bytes": -1,
                 "colour": "blue",
-                "fhir_fetch": {"enabled": True},
+                "fhir_fetch": {"enabled": True, "max_resources": 0, "total_timeout_seconds": -1},
                 "auth": {"enabled": True, "algorithms": ["HS256"]},
             }
         )
     message = str(error.value)
-    for expected in ("max_body_bytes", "colour: unknown key", "allowed_servers", "auth.issuers", "auth.algorithms"):
+    for expected in (
+        "max_body_bytes",
+        "colour: unknown key",
+        "allowed_servers",
+        "fhir_fetch.max_resources: must be > 0",
+        "fhir_fetch.total_timeout_seconds: must be > 0",
+        "auth.issuers",
+        "auth.algorithms",
+    ):
         assert expected in message
     secret = tmp_path / "secret-jwks.json"
     secret.write_text(json.dumps({"keys": [OctKey.import_key(b"x" * 32).as_dict(private=True)]}))

@@ -82,6 +82,8 @@ class FhirFetchConfig:
         timeout_seconds: Per HTTP request.
         max_pages: Search-result pages followed per prefetch key.
         max_response_bytes: Largest response body read.
+        max_resources: Most entries read per prefetch key, over all its pages.
+        total_timeout_seconds: Longest time all the fetching for one hook call may take.
     """
 
     enabled: bool = False
@@ -89,6 +91,8 @@ class FhirFetchConfig:
     timeout_seconds: float = 10.0
     max_pages: int = 20
     max_response_bytes: int = 20 * 1024 * 1024
+    max_resources: int = 10_000
+    total_timeout_seconds: float = 30.0
 
 
 @attrs.frozen
@@ -103,7 +107,7 @@ class ServerConfig:
         feedback_db: SQLite file the feedback log is appended to.
         source_url: Link shown as each card's source; default: the service's
             own ``/lmtx/knowledge-base`` page.
-        poor_ps_ecog: The policy's poor-performance-status threshold (SPEC §4.6).
+        poor_ps_ecog: The policy's poor-performance-status threshold (see docs/interpretation.md#policy).
         cors_origins: Browser origins allowed to call the service (CORS).
         fhir_fetch: See :class:`FhirFetchConfig`.
         auth: See :class:`AuthConfig`.
@@ -252,9 +256,17 @@ class _Reader:
         timeout = self._get(raw, "timeout_seconds", float, d.timeout_seconds, p)
         pages = self._get(raw, "max_pages", int, d.max_pages, p)
         size = self._get(raw, "max_response_bytes", int, d.max_response_bytes, p)
-        for value, key in ((timeout, "timeout_seconds"), (pages, "max_pages"), (size, "max_response_bytes")):
+        resources = self._get(raw, "max_resources", int, d.max_resources, p)
+        total = self._get(raw, "total_timeout_seconds", float, d.total_timeout_seconds, p)
+        for value, key in (
+            (timeout, "timeout_seconds"),
+            (pages, "max_pages"),
+            (size, "max_response_bytes"),
+            (resources, "max_resources"),
+            (total, "total_timeout_seconds"),
+        ):
             self._positive(value, p + key)
-        return FhirFetchConfig(enabled, servers, timeout, pages, size)
+        return FhirFetchConfig(enabled, servers, timeout, pages, size, resources, total)
 
     def auth(self, raw: Mapping[str, Any]) -> AuthConfig:
         p = "auth."

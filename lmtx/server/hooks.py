@@ -304,11 +304,19 @@ def _check_prefetch(prefetch: Any) -> list[str]:
         return []
     if not isinstance(prefetch, dict):
         return ["prefetch: must be an object"]
-    return [
-        f"prefetch.{key}: must be a FHIR resource (an object with a resourceType) or null"
-        for key, value in prefetch.items()
-        if value is not None and not (isinstance(value, dict) and isinstance(value.get("resourceType"), str))
-    ]
+    problems = []
+    for key, value in prefetch.items():
+        if value is None:
+            continue
+        if not (isinstance(value, dict) and isinstance(value.get("resourceType"), str)):
+            problems.append(f"prefetch.{key}: must be a FHIR resource (an object with a resourceType) or null")
+        elif value["resourceType"] == "Bundle":
+            for field in ("entry", "link"):
+                if field in value and not isinstance(value[field], list):
+                    problems.append(f"prefetch.{key}.{field}: must be a list")
+            if "total" in value and (not isinstance(value["total"], int) or isinstance(value["total"], bool)):
+                problems.append(f"prefetch.{key}.total: must be a whole number")
+    return problems
 
 
 def _check_authorization(authorization: Any) -> list[str]:
