@@ -607,6 +607,8 @@ class _Mapper:
         self.patient_id = patient_id
         self.patient_refs: set[str] = set()
         self.medications: dict[str, Medication] = {}
+        # Client slips read leniently (a single value where R4 has an array), by entry: reported once read.
+        self.lenient: dict[int, str] = {}
         # Findings, collected per field before the record is assembled.
         self.histologies: list[tuple[Histology, str]] = []
         self.lung_cancer_without_histology: list[str] = []
@@ -628,6 +630,9 @@ class _Mapper:
         self.issues.append(MappingIssue(entry.resource_type, entry.resource_id, kind, reason, field))
 
     def ignore(self, entry: _Entry, reason: str) -> None:
+        slip = self.lenient.pop(id(entry), None)
+        if slip is not None:
+            reason = f"{reason} (read leniently: {slip})"
         self.ignored.append(IgnoredResource(entry.resource_type, entry.resource_id, reason))
 
     # -- run --
@@ -648,6 +653,9 @@ class _Mapper:
             models.append((entry, model))
         for entry, model in models:
             if isinstance(model, FhirPatient | Medication):
+                slip = self.lenient.pop(id(entry), None)
+                if slip is not None:
+                    self.issue(entry, "ambiguous", f"read leniently: {slip}")
                 continue
             reference = self._foreign_subject(entry)
             if reference is not None and self._relevant(model):
@@ -656,6 +664,9 @@ class _Mapper:
                 )
                 continue
             self._read(entry, model)  # an irrelevant resource of another subject is only listed as ignored
+            slip = self.lenient.pop(id(entry), None)
+            if slip is not None:  # the resource was used (or reported): say how it was read
+                self.issue(entry, "ambiguous", f"read leniently: {slip}")
         return self._assemble()
 
     def _deduplicate(self, entries: list[_Entry]) -> list[_Entry]:
@@ -703,8 +714,22 @@ class _Mapper:
                 self.issue(entry, "unmapped", f"another patient than Patient/{self.patient_id}")
 
     def _validate(self, entry: _Entry) -> Resource | None:
+        model_class = get_fhir_model_class(entry.resource_type)
+        data, wrapped = entry.data, []
         try:
-            model = get_fhir_model_class(entry.resource_type).model_validate(entry.data)
+            for _ in range(_MAX_LENIENT_ROUNDS):
+                try:
+                    model = model_class.model_validate(data)
+                    break
+                except pydantic.ValidationError as error:
+                    slips = [e["loc"] for e in error.errors() if e["type"] == "list_type" and e["loc"]]
+                    mended = _wrap_in_lists(data, slips) if len(slips) == len(error.errors()) else None
+                    if not slips or mended is None:
+                        raise
+                    data = mended
+                    wrapped += [_json_path(loc) for loc in slips]
+            else:
+                model = model_class.model_validate(data)
         except pydantic.ValidationError as error:
             first = error.errors()[0] if error.errors() else {"loc": (), "msg": str(error)}
             where = ".".join(str(part) for part in first["loc"]) or entry.resource_type
@@ -714,6 +739,11 @@ class _Mapper:
             self.issue(entry, "unmapped", f"not a valid FHIR R4 resource: {str(error)[:200]}")
             return None
         assert isinstance(model, Resource)
+        if wrapped:
+            self.lenient[id(entry)] = (
+                f"{', '.join(wrapped)} {'is a single value' if len(wrapped) == 1 else 'are single values'} where "
+                "FHIR R4 has an array; read as a one-item array"
+            )
         return model
 
     def _index_medication(self, entry: _Entry, medication: Medication) -> None:
@@ -1461,6 +1491,34 @@ _LMTX_OBSERVATION_CODES = {
     "csf-flow-study": "csf-flow",
     "systemic-disease-status": "systemic-disease",
 }
+
+
+_MAX_LENIENT_ROUNDS = 5
+"""How many times a resource is re-read with its slips mended (each round can reveal slips deeper down)."""
+
+
+def _wrap_in_lists(data: Any, locations: Sequence[tuple[int | str, ...]]) -> Any:
+    """A copy of ``data`` with the value at each location wrapped in a one-item list (``None`` if one is not there)."""
+    data = json.loads(json.dumps(data))
+    for loc in locations:
+        parent = data
+        try:
+            for part in loc[:-1]:
+                parent = parent[part]
+            if isinstance(parent[loc[-1]], list):
+                return None
+            parent[loc[-1]] = [parent[loc[-1]]]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _json_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a JSON path: ``dosageInstruction[0].doseAndRate``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def _subject_of(data: Mapping[str, Any]) -> str | None:

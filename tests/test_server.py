@@ -447,6 +447,43 @@ def test_a_record_without_lung_cancer_gets_no_cards(client: httpx.Client) -> Non
     assert response.json() == {"cards": []}
 
 
+def spec_order_select_request() -> dict[str, Any]:
+    """The CDS Hooks specification's order-select example (amoxicillin), with the spec's own Patient as prefetch."""
+    greeting = load("cds-hooks-spec/patient-view-request.json")
+    example = load("cds-hooks-spec/order-select-context-r4.json")
+    prefetch: dict[str, Any] = dict.fromkeys(PREFETCH_KEYS)
+    prefetch["patient"] = greeting["prefetch"]["patientToGreet"]  # Patient/1288992, the same patient
+    return {
+        "hookInstance": "a7a5c2b4-6bcd-4b87-a6d8-9a3b4c4b8e21",
+        "hook": "order-select",
+        "context": example["context"],
+        "prefetch": prefetch,
+    }
+
+
+def test_the_specifications_order_select_example_gets_no_cards(client: httpx.Client) -> None:
+    """Amoxicillin for a patient without lung cancer: out of scope, so no cards (its doseAndRate slip is read)."""
+    request = spec_order_select_request()
+    assert isinstance(
+        request["context"]["draftOrders"]["entry"][1]["resource"]["dosageInstruction"][0]["doseAndRate"], dict
+    )
+    response = client.post("/cds-services/lmtx-order-select", json=request)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+
+
+def test_no_lung_cancer_with_an_unreadable_resource_gets_a_card_saying_so(client: httpx.Client) -> None:
+    request = spec_order_select_request()
+    order = request["context"]["draftOrders"]["entry"][1]["resource"]
+    order["dosageInstruction"][0]["doseAndRate"] = "5 mL"  # not a slip lmtx can mend: it could hold anything
+    response = client.post("/cds-services/lmtx-order-select", json=request)
+    (card,) = assert_cds_response(response.json())
+    assert card["indicator"] == "warning"
+    assert card["source"]["topic"]["code"] == "data-quality"
+    assert card["summary"] == "lmtx found no lung cancer in this record but could not read 1 FHIR resource; check them."
+    assert "MedicationRequest/smart\\-MedicationRequest\\-103" in card["detail"]
+
+
 def test_lung_cancer_without_histology_gets_a_could_not_evaluate_card(client: httpx.Client) -> None:
     request = hook_request("lm-inadequate-response.bundle.json")
     conditions = request["prefetch"]["conditions"]["entry"]

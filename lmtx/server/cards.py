@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lmtx.fhir import SNOMED, FhirMapping, agent_of
+from lmtx.fhir import NO_LUNG_CANCER, SNOMED, FhirMapping, agent_of
 from lmtx.model import Agent
 from lmtx.result import Alert, Dose, PrognosisNote, Recommendation, Result
 from lmtx.server.hooks import Service
@@ -314,7 +314,14 @@ class _Builder:
             return None
         if mapping.patient is None and not mapping.sources and not ambiguous and mapping.no_lung_cancer:
             return None  # nothing in the record bears on lmtx's document: no card at all
-        if mapping.patient is None:
+        unreadable = [i for i in unmapped if i.reason != NO_LUNG_CANCER]
+        if mapping.patient is None and mapping.no_lung_cancer is False and len(unreadable) < len(unmapped):
+            # No lung cancer was found, but some resources could not be read: one of them might hold it.
+            summary = (
+                f"lmtx found no lung cancer in this record but could not read {len(unreadable)} FHIR "
+                f"resource{'s' if len(unreadable) != 1 else ''}; check them."
+            )
+        elif mapping.patient is None:
             first = next((i.reason for i in unmapped if i.field == "histology"), unmapped[0].reason if unmapped else "")
             summary = f"lmtx could not evaluate this record: {first}"
         elif unmapped:
