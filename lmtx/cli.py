@@ -152,7 +152,12 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     config_error = getattr(server, "ConfigError", None)
     try:
-        server.serve(host=args.host, port=args.port, config=args.config)
+        server.serve(
+            host=args.host,
+            port=args.port,
+            config=args.config,
+            insecure_listen_without_auth=args.insecure_listen_without_auth,
+        )
     except Exception as error:
         if isinstance(config_error, type) and isinstance(error, config_error):
             raise _UsageError(f"invalid configuration {args.config}: {error}") from None
@@ -401,6 +406,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
     serve.add_argument("--config", metavar="FILE", help="service configuration file")
+    serve.add_argument(
+        "--insecure-listen-without-auth",
+        action="store_true",
+        help="listen beyond loopback without JWT verification (refused otherwise; see docs/fhir.md)",
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

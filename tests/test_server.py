@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
 import httpx
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -31,7 +32,7 @@ from joserfc.jwk import ECKey, OctKey
 
 import lmtx
 from lmtx.fhir import from_bundle
-from lmtx.server import ConfigError, FeedbackStore, create_app
+from lmtx.server import ConfigError, FeedbackStore, ServerConfig, check_listen, create_app, load_config
 from lmtx.server.hooks import PREFETCH, render_template
 from tests.test_fhir import synthea_like_bundle
 
@@ -629,7 +630,8 @@ def test_a_paginated_prefetch_is_completed_on_the_fhir_server(client: httpx.Clie
         for c in whole.json()["cards"]
     )
     (call,) = fake_fhir.requests[before:]  # only the second page: everything else was prefetched
-    assert call[0].startswith("/fhir/Observation?") and "page=2" in call[0]
+    assert call[0].startswith("/fhir/Observation?")
+    assert "page=2" in call[0]
     assert call[1] == f"Bearer {token}"
 
 
@@ -1171,3 +1173,66 @@ def test_invalid_configuration_is_refused(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "max_body_bytes: must be a whole number" in run.stderr
+
+
+# --- safe by default when exposed ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["lmtx", "serve"], ["lmtx.server"]], ids=["lmtx-serve", "python-m-lmtx-server"])
+def test_listening_beyond_loopback_without_auth_is_refused(tmp_path: Path, command: list[str]) -> None:
+    config = write_config(tmp_path / "lmtx.toml", ['feedback_db = "feedback.sqlite3"'])
+    run = subprocess.run(
+        [sys.executable, "-m", *command, "--host", "0.0.0.0", "--port", str(free_port()), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "refusing to listen on 0.0.0.0 (beyond loopback) without JWT verification" in run.stderr
+    for advice in ("[auth]", "enabled = true", "jwks_file", "--host 127.0.0.1", "--insecure-listen-without-auth"):
+        assert advice in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "feedback.sqlite3").exists()  # refused before anything was set up
+
+
+def test_check_listen() -> None:
+    plain = ServerConfig()
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"):
+        assert check_listen(host, plain) is None
+    for host in ("0.0.0.0", "::", "192.168.1.20", "10.0.0.1", "cds.example.org", ""):
+        with pytest.raises(ConfigError, match="without JWT verification"):
+            check_listen(host, plain)
+    warning = check_listen("0.0.0.0", plain, insecure=True)
+    assert warning is not None
+    assert warning.startswith("listening on 0.0.0.0 without JWT verification")
+    by_key = load_config({"insecure_listen_without_auth": True})
+    assert check_listen("0.0.0.0", by_key) == warning
+    assert check_listen("0.0.0.0", attrs.evolve(plain, auth=attrs.evolve(plain.auth, enabled=True))) is None
+    with pytest.raises(ConfigError, match="insecure_listen_without_auth: must be a boolean"):
+        load_config({"insecure_listen_without_auth": "yes"})
+
+
+def test_the_insecure_flag_starts_the_service_with_a_warning(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "lmtx.toml", ['feedback_db = "feedback.sqlite3"'])
+    port = free_port()
+    command = [sys.executable, "-m", "lmtx", "serve", "--host", "0.0.0.0", "--port", str(port)]
+    command += ["--config", str(config), "--insecure-listen-without-auth"]
+    log = (tmp_path / "serve.log").open("w+", encoding="utf-8")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        for _ in range(600):  # a readiness wait, not a timing assertion; the test talks to loopback only
+            assert process.poll() is None, "the service exited"
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the service did not start")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.seek(0)
+        stderr = log.read()
+        log.close()
+    assert "lmtx serve: WARNING: listening on 0.0.0.0 without JWT verification" in stderr
