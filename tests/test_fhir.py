@@ -240,11 +240,11 @@ def test_order_select_draft_is_a_planned_therapy() -> None:
     )
 
 
-SPEC_EXAMPLES = DATA / "cds-hooks-spec"
+CDS_HOOKS_SPEC = DATA / "cds-hooks-spec"
 
 
 def spec_example(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SPEC_EXAMPLES / name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((CDS_HOOKS_SPEC / name).read_text(encoding="utf-8"))
     return data
 
 

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from lmtx.server import create_app
 from tests.test_server import assert_cds_response, free_port, hook_request, load
 
-SPEC = Path(__file__).parent / "fhir" / "cds-hooks-spec"
+CDS_HOOKS_SPEC = Path(__file__).parent / "fhir" / "cds-hooks-spec"
 UNREACHABLE_FHIR = "http://127.0.0.1:9/fhir"
 
 
@@ -250,7 +250,7 @@ def _order_select() -> dict[str, Any]:
 def _feedback() -> dict[str, Any]:
     items = []
     for name in ("feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json"):
-        items += json.loads((SPEC / name).read_text(encoding="utf-8"))["feedback"]
+        items += json.loads((CDS_HOOKS_SPEC / name).read_text(encoding="utf-8"))["feedback"]
     return {"feedback": items}
 
 
