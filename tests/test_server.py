@@ -448,6 +448,20 @@ def test_a_record_without_lung_cancer_gets_no_cards(client: httpx.Client) -> Non
     assert response.json() == {"cards": []}
 
 
+def test_an_invalid_selected_draft_is_not_echoed_in_an_update(client: httpx.Client) -> None:
+    """A selected draft that is not valid FHIR (found by the fuzz test): lmtx suggests a new order instead."""
+    request = hook_request("order-select-osimertinib-80.bundle.json", hook="order-select")
+    request["context"]["selections"] = ["MedicationRequest/draft-osimertinib"]
+    request["context"]["draftOrders"] = load("order-select-osimertinib-80.draft-orders.json")
+    request["context"]["draftOrders"]["entry"][0]["resource"]["colour"] = "blue"  # no such element in R4
+    response = client.post("/cds-services/lmtx-order-select", json=request)
+    cards = assert_cds_response(response.json())  # validates every suggested resource as FHIR R4
+    start = next(c for c in cards if c["summary"].startswith("Start osimertinib 160 mg"))
+    (action,) = start["suggestions"][0]["actions"]
+    assert action["type"] == "create"
+    assert "colour" not in action["resource"]
+
+
 def spec_order_select_request() -> dict[str, Any]:
     """The CDS Hooks specification's order-select example (amoxicillin), with the spec's own Patient as prefetch."""
     greeting = load("cds-hooks-spec/patient-view-request.json")

@@ -52,7 +52,26 @@ class Pairs:
 class Raw:
     """JSON text written as is (nesting too deep to build as Python values)."""
 
-    text: str
+    text: str = attrs.field(repr=lambda text: f"<{len(text)} characters>")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Short in hypothesis's report too."""
+        printer.text(repr(self))
+
+
+@attrs.frozen
+class Huge:
+    """A huge string, array or object, built only when the body is written (so reprs stay short)."""
+
+    kind: str  # "string", "array" or "object"
+    size: int
+
+    def build(self) -> Any:
+        if self.kind == "string":
+            return "x" * self.size
+        if self.kind == "array":
+            return [0] * self.size
+        return {f"k{i}": i for i in range(self.size)}
 
 
 _MISSING = object()
@@ -62,6 +81,8 @@ def encode(value: Any) -> str:
     """JSON text for a fuzzed value: NaN and Infinity as the bare words, surrogates as ``\\u`` escapes."""
     if isinstance(value, Raw):
         return value.text
+    if isinstance(value, Huge):
+        return encode(value.build())
     if isinstance(value, Pairs | dict):
         items = value.items if isinstance(value, Pairs) else tuple(value.items())
         return "{" + ",".join(f"{json.dumps(k)}:{encode(v)}" for k, v in items) + "}"
@@ -88,7 +109,9 @@ def show(path: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            shown = part.encode("utf-8", "backslashreplace").decode("utf-8")
+            # As the service reads the key: JSON joins an escaped surrogate pair into one character.
+            joined = json.loads(json.dumps(part))
+            shown = joined.encode("utf-8", "backslashreplace").decode("utf-8")
             text += f".{shown}" if text else shown
     return text
 
@@ -155,9 +178,9 @@ odd_text = st.one_of(
 keys = st.one_of(st.sampled_from(_FIELD_NAMES), odd_text)
 numbers = st.sampled_from([math.nan, math.inf, -math.inf, 0, -1, 1.5, 1e308, 2**70, True, False, None])
 huge = st.one_of(
-    st.builds(lambda n: "x" * n, st.sampled_from([10_000, 1_000_000])),
-    st.builds(lambda n: [0] * n, st.sampled_from([10_000, 200_000])),
-    st.builds(lambda n: {f"k{i}": i for i in range(n)}, st.just(20_000)),
+    st.builds(Huge, st.just("string"), st.sampled_from([10_000, 1_000_000])),
+    st.builds(Huge, st.just("array"), st.sampled_from([10_000, 200_000])),
+    st.builds(Huge, st.just("object"), st.just(20_000)),
 )
 deep = st.builds(lambda n: Raw("[" * n + "]" * n), st.sampled_from([60, 63, 64, 65, 3000]))
 leaves = st.one_of(odd_text, numbers, st.integers(), st.floats())
@@ -274,7 +297,8 @@ _SHALLOW = {name: [p for p in found if len(p) <= 3] for name, found in _PATHS.it
 
 @st.composite
 def changes(draw: st.DrawFn, base: str) -> Change:
-    path = draw(st.one_of(st.sampled_from(_SHALLOW[base]), st.sampled_from(_PATHS[base])))
+    found = _SHALLOW[base] if draw(st.booleans()) else _PATHS[base]
+    path = found[draw(st.integers(0, len(found) - 1))]
     action = draw(st.sampled_from(["replace", "replace", "remove", "add", "duplicate"]))
     key = draw(keys) if action == "add" else None
     return Change(action, path, key, draw(junk))
@@ -308,6 +332,10 @@ class Fuzzed:
     body: bytes = attrs.field(repr=_short)
     content_type: str
     changed: list[str]
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """What hypothesis prints for a failing example: this repr, not every field in full."""
+        printer.text(repr(self))
 
 
 @st.composite

@@ -24,6 +24,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pydantic
+from fhir.resources.R4B import get_fhir_model_class
+
 from lmtx.fhir import NO_LUNG_CANCER, SNOMED, FhirMapping, agent_of
 from lmtx.model import Agent
 from lmtx.result import Alert, Dose, PrognosisNote, Recommendation, Result
@@ -369,6 +372,8 @@ class _Builder:
             if agent_of(order) is agent:
                 updated = copy.deepcopy(dict(order))
                 updated["dosageInstruction"] = [dosage]
+                if not _valid_fhir(updated):
+                    break  # the draft is not valid FHIR even with lmtx's dosage: suggest a new order instead
                 description = fit(f"Change the selected order to {_WHAT[rec.code]}", 200)
                 return [{"type": "update", "description": description, "resource": updated}]
         medication: dict[str, Any] = {"text": agent.value}
@@ -384,6 +389,15 @@ class _Builder:
             "note": [{"text": f"Suggested by lmtx (rule {rec.rule}; statements {', '.join(rec.statements)})."}],
         }
         return [{"type": "create", "description": fit(f"Order {_WHAT[rec.code]}", 200), "resource": resource}]
+
+
+def _valid_fhir(resource: Mapping[str, Any]) -> bool:
+    """Whether a resource (a draft order with lmtx's dosage) is valid FHIR R4, so that a client can apply it."""
+    try:
+        get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
+    except (pydantic.ValidationError, ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def _number(value: float) -> int | float:
