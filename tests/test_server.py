@@ -7,6 +7,7 @@ an EHR's FHIR API. Nothing leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -32,7 +33,8 @@ from joserfc.jwk import ECKey, OctKey
 
 import lmtx
 from lmtx.fhir import from_bundle
-from lmtx.server import ConfigError, FeedbackStore, ServerConfig, check_listen, create_app, load_config
+from lmtx.server import ConfigError, FeedbackStore, ServerConfig, check_listen, create_app, fetch, load_config
+from lmtx.server.config import FhirFetchConfig
 from lmtx.server.hooks import PREFETCH, render_template
 from tests.test_fhir import synthea_like_bundle
 
@@ -681,6 +683,24 @@ def test_a_paginated_prefetch_that_cannot_be_completed_is_412(
     assert response.status_code == 412
     assert response.json() == {"error": "prefetch-incomplete", "message": expected}
     assert len(fake_fhir.requests) - before == (1 if case == "next-page-short" else 0)
+
+
+def test_following_pages_is_bounded(fake_fhir: FakeFhirServer) -> None:
+    """fetch.follow against the loopback FHIR server: relative next links, the resource and page limits."""
+    first = _first_page(fake_fhir, "lm-001")
+    base = fake_fhir.base
+    first["link"][0]["url"] = first["link"][0]["url"].removeprefix(base + "/")  # a relative next link
+
+    async def follow(settings: FhirFetchConfig) -> dict[str, Any]:
+        async with fetch.new_client() as http:
+            return await fetch.follow(http, settings, base, "t", first, what="Observation")
+
+    whole = asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,))))
+    assert len(whole["entry"]) == first["total"]
+    with pytest.raises(fetch.FetchError, match="Observation: more than 4 resources"):
+        asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,), max_resources=4)))
+    with pytest.raises(fetch.FetchError, match="Observation: more than 1 pages of results"):
+        asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,), max_pages=1)))
 
 
 # --- limits and refusals ---------------------------------------------------------------------------
