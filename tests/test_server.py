@@ -455,13 +455,16 @@ def test_an_invalid_selected_draft_is_not_echoed_in_an_update(client: httpx.Clie
     request = hook_request("order-select-osimertinib-80.bundle.json", hook="order-select")
     request["context"]["selections"] = ["MedicationRequest/draft-osimertinib"]
     request["context"]["draftOrders"] = load("order-select-osimertinib-80.draft-orders.json")
-    request["context"]["draftOrders"]["entry"][0]["resource"]["colour"] = "blue"  # no such element in R4
-    response = client.post("/cds-services/lmtx-order-select", json=request)
-    cards = assert_cds_response(response.json())  # validates every suggested resource as FHIR R4
-    start = next(c for c in cards if c["summary"].startswith("Start osimertinib 160 mg"))
-    (action,) = start["suggestions"][0]["actions"]
-    assert action["type"] == "create"
-    assert "colour" not in action["resource"]
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    for change in ({"colour": "blue"}, {"note": []}):  # no such element in R4; an empty array
+        request["context"]["draftOrders"]["entry"][0]["resource"] = {**order, **change}
+        response = client.post("/cds-services/lmtx-order-select", json=request)
+        cards = assert_cds_response(response.json())  # every suggested resource valid FHIR R4, nothing empty
+        start = next(c for c in cards if c["summary"].startswith("Start osimertinib 160 mg"))
+        (action,) = start["suggestions"][0]["actions"]
+        assert action["type"] == "create"
+        assert action["resource"]["intent"] == "proposal"  # lmtx's own new order, not the client's draft
+        assert "colour" not in action["resource"]
 
 
 def spec_order_select_request() -> dict[str, Any]:

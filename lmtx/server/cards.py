@@ -392,12 +392,27 @@ class _Builder:
 
 
 def _valid_fhir(resource: Mapping[str, Any]) -> bool:
-    """Whether a resource (a draft order with lmtx's dosage) is valid FHIR R4, so that a client can apply it."""
+    """Whether a resource (a draft order with lmtx's dosage) is valid FHIR R4, so that a client can apply it.
+
+    FHIR's JSON (and CDS Hooks) also forbid null and empty values, which the models let through.
+    """
+    if _has_empty(resource):
+        return False
     try:
         get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
     except (pydantic.ValidationError, ValueError, TypeError, KeyError):
         return False
     return True
+
+
+def _has_empty(value: Any) -> bool:
+    if value in (None, "", [], {}):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_empty(v) for v in value)
+    return False
 
 
 def _number(value: float) -> int | float:
