@@ -311,7 +311,12 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     config_error = getattr(server, "ConfigError", None)
     try:
-        server.serve(host=args.host, port=args.port, config=args.config)
+        server.serve(
+            host=args.host,
+            port=args.port,
+            config=args.config,
+            insecure_listen_without_auth=args.insecure_listen_without_auth,
+        )
     except Exception as error:
         if isinstance(config_error, type) and isinstance(error, config_error):
             raise _UsageError(f"invalid configuration {args.config}: {error}") from None
@@ -648,8 +653,12 @@ def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (default 8080)")
     serve.add_argument("--config", type=_text_file, metavar="FILE", help="service configuration file (TOML or JSON)")
+    serve.add_argument(
+        "--insecure-listen-without-auth",
+        action="store_true",
+        help="listen beyond loopback without JWT verification (refused otherwise; see docs/fhir.md)",
+    )
     serve.set_defaults(handler=_serve)
-
 
 
 def _course_commands(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:

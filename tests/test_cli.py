@@ -441,10 +441,12 @@ def test_serve_passes_host_port_and_config_to_the_server(tmp_path: Path) -> None
         server = types.ModuleType("lmtx.server")
         class ConfigError(ValueError):
             pass
-        def serve(host, port, config):
+        def serve(host, port, config, insecure_listen_without_auth=False):
             if config and config.endswith("bad.toml"):
                 raise ConfigError("auth.issuers: must be a table")
             print(json.dumps({"host": host, "port": port, "config": config}))
+            if insecure_listen_without_auth:
+                print("insecure_listen_without_auth")
         server.serve, server.ConfigError = serve, ConfigError
         sys.modules["lmtx.server"] = server
         import lmtx.cli
@@ -455,6 +457,8 @@ def test_serve_passes_host_port_and_config_to_the_server(tmp_path: Path) -> None
     assert json.loads(done.stdout) == {"host": "0.0.0.0", "port": 9000, "config": str(config)}
     defaults = python(fake_server, "serve")
     assert json.loads(defaults.stdout) == {"host": "127.0.0.1", "port": 8080, "config": None}
+    insecure = python(fake_server, "serve", "--host", "0.0.0.0", "--insecure-listen-without-auth")
+    assert insecure.stdout.splitlines()[-1] == "insecure_listen_without_auth"
     (tmp_path / "bad.toml").write_text("[auth]\nissuers = 1\n", encoding="utf-8")
     invalid = python(fake_server, "serve", "--config", str(tmp_path / "bad.toml"))
     assert invalid.returncode == 2

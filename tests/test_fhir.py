@@ -240,6 +240,57 @@ def test_order_select_draft_is_a_planned_therapy() -> None:
     )
 
 
+CDS_HOOKS_SPEC = DATA / "cds-hooks-spec"
+
+
+def spec_example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CDS_HOOKS_SPEC / name).read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_order_select_spec_example_is_read_leniently_and_is_out_of_scope() -> None:
+    """The CDS Hooks order-select example's doseAndRate is an object where R4 has an array: a slip read leniently."""
+    orders = spec_example("order-select-context-r4.json")["context"]["draftOrders"]
+    mapping = from_resources([orders], patient_id="1288992")
+    assert mapping.patient is None
+    assert mapping.no_lung_cancer
+    assert [i.reason for i in mapping.issues] == [NO_LUNG_CANCER]
+    amoxicillin = next(i for i in mapping.ignored if i.resource_id == "smart-MedicationRequest-103")
+    assert amoxicillin.reason == (
+        "medication not in lmtx's mapping table (read leniently: dosageInstruction[0].doseAndRate is a single "
+        "value where FHIR R4 has an array; read as a one-item array)"
+    )
+
+
+def test_a_single_value_where_r4_has_an_array_is_read_and_reported() -> None:
+    draft = load("order-select-osimertinib-80.draft-orders.json")
+    order = draft["entry"][0]["resource"]
+    dosage = order["dosageInstruction"][0]
+    dosage["doseAndRate"] = dosage["doseAndRate"][0]  # the spec example's slip, on a drug lmtx reads
+    order["dosageInstruction"] = dosage  # and a second one, one level up
+    mapping = from_resources([load("order-select-osimertinib-80.bundle.json"), draft])
+    assert mapping.patient is not None
+    (therapy,) = mapping.patient.therapies
+    assert (therapy.agent, therapy.status, therapy.dose_mg) == (Agent.OSIMERTINIB, TherapyStatus.PLANNED, 80)
+    lenient = [i for i in mapping.issues if i.reason.startswith("read leniently")]
+    assert [(i.reference, i.kind) for i in lenient] == [("MedicationRequest/draft-osimertinib", "ambiguous")]
+    assert lenient[0].reason == (
+        "read leniently: dosageInstruction, dosageInstruction[0].doseAndRate are single values where FHIR R4 "
+        "has an array; read as a one-item array"
+    )
+
+
+def test_other_invalid_resources_are_still_unmapped() -> None:
+    draft = load("order-select-osimertinib-80.draft-orders.json")
+    draft["entry"][0]["resource"]["dosageInstruction"][0]["doseAndRate"] = "160 mg"
+    mapping = from_resources([load("order-select-osimertinib-80.bundle.json"), draft])
+    assert mapping.patient is not None
+    assert mapping.patient.therapies == ()
+    (issue,) = [i for i in mapping.issues if i.resource_id == "draft-osimertinib"]
+    assert issue.kind == "unmapped"
+    assert issue.reason.startswith("not a valid FHIR R4 resource: dosageInstruction.0.doseAndRate")
+
+
 def test_agent_of() -> None:
     assert agent_of({"medicationCodeableConcept": {"text": "Tagrisso 80 MG Oral Tablet"}}) is Agent.OSIMERTINIB
     assert (

@@ -7,6 +7,7 @@ an EHR's FHIR API. Nothing leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
 import httpx
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -31,7 +33,9 @@ from joserfc.jwk import ECKey, OctKey
 
 import lmtx
 from lmtx.fhir import from_bundle
-from lmtx.server import ConfigError, FeedbackStore, create_app
+from lmtx.server import ConfigError, FeedbackStore, ServerConfig, check_listen, create_app, fetch, load_config
+from lmtx.server.config import FhirFetchConfig
+from lmtx.server.hooks import PREFETCH, render_template
 from tests.test_fhir import synthea_like_bundle
 
 DATA = Path(__file__).parent / "fhir"
@@ -191,7 +195,7 @@ class FakeFhirServer:
                 for r in matches
                 if any(f"{c.get('system')}|{c.get('code')}" in wanted for c in r["code"].get("coding", []))
             ]
-        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches)}
         if kind == "Observation" and "page" not in query and len(matches) > 3:
             rest = dict(query, page="2")
             next_url = f"{self.base}/Observation?" + "&".join(f"{k}={v}" for k, v in rest.items())
@@ -446,6 +450,60 @@ def test_a_record_without_lung_cancer_gets_no_cards(client: httpx.Client) -> Non
     assert response.json() == {"cards": []}
 
 
+def test_an_invalid_selected_draft_is_not_echoed_in_an_update(client: httpx.Client) -> None:
+    """A selected draft that is not valid FHIR (found by the fuzz test): lmtx suggests a new order instead."""
+    request = hook_request("order-select-osimertinib-80.bundle.json", hook="order-select")
+    request["context"]["selections"] = ["MedicationRequest/draft-osimertinib"]
+    request["context"]["draftOrders"] = load("order-select-osimertinib-80.draft-orders.json")
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    for change in ({"colour": "blue"}, {"note": []}):  # no such element in R4; an empty array
+        request["context"]["draftOrders"]["entry"][0]["resource"] = {**order, **change}
+        response = client.post("/cds-services/lmtx-order-select", json=request)
+        cards = assert_cds_response(response.json())  # every suggested resource valid FHIR R4, nothing empty
+        start = next(c for c in cards if c["summary"].startswith("Start osimertinib 160 mg"))
+        (action,) = start["suggestions"][0]["actions"]
+        assert action["type"] == "create"
+        assert action["resource"]["intent"] == "proposal"  # lmtx's own new order, not the client's draft
+        assert "colour" not in action["resource"]
+
+
+def spec_order_select_request() -> dict[str, Any]:
+    """The CDS Hooks specification's order-select example (amoxicillin), with the spec's own Patient as prefetch."""
+    greeting = load("cds-hooks-spec/patient-view-request.json")
+    example = load("cds-hooks-spec/order-select-context-r4.json")
+    prefetch: dict[str, Any] = dict.fromkeys(PREFETCH_KEYS)
+    prefetch["patient"] = greeting["prefetch"]["patientToGreet"]  # Patient/1288992, the same patient
+    return {
+        "hookInstance": "a7a5c2b4-6bcd-4b87-a6d8-9a3b4c4b8e21",
+        "hook": "order-select",
+        "context": example["context"],
+        "prefetch": prefetch,
+    }
+
+
+def test_the_specifications_order_select_example_gets_no_cards(client: httpx.Client) -> None:
+    """Amoxicillin for a patient without lung cancer: out of scope, so no cards (its doseAndRate slip is read)."""
+    request = spec_order_select_request()
+    assert isinstance(
+        request["context"]["draftOrders"]["entry"][1]["resource"]["dosageInstruction"][0]["doseAndRate"], dict
+    )
+    response = client.post("/cds-services/lmtx-order-select", json=request)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+
+
+def test_no_lung_cancer_with_an_unreadable_resource_gets_a_card_saying_so(client: httpx.Client) -> None:
+    request = spec_order_select_request()
+    order = request["context"]["draftOrders"]["entry"][1]["resource"]
+    order["dosageInstruction"][0]["doseAndRate"] = "5 mL"  # not a slip lmtx can mend: it could hold anything
+    response = client.post("/cds-services/lmtx-order-select", json=request)
+    (card,) = assert_cds_response(response.json())
+    assert card["indicator"] == "warning"
+    assert card["source"]["topic"]["code"] == "data-quality"
+    assert card["summary"] == "lmtx found no lung cancer in this record but could not read 1 FHIR resource; check them."
+    assert "MedicationRequest/smart\\-MedicationRequest\\-103" in card["detail"]
+
+
 def test_lung_cancer_without_histology_gets_a_could_not_evaluate_card(client: httpx.Client) -> None:
     request = hook_request("lm-inadequate-response.bundle.json")
     conditions = request["prefetch"]["conditions"]["entry"]
@@ -561,6 +619,93 @@ def test_a_next_link_to_another_server_is_refused(client: httpx.Client, fake_fhi
     assert "another server" in response.json()["message"]
 
 
+def _first_page(fake_fhir: FakeFhirServer, patient: str) -> dict[str, Any]:
+    """The first page of the observations search, as the FHIR server gives it to a CDS client."""
+    query = render_template(PREFETCH["observations"], {"patientId": patient})
+    page: dict[str, Any] = httpx.get(f"{fake_fhir.base}/{query}", timeout=30).json()
+    return page
+
+
+def _authorization(token: str = "t") -> dict[str, Any]:
+    return {"access_token": token, "token_type": "Bearer", "expires_in": 300, "scope": "x", "subject": "lmtx"}
+
+
+def test_a_paginated_prefetch_is_completed_on_the_fhir_server(client: httpx.Client, fake_fhir: FakeFhirServer) -> None:
+    whole = client.post(_SERVICE, json=hook_request("lm-inadequate-response.bundle.json"))
+    first = _first_page(fake_fhir, "lm-001")
+    assert len(first["entry"]) < first["total"]
+    assert first["link"][0]["relation"] == "next"
+    request = hook_request("lm-inadequate-response.bundle.json")
+    request["prefetch"]["observations"] = first
+    token = f"access-{uuid.uuid4()}"
+    request["fhirServer"] = fake_fhir.base
+    request["fhirAuthorization"] = _authorization(token)
+    before = len(fake_fhir.requests)
+    response = client.post(_SERVICE, json=request)
+    assert response.status_code == 200
+    assert response.json() == whole.json()
+    assert any(
+        c["summary"].startswith("Increase to osimertinib 160 mg") or "160 mg" in c["summary"]
+        for c in whole.json()["cards"]
+    )
+    (call,) = fake_fhir.requests[before:]  # only the second page: everything else was prefetched
+    assert call[0].startswith("/fhir/Observation?")
+    assert "page=2" in call[0]
+    assert call[1] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("case", ["no-fhir-server", "server-not-allowed", "no-next-link", "next-page-short"])
+def test_a_paginated_prefetch_that_cannot_be_completed_is_412(
+    client: httpx.Client, fake_fhir: FakeFhirServer, case: str
+) -> None:
+    # The issue's record: the observations searchset with 2 of its entries, its total and a next link.
+    partial = _first_page(fake_fhir, "lm-001")
+    partial["entry"] = partial["entry"][:2]
+    total = partial["total"]
+    assert total == 10
+    request = hook_request("lm-inadequate-response.bundle.json")
+    request["prefetch"]["observations"] = partial
+    expected = "prefetch observations only the first page of a search"
+    if case == "server-not-allowed":
+        request["fhirServer"] = "http://127.0.0.1:9/fhir"
+        request["fhirAuthorization"] = _authorization()
+        expected += " (it has a next link), and fhirServer is not a FHIR server this service is allowed to call"
+    elif case == "no-next-link":
+        del partial["link"]
+        expected = f"prefetch observations holds 2 of its {total} search results and no next link"
+    elif case == "next-page-short":  # the server's second page starts at the fourth match: the third is lost
+        request["fhirServer"] = fake_fhir.base
+        request["fhirAuthorization"] = _authorization()
+        expected = (
+            f"fetching the record: prefetch observations: the search has {total} results and its pages hold {total - 1}"
+        )
+    else:
+        expected += " (it has a next link), and the request carries no fhirServer with fhirAuthorization"
+    before = len(fake_fhir.requests)
+    response = client.post(_SERVICE, json=request)
+    assert response.status_code == 412
+    assert response.json() == {"error": "prefetch-incomplete", "message": expected}
+    assert len(fake_fhir.requests) - before == (1 if case == "next-page-short" else 0)
+
+
+def test_following_pages_is_bounded(fake_fhir: FakeFhirServer) -> None:
+    """fetch.follow against the loopback FHIR server: relative next links, the resource and page limits."""
+    first = _first_page(fake_fhir, "lm-001")
+    base = fake_fhir.base
+    first["link"][0]["url"] = first["link"][0]["url"].removeprefix(base + "/")  # a relative next link
+
+    async def follow(settings: FhirFetchConfig) -> dict[str, Any]:
+        async with fetch.new_client() as http:
+            return await fetch.follow(http, settings, base, "t", first, what="Observation")
+
+    whole = asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,))))
+    assert len(whole["entry"]) == first["total"]
+    with pytest.raises(fetch.FetchError, match="Observation: more than 4 resources"):
+        asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,), max_resources=4)))
+    with pytest.raises(fetch.FetchError, match="Observation: more than 1 pages of results"):
+        asyncio.run(follow(FhirFetchConfig(enabled=True, allowed_servers=(base,), max_pages=1)))
+
+
 # --- limits and refusals ---------------------------------------------------------------------------
 
 
@@ -619,6 +764,88 @@ def test_invalid_request_lists_every_problem(client: httpx.Client) -> None:
     assert any(p.startswith("context.userId:") for p in problems)
     assert any(p.startswith("context.patientId:") for p in problems)
     assert any(p.startswith("prefetch.patient:") for p in problems)
+
+
+def _feedback_item(**changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "card": "9368d37b-283f-44a0-93ea-547cebab93ed",
+        "outcome": "overridden",
+        "overrideReason": {"reason": {"code": "d7ecf885", "system": "urn:x"}, "userComment": "A comment."},
+        "outcomeTimestamp": "2020-12-11T00:00:00Z",
+    }
+    item.update(changes)
+    return item
+
+
+_LONE = ["\ud800", "x\ud800y", "\udc00\ud800"]
+
+
+@pytest.mark.parametrize("text", _LONE)
+def test_a_lone_surrogate_in_hook_instance_is_refused_at_the_door(client: httpx.Client, text: str) -> None:
+    request = hook_request("lm-inadequate-response.bundle.json", hook_instance=text)
+    body = json.dumps(request).encode()  # ensure_ascii writes the surrogate as a \u escape, as a client would
+    response = client.post(_SERVICE, content=body, headers=_JSON)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid-json"
+    assert response.json()["problems"] == ["hookInstance: text that is not Unicode (a lone UTF-16 surrogate)"]
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        (_feedback_item(card="\ud800"), "feedback[0].card"),
+        (
+            _feedback_item(outcome="accepted", acceptedSuggestions=[{"id": "x\ud800y"}]),
+            "feedback[0].acceptedSuggestions[0].id",
+        ),
+        (
+            _feedback_item(overrideReason={"reason": {"code": "\udc00\ud800", "system": "urn:x"}}),
+            "feedback[0].overrideReason.reason.code",
+        ),
+        (_feedback_item(overrideReason={"userComment": "\ud800"}), "feedback[0].overrideReason.userComment"),
+    ],
+    ids=["card", "accepted-suggestion-id", "override-reason-code", "user-comment"],
+)
+def test_a_lone_surrogate_in_feedback_is_refused_at_the_door(
+    client: httpx.Client, item: dict[str, Any], field: str
+) -> None:
+    body = json.dumps({"feedback": [item]}).encode()
+    response = client.post(f"{_SERVICE}/feedback", content=body, headers=_JSON)
+    assert response.status_code == 400
+    assert response.json()["problems"] == [f"{field}: text that is not Unicode (a lone UTF-16 surrogate)"]
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        (_feedback_item(outcome=["accepted"]), "feedback[0].outcome"),
+        (_feedback_item(acceptedSuggestions=None), "feedback[0].acceptedSuggestions"),
+        (_feedback_item(overrideReason=None), "feedback[0].overrideReason"),
+        (_feedback_item(outcome={"accepted": True}), "feedback[0].outcome"),
+    ],
+    ids=["outcome-list", "accepted-suggestions-null", "override-reason-null", "outcome-object"],
+)
+def test_mistyped_feedback_fields_are_400_naming_the_field(
+    client: httpx.Client, item: dict[str, Any], field: str
+) -> None:
+    response = client.post(f"{_SERVICE}/feedback", json={"feedback": [item]})
+    assert response.status_code == 400
+    problems = response.json()["problems"]
+    assert [p.split(":")[0] for p in problems] == [field]
+
+
+def test_the_specifications_feedback_examples_are_stored(client: httpx.Client) -> None:
+    for name in ("feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json"):
+        body = load(f"cds-hooks-spec/{name}")
+        response = client.post(f"{_SERVICE}/feedback", json=body)
+        assert response.status_code == 200, name
+        assert response.json() == {"stored": 1}
+
+
+def test_numbers_json_cannot_hold_are_refused(client: httpx.Client) -> None:
+    response = client.post(_SERVICE, content=b'{"hook": 1e400}', headers=_JSON)
+    assert response.status_code == 400
+    assert "out of range" in response.json()["message"]
 
 
 Malformed = tuple[str, str, bytes | None, dict[str, str]]
@@ -949,12 +1176,20 @@ def test_invalid_configuration_is_refused(tmp_path: Path) -> None:
             {
                 "max_body_bytes": -1,
                 "colour": "blue",
-                "fhir_fetch": {"enabled": True},
+                "fhir_fetch": {"enabled": True, "max_resources": 0, "total_timeout_seconds": -1},
                 "auth": {"enabled": True, "algorithms": ["HS256"]},
             }
         )
     message = str(error.value)
-    for expected in ("max_body_bytes", "colour: unknown key", "allowed_servers", "auth.issuers", "auth.algorithms"):
+    for expected in (
+        "max_body_bytes",
+        "colour: unknown key",
+        "allowed_servers",
+        "fhir_fetch.max_resources: must be > 0",
+        "fhir_fetch.total_timeout_seconds: must be > 0",
+        "auth.issuers",
+        "auth.algorithms",
+    ):
         assert expected in message
     secret = tmp_path / "secret-jwks.json"
     secret.write_text(json.dumps({"keys": [OctKey.import_key(b"x" * 32).as_dict(private=True)]}))
@@ -975,3 +1210,66 @@ def test_invalid_configuration_is_refused(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "max_body_bytes: must be a whole number" in run.stderr
+
+
+# --- safe by default when exposed ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["lmtx", "serve"], ["lmtx.server"]], ids=["lmtx-serve", "python-m-lmtx-server"])
+def test_listening_beyond_loopback_without_auth_is_refused(tmp_path: Path, command: list[str]) -> None:
+    config = write_config(tmp_path / "lmtx.toml", ['feedback_db = "feedback.sqlite3"'])
+    run = subprocess.run(
+        [sys.executable, "-m", *command, "--host", "0.0.0.0", "--port", str(free_port()), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "refusing to listen on 0.0.0.0 (beyond loopback) without JWT verification" in run.stderr
+    for advice in ("[auth]", "enabled = true", "jwks_file", "--host 127.0.0.1", "--insecure-listen-without-auth"):
+        assert advice in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "feedback.sqlite3").exists()  # refused before anything was set up
+
+
+def test_check_listen() -> None:
+    plain = ServerConfig()
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"):
+        assert check_listen(host, plain) is None
+    for host in ("0.0.0.0", "::", "192.168.1.20", "10.0.0.1", "cds.example.org", ""):
+        with pytest.raises(ConfigError, match="without JWT verification"):
+            check_listen(host, plain)
+    warning = check_listen("0.0.0.0", plain, insecure=True)
+    assert warning is not None
+    assert warning.startswith("listening on 0.0.0.0 without JWT verification")
+    by_key = load_config({"insecure_listen_without_auth": True})
+    assert check_listen("0.0.0.0", by_key) == warning
+    assert check_listen("0.0.0.0", attrs.evolve(plain, auth=attrs.evolve(plain.auth, enabled=True))) is None
+    with pytest.raises(ConfigError, match="insecure_listen_without_auth: must be a boolean"):
+        load_config({"insecure_listen_without_auth": "yes"})
+
+
+def test_the_insecure_flag_starts_the_service_with_a_warning(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "lmtx.toml", ['feedback_db = "feedback.sqlite3"'])
+    port = free_port()
+    command = [sys.executable, "-m", "lmtx", "serve", "--host", "0.0.0.0", "--port", str(port)]
+    command += ["--config", str(config), "--insecure-listen-without-auth"]
+    log = (tmp_path / "serve.log").open("w+", encoding="utf-8")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        for _ in range(600):  # a readiness wait, not a timing assertion; the test talks to loopback only
+            assert process.poll() is None, "the service exited"
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the service did not start")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.seek(0)
+        stderr = log.read()
+        log.close()
+    assert "lmtx serve: WARNING: listening on 0.0.0.0 without JWT verification" in stderr

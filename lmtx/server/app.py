@@ -14,7 +14,9 @@ the configured limit get 413 without being read further.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -233,47 +235,109 @@ class _Service:
         return JSONResponse({"cards": cards})
 
     async def _gather(self, data: Mapping[str, Any], context: Mapping[str, Any]) -> list[Any]:
-        """The prefetch values, fetching missing keys from the FHIR server when configured to."""
+        """The whole record: the prefetch, with missing keys fetched and paginated ones completed.
+
+        A prefetch key that is absent is fetched from the request's FHIR server;
+        one sent as the first page of a search (a Bundle with a ``next`` link)
+        is completed by following its links there. Either needs fetching to be
+        enabled, the request's ``fhirServer`` with ``fhirAuthorization``, and
+        that server on the allow-list; otherwise, or when a page cannot be had,
+        the answer is 412: lmtx never evaluates part of a record as the whole.
+        """
         prefetch: Mapping[str, Any] = data.get("prefetch") or {}
-        resources = [prefetch[key] for key in PREFETCH if key in prefetch]
         missing = [key for key in PREFETCH if key not in prefetch]
-        if not missing:
-            return resources
+        paged = [key for key in PREFETCH if key in prefetch and _is_paged(prefetch[key])]
+        _refuse_short_pages(prefetch, paged)
+        if not missing and not paged:
+            return [prefetch[key] for key in PREFETCH]
+        code = "prefetch-unavailable" if missing else "prefetch-incomplete"
+        why = self._cannot_fetch(data)
+        if why is not None:
+            what = []
+            if missing:
+                what.append(f"prefetch {', '.join(missing)} missing")
+            if paged:
+                what.append(f"prefetch {', '.join(paged)} only the first page of a search (it has a next link)")
+            raise RequestError(412, code, f"{'; '.join(what)}, and {why}")
         settings = self.config.fhir_fetch
         server, authorization = data.get("fhirServer"), data.get("fhirAuthorization")
-        why = None
-        if not settings.enabled:
-            why = "this service does not fetch from FHIR servers"
-        elif not server or not authorization:
-            why = "the request carries no fhirServer with fhirAuthorization"
-        elif not fetch.allowed(settings, server):
-            why = "fhirServer is not a FHIR server this service is allowed to call"
-        if why is not None:
-            raise RequestError(412, "prefetch-unavailable", f"prefetch {', '.join(missing)} missing and {why}")
         assert self.client is not None
         assert isinstance(server, str)
         assert isinstance(authorization, dict)
-        for key in missing:
-            query = render_template(PREFETCH[key], context)
-            try:
-                resources.append(await fetch.fetch(self.client, settings, server, authorization["access_token"], query))
-            except fetch.FetchError as error:
-                raise RequestError(412, "prefetch-unavailable", f"fetching {key}: {error}") from None
+        token = authorization["access_token"]
+        resources: list[Any] = []
+        try:
+            async with asyncio.timeout(settings.total_timeout_seconds):
+                for key in PREFETCH:
+                    if key in missing:
+                        query = render_template(PREFETCH[key], context)
+                        resources.append(await fetch.fetch(self.client, settings, server, token, query))
+                    elif key in paged:
+                        first = prefetch[key]
+                        resources.append(
+                            await fetch.follow(self.client, settings, server, token, first, what=f"prefetch {key}")
+                        )
+                    else:
+                        resources.append(prefetch[key])
+        except fetch.FetchError as error:
+            raise RequestError(412, code, f"fetching the record: {error}") from None
+        except TimeoutError:
+            raise RequestError(
+                412, code, f"fetching the record took longer than {settings.total_timeout_seconds:g} seconds"
+            ) from None
         return resources
+
+    def _cannot_fetch(self, data: Mapping[str, Any]) -> str | None:
+        """Why the record cannot be fetched from the request's FHIR server, or ``None`` when it can."""
+        server, authorization = data.get("fhirServer"), data.get("fhirAuthorization")
+        if not self.config.fhir_fetch.enabled:
+            return "this service does not fetch from FHIR servers"
+        if not server or not authorization:
+            return "the request carries no fhirServer with fhirAuthorization"
+        if not fetch.allowed(self.config.fhir_fetch, server):
+            return "fhirServer is not a FHIR server this service is allowed to call"
+        return None
+
+
+def _refuse_short_pages(prefetch: Mapping[str, Any], paged: Sequence[str]) -> None:
+    """412 for a prefetched search that holds fewer results than its ``total`` and has no next page to fetch."""
+    for key in PREFETCH:
+        value = prefetch.get(key)
+        if key in paged or not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+            continue
+        shortfall = fetch.missing_results(value)
+        if shortfall is not None:
+            total, held = shortfall
+            raise RequestError(
+                412,
+                "prefetch-incomplete",
+                f"prefetch {key} holds {held} of its {total} search results and no next link",
+            )
+
+
+def _is_paged(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("resourceType") == "Bundle" and fetch.next_link(value) is not None
+
+
+class _ErrorResponse(JSONResponse):
+    """A JSON error body written in ASCII: whatever a message quotes from a request, it can be sent."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 async def _request_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestError)
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if error.status == 401 else None
-    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+    return _ErrorResponse(error.to_dict(), status_code=error.status, headers=headers)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = _HTTP_ERRORS.get(error.status_code, "http-error")
-    return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
+    return _ErrorResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code)
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:
     log.error("internal error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"error": "internal-error", "message": "lmtx failed; the error is logged"}, status_code=500)
+    return _ErrorResponse({"error": "internal-error", "message": "lmtx failed; the error is logged"}, status_code=500)

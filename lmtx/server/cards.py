@@ -24,7 +24,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lmtx.fhir import SNOMED, FhirMapping, agent_of
+import pydantic
+from fhir.resources.R4B import get_fhir_model_class
+
+from lmtx.fhir import NO_LUNG_CANCER, SNOMED, FhirMapping, agent_of
 from lmtx.model import Agent
 from lmtx.result import Alert, Dose, PrognosisNote, Recommendation, Result
 from lmtx.server.hooks import Service
@@ -314,7 +317,14 @@ class _Builder:
             return None
         if mapping.patient is None and not mapping.sources and not ambiguous and mapping.no_lung_cancer:
             return None  # nothing in the record bears on lmtx's document: no card at all
-        if mapping.patient is None:
+        unreadable = [i for i in unmapped if i.reason != NO_LUNG_CANCER]
+        if mapping.patient is None and mapping.no_lung_cancer is False and len(unreadable) < len(unmapped):
+            # No lung cancer was found, but some resources could not be read: one of them might hold it.
+            summary = (
+                f"lmtx found no lung cancer in this record but could not read {len(unreadable)} FHIR "
+                f"resource{'s' if len(unreadable) != 1 else ''}; check them."
+            )
+        elif mapping.patient is None:
             first = next((i.reason for i in unmapped if i.field == "histology"), unmapped[0].reason if unmapped else "")
             summary = f"lmtx could not evaluate this record: {first}"
         elif unmapped:
@@ -362,6 +372,8 @@ class _Builder:
             if agent_of(order) is agent:
                 updated = copy.deepcopy(dict(order))
                 updated["dosageInstruction"] = [dosage]
+                if not _valid_fhir(updated):
+                    break  # the draft is not valid FHIR even with lmtx's dosage: suggest a new order instead
                 description = fit(f"Change the selected order to {_WHAT[rec.code]}", 200)
                 return [{"type": "update", "description": description, "resource": updated}]
         medication: dict[str, Any] = {"text": agent.value}
@@ -377,6 +389,30 @@ class _Builder:
             "note": [{"text": f"Suggested by lmtx (rule {rec.rule}; statements {', '.join(rec.statements)})."}],
         }
         return [{"type": "create", "description": fit(f"Order {_WHAT[rec.code]}", 200), "resource": resource}]
+
+
+def _valid_fhir(resource: Mapping[str, Any]) -> bool:
+    """Whether a resource (a draft order with lmtx's dosage) is valid FHIR R4, so that a client can apply it.
+
+    FHIR's JSON (and CDS Hooks) also forbid null and empty values, which the models let through.
+    """
+    if _has_empty(resource):
+        return False
+    try:
+        get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
+    except (pydantic.ValidationError, ValueError, TypeError, KeyError):
+        return False
+    return True
+
+
+def _has_empty(value: Any) -> bool:
+    if value in (None, "", [], {}):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_empty(v) for v in value)
+    return False
 
 
 def _number(value: float) -> int | float:

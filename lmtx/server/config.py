@@ -7,6 +7,7 @@ silently ignored). Relative paths are relative to the configuration file.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from collections.abc import Mapping
@@ -17,7 +18,16 @@ import attrs
 
 from lmtx.policy import Policy
 
-__all__ = ["AuthConfig", "ConfigError", "FhirFetchConfig", "IssuerConfig", "ServerConfig", "load_config"]
+__all__ = [
+    "AuthConfig",
+    "ConfigError",
+    "FhirFetchConfig",
+    "IssuerConfig",
+    "ServerConfig",
+    "check_listen",
+    "is_loopback",
+    "load_config",
+]
 
 ASYMMETRIC_ALGORITHMS = (
     "ES256",
@@ -82,6 +92,8 @@ class FhirFetchConfig:
         timeout_seconds: Per HTTP request.
         max_pages: Search-result pages followed per prefetch key.
         max_response_bytes: Largest response body read.
+        max_resources: Most entries read per prefetch key, over all its pages.
+        total_timeout_seconds: Longest time all the fetching for one hook call may take.
     """
 
     enabled: bool = False
@@ -89,6 +101,8 @@ class FhirFetchConfig:
     timeout_seconds: float = 10.0
     max_pages: int = 20
     max_response_bytes: int = 20 * 1024 * 1024
+    max_resources: int = 10_000
+    total_timeout_seconds: float = 30.0
 
 
 @attrs.frozen
@@ -103,8 +117,11 @@ class ServerConfig:
         feedback_db: SQLite file the feedback log is appended to.
         source_url: Link shown as each card's source; default: the service's
             own ``/lmtx/knowledge-base`` page.
-        poor_ps_ecog: The policy's poor-performance-status threshold (SPEC §4.6).
+        poor_ps_ecog: The policy's poor-performance-status threshold (see docs/interpretation.md#policy).
         cors_origins: Browser origins allowed to call the service (CORS).
+        insecure_listen_without_auth: Allow listening beyond loopback with
+            ``auth`` off (any host that reaches the port may then call the
+            service); :func:`check_listen` refuses it otherwise.
         fhir_fetch: See :class:`FhirFetchConfig`.
         auth: See :class:`AuthConfig`.
     """
@@ -115,6 +132,7 @@ class ServerConfig:
     source_url: str | None = None
     poor_ps_ecog: int = Policy().poor_ps_ecog
     cors_origins: tuple[str, ...] = ()
+    insecure_listen_without_auth: bool = False
     fhir_fetch: FhirFetchConfig = FhirFetchConfig()
     auth: AuthConfig = AuthConfig()
 
@@ -164,6 +182,71 @@ def load_config(source: ServerConfig | Mapping[str, Any] | str | Path | None = N
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in reader.problems))
     assert config is not None
     return config
+
+
+_HOW_TO_AUTHENTICATE = """\
+Configure JWT verification of your CDS clients (docs/fhir.md, "Deployment"):
+
+    [auth]
+    enabled = true
+    [auth.issuers."https://ehr.example.org"]   # the client's iss
+    jwks_file = "ehr-jwks.json"               # its public JWK Set
+
+or listen on loopback only (--host 127.0.0.1) behind a proxy that authenticates,
+or, knowing that any host that can reach the port may then call the service,
+set insecure_listen_without_auth = true (flag: --insecure-listen-without-auth)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback interface only: ``localhost`` or an address in 127.0.0.0/8 or ``::1``.
+
+    Args:
+        host: The interface to listen on, as given to ``--host``.
+
+    Returns:
+        True for loopback; False for every other name or address, including
+        ``0.0.0.0``, ``::`` and host names (which may resolve beyond loopback).
+    """
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen(host: str, config: ServerConfig, *, insecure: bool = False) -> str | None:
+    """Whether the service may listen on ``host`` with this configuration: safe by default when exposed.
+
+    Listening beyond loopback with ``auth`` off would let any host that reaches
+    the port call the service (and, with fetching on, make it call the allowed
+    FHIR servers). That takes an explicit choice: ``insecure`` (the
+    ``--insecure-listen-without-auth`` flag) or the configuration key
+    ``insecure_listen_without_auth``.
+
+    Args:
+        host: The interface to listen on.
+        config: The service's configuration.
+        insecure: The command line's ``--insecure-listen-without-auth``.
+
+    Returns:
+        A warning to show when the insecure choice was made; ``None`` when there is nothing to warn about.
+
+    Raises:
+        ConfigError: Beyond loopback without JWT verification, and no insecure choice made;
+            the message says how to configure issuers.
+    """
+    if is_loopback(host) or config.auth.enabled:
+        return None
+    if insecure or config.insecure_listen_without_auth:
+        return (
+            f"listening on {host} without JWT verification (insecure_listen_without_auth): any host that can "
+            "reach this port can call the service. Configure [auth] issuers for production (docs/fhir.md)."
+        )
+    raise ConfigError(
+        f"refusing to listen on {host} (beyond loopback) without JWT verification: any host that can reach the "
+        f"port could call the service.\n{_HOW_TO_AUTHENTICATE}"
+    )
 
 
 class _Reader:
@@ -227,6 +310,7 @@ class _Reader:
             source_url=source_url,
             poor_ps_ecog=poor,
             cors_origins=self._strings(raw, "cors_origins", ""),
+            insecure_listen_without_auth=self._get(raw, "insecure_listen_without_auth", bool, False, ""),
             fhir_fetch=fetch,
             auth=auth,
         )
@@ -252,9 +336,17 @@ class _Reader:
         timeout = self._get(raw, "timeout_seconds", float, d.timeout_seconds, p)
         pages = self._get(raw, "max_pages", int, d.max_pages, p)
         size = self._get(raw, "max_response_bytes", int, d.max_response_bytes, p)
-        for value, key in ((timeout, "timeout_seconds"), (pages, "max_pages"), (size, "max_response_bytes")):
+        resources = self._get(raw, "max_resources", int, d.max_resources, p)
+        total = self._get(raw, "total_timeout_seconds", float, d.total_timeout_seconds, p)
+        for value, key in (
+            (timeout, "timeout_seconds"),
+            (pages, "max_pages"),
+            (size, "max_response_bytes"),
+            (resources, "max_resources"),
+            (total, "total_timeout_seconds"),
+        ):
             self._positive(value, p + key)
-        return FhirFetchConfig(enabled, servers, timeout, pages, size)
+        return FhirFetchConfig(enabled, servers, timeout, pages, size, resources, total)
 
     def auth(self, raw: Mapping[str, Any]) -> AuthConfig:
         p = "auth."

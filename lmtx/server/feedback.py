@@ -104,7 +104,7 @@ class FeedbackStore:
                 item["card"],
                 item["outcome"],
                 item["outcomeTimestamp"],
-                json.dumps([s["id"] for s in item.get("acceptedSuggestions", [])]),
+                json.dumps([s["id"] for s in item.get("acceptedSuggestions") or []]),
                 json.dumps(item["overrideReason"], sort_keys=True) if "overrideReason" in item else None,
                 json.dumps(item, sort_keys=True, ensure_ascii=False),
             )

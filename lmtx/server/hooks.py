@@ -32,6 +32,7 @@ __all__ = [
     "check_request",
     "discovery",
     "parse_json",
+    "printable",
     "render_template",
 ]
 
@@ -165,7 +166,11 @@ def render_template(template: str, context: Mapping[str, Any]) -> str:
 
 
 def parse_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, bounded nesting.
+    r"""Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, bounded nesting, text that is Unicode.
+
+    JSON may escape a lone UTF-16 surrogate (``"\\ud800"``); such a string is no
+    Unicode text and could not be stored, hashed or answered as UTF-8, so it is
+    refused here, with the path of every field that holds one.
 
     Args:
         body: The raw request body.
@@ -174,42 +179,82 @@ def parse_json(body: bytes) -> Any:
         The parsed JSON value.
 
     Raises:
-        RequestError: 400 ``invalid-json`` with the reason.
+        RequestError: 400 ``invalid-json`` with the reason (and, for text that
+            is not Unicode, the offending fields in ``problems``).
     """
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, value in pairs:
             if key in result:
-                raise ValueError(f"duplicate key {key!r}")
+                raise ValueError(f"duplicate key {printable(key)!r}")
             result[key] = value
         return result
 
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
+    def finite(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {text[:40]} is out of range")
+        return value
+
     try:
         text = body.decode("utf-8")
-        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants, parse_float=finite)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise RequestError(400, "invalid-json", f"the body is not valid JSON: {str(error)[:200]}") from None
-    if _depth(data) > MAX_JSON_DEPTH:
+        raise RequestError(400, "invalid-json", f"the body is not valid JSON: {printable(str(error))[:200]}") from None
+    depth, not_unicode = _walk(data)
+    if depth > MAX_JSON_DEPTH:
         raise RequestError(400, "invalid-json", f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    if not_unicode:
+        shown = [f"{path}: text that is not Unicode (a lone UTF-16 surrogate)" for path in not_unicode[:20]]
+        if len(not_unicode) > len(shown):
+            shown.append(f"... and {len(not_unicode) - len(shown)} more")
+        raise RequestError(400, "invalid-json", "the JSON holds text that cannot be encoded as UTF-8", shown)
     return data
 
 
-def _depth(value: Any) -> int:
-    depth, level = 0, [value]
+def printable(text: str) -> str:
+    r"""``text`` with anything that cannot be written as UTF-8 (lone surrogates) shown as a ``\\u`` escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _walk(value: Any) -> tuple[int, list[str]]:
+    """The nesting depth of a JSON value, and the path of every key or string that is not Unicode text."""
+    depth, level = 0, [("", value)]
+    bad: list[str] = []
     while level:
         depth += 1
-        nxt: list[Any] = []
-        for item in level:
+        nxt: list[tuple[str, Any]] = []
+        for path, item in level:
             if isinstance(item, dict):
-                nxt.extend(item.values())
+                for key, child in item.items():
+                    child_path = f"{path}.{printable(key)}" if path else printable(key)
+                    if not _encodable(key):
+                        bad.append(child_path + " (the key)")
+                    nxt.append((child_path, child))
             elif isinstance(item, list):
-                nxt.extend(item)
+                nxt.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+            elif isinstance(item, str) and not _encodable(item):
+                bad.append(path or "$")
         level = nxt
-    return depth
+    return depth, bad
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A client's value as quoted in an error message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_number(value: Any) -> bool:
@@ -230,7 +275,7 @@ def check_request(service: Service, data: Any) -> None:
         raise RequestError(400, "invalid-request", "the body must be a JSON object")
     problems: list[str] = []
     if data.get("hook") != service.hook:
-        problems.append(f"hook: must be {service.hook!r} for service {service.id}, got {data.get('hook')!r}")
+        problems.append(f"hook: must be {service.hook!r} for service {service.id}, got {_shown(data.get('hook'))}")
     if not isinstance(data.get("hookInstance"), str) or not data["hookInstance"]:
         problems.append("hookInstance: required, a non-empty string")
     server = data.get("fhirServer")
@@ -259,11 +304,19 @@ def _check_prefetch(prefetch: Any) -> list[str]:
         return []
     if not isinstance(prefetch, dict):
         return ["prefetch: must be an object"]
-    return [
-        f"prefetch.{key}: must be a FHIR resource (an object with a resourceType) or null"
-        for key, value in prefetch.items()
-        if value is not None and not (isinstance(value, dict) and isinstance(value.get("resourceType"), str))
-    ]
+    problems = []
+    for key, value in prefetch.items():
+        if value is None:
+            continue
+        if not (isinstance(value, dict) and isinstance(value.get("resourceType"), str)):
+            problems.append(f"prefetch.{key}: must be a FHIR resource (an object with a resourceType) or null")
+        elif value["resourceType"] == "Bundle":
+            for field in ("entry", "link"):
+                if field in value and not isinstance(value[field], list):
+                    problems.append(f"prefetch.{key}.{field}: must be a list")
+            if "total" in value and (not isinstance(value["total"], int) or isinstance(value["total"], bool)):
+                problems.append(f"prefetch.{key}.total: must be a whole number")
+    return problems
 
 
 def _check_authorization(authorization: Any) -> list[str]:
@@ -328,8 +381,8 @@ def check_feedback(data: Any) -> list[dict[str, Any]]:
         if not isinstance(item.get("card"), str) or not item["card"]:
             problems.append(f"{path}.card: required, the card's uuid")
         outcome = item.get("outcome")
-        if outcome not in FEEDBACK_OUTCOMES:
-            problems.append(f"{path}.outcome: must be 'accepted' or 'overridden', got {outcome!r}")
+        if not isinstance(outcome, str) or outcome not in FEEDBACK_OUTCOMES:
+            problems.append(f"{path}.outcome: must be 'accepted' or 'overridden', got {_shown(outcome)}")
         timestamp = item.get("outcomeTimestamp")
         if not isinstance(timestamp, str) or not re.fullmatch(
             r"\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})", timestamp
@@ -338,13 +391,15 @@ def check_feedback(data: Any) -> list[dict[str, Any]]:
         accepted = item.get("acceptedSuggestions")
         if outcome == "accepted" and not accepted:
             problems.append(f"{path}.acceptedSuggestions: required for an accepted outcome")
+        elif "acceptedSuggestions" in item and accepted is None:
+            problems.append(f"{path}.acceptedSuggestions: null is not allowed; leave the key out")
         if accepted is not None and (
             not isinstance(accepted, list)
             or not all(isinstance(s, dict) and isinstance(s.get("id"), str) and s["id"] for s in accepted)
         ):
             problems.append(f'{path}.acceptedSuggestions: must be a list of {{"id": <suggestion uuid>}}')
         reason = item.get("overrideReason")
-        if reason is not None and not _override_reason_ok(reason):
+        if "overrideReason" in item and not _override_reason_ok(reason):
             problems.append(f'{path}.overrideReason: must be {{"reason"?: Coding, "userComment"?: string}}')
     if problems:
         raise RequestError(400, "invalid-request", "the feedback is not valid CDS Hooks feedback", problems)
