@@ -3,9 +3,13 @@
 Commands: ``evaluate`` (the result JSON of one record), ``explain`` (a
 readable report, or why a code was not given), ``schema`` (the input JSON
 Schema), ``rules`` (the rule catalogue), ``batch`` (JSON Lines in, JSON Lines
-out, across processes) and ``serve`` (the CDS Hooks service, from the
-``server`` extra). Each command is one function that adds its parser (see
-:data:`_COMMANDS`) and one handler that runs it.
+out, across processes), ``serve`` (the CDS Hooks service, from the
+``server`` extra), and, from :mod:`lmtx.course.cli`, ``timeline`` (one
+patient's course, day by day) and ``audit`` (a cohort's concordance with the
+document). Each command is one function that adds its parser (see
+:data:`_COMMANDS`) and one handler that runs it; what they share (the
+evaluation options, reading, writing, warnings, JSON Lines) is in
+:mod:`lmtx._cli_io`.
 
 Exit codes: 0 success, 1 internal error, 2 invalid input (a record, on
 stderr with the path of every problem) or a bad argument (reported the way
@@ -29,148 +33,52 @@ import sys
 import textwrap
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
-
-import attrs
+from typing import Any
 
 from lmtx.__about__ import __version__
-from lmtx._codec import WireError, parse_date
-from lmtx._evaluate import PatientInput, evaluate, parse_patient
-from lmtx._validate import default_as_of
-from lmtx.batch import Evaluated, Failed, Outcome, evaluate_one, lost_outcome, ordered_map
+from lmtx._cli_io import (
+    EXIT_CODES,
+    EXIT_INTERNAL,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    Commands,
+    UsageError,
+    add_command,
+    add_workers_options,
+    blank_line,
+    close_files,
+    count_records,
+    evaluation_options,
+    is_blank,
+    latest_date,
+    numbered,
+    open_input_output,
+    policy_of,
+    progress_bar,
+    read,
+    records,
+    today_for_records,
+    warn_about_records,
+    warn_if_future,
+    whole_number,
+    write,
+)
+from lmtx._evaluate import PatientInput, evaluate
+from lmtx.batch import Evaluated, Outcome, evaluate_one, lost_outcome, ordered_map
 from lmtx.catalogue import CATALOGUE
-from lmtx.errors import InvalidPatient, LmtxError, Problem
+from lmtx.errors import InvalidPatient, LmtxError
 from lmtx.knowledge import RuleInfo, knowledge_base
-from lmtx.policy import Policy, coerce_policy
+from lmtx.policy import Policy
 
 __all__ = ["EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "EXIT_PIPE_CLOSED", "main"]
 
-EXIT_OK = 0
-"""Success."""
-EXIT_INTERNAL = 1
-"""An internal error: a defect in lmtx (please report it with the input)."""
-EXIT_INVALID = 2
-"""Invalid input: a record, an argument, or a file that cannot be read or written."""
-EXIT_PIPE_CLOSED = 141
-"""Standard output was closed by its reader (128 + SIGPIPE, as the shell reports a tool killed by it)."""
-
 _SERVER_EXTRA = "pip install 'lmtx[server]'"
 _MAX_INDENT = 16
-_EXIT_CODES = (
-    "exit codes: 0 success; 2 invalid input (every problem with its path on stderr) or a bad argument; "
-    "1 internal error; 141 standard output closed early"
-)
-
-
-class _UsageError(Exception):
-    """A file that cannot be read or written, reported on stderr with exit code 2."""
-
-
-# --- output ---------------------------------------------------------------------------------
-
-
-def _write(text: str) -> None:
-    r"""Write one block of output to stdout as UTF-8, whatever the locale.
-
-    JSON is UTF-8 by definition; a string that cannot be encoded (none can reach
-    here: lmtx refuses lone surrogates on input) would be written as a ``\uXXXX``
-    escape, which JSON reads back as the same string, never as a crash.
-    """
-    data = (text if text.endswith("\n") else text + "\n").encode("utf-8", "backslashreplace")
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # stdout replaced by a text-only stream (an embedding program, a test harness)
-        sys.stdout.write(data.decode("utf-8"))
-        return
-    sys.stdout.flush()
-    buffer.write(data)
-    buffer.flush()
-
-
-def _warn(command: str, message: str) -> None:
-    sys.stderr.write(f"lmtx {command}: warning: {message}\n")
-
-
-def _today() -> dt.date:
-    """Today's date: only the command line reads the clock, never the library."""
-    return dt.date.today()  # the user's local calendar day is what "today" means here
-
-
-def _warn_if_future(command: str, latest: dt.date | None) -> None:
-    """Warn when a record's latest date lies after today: most often a typing error in a date."""
-    today = _today()
-    if latest is not None and latest > today:
-        _warn(
-            command,
-            f"the record's latest date, {latest.isoformat()}, lies after today ({today.isoformat()}); check its "
-            "dates (the result does not depend on today's date)",
-        )
-
 
 # --- arguments --------------------------------------------------------------------------------
-
-
-def _as_of_argument(text: str) -> dt.date:
-    if text == "today":
-        return _today()
-    try:
-        return parse_date(text)
-    except WireError:
-        raise argparse.ArgumentTypeError(f"must be a calendar date YYYY-MM-DD or 'today', got {text!r}") from None
-
-
-def _ecog_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number 1-4, got {text!r}") from None
-    try:
-        coerce_policy({"poor_ps_ecog": value})
-    except InvalidPatient as error:
-        raise argparse.ArgumentTypeError("; ".join(p.message for p in error.problems)) from None
-    return value
-
-
-def _reject_constant(token: str) -> object:
-    raise ValueError(f"{token} is not a number in JSON")
-
-
-def _policy_argument(text: str) -> Policy:
-    """``--policy``: inline JSON (text starting with ``{``) or the path of a JSON file."""
-    if text.lstrip().startswith("{"):
-        source, data = "the inline policy", text.encode("utf-8", "backslashreplace")
-    else:
-        source = text
-        try:
-            data = Path(text).read_bytes()
-        except OSError as error:
-            raise argparse.ArgumentTypeError(f"cannot read {text}: {error.strerror or error}") from None
-    try:
-        loaded = json.loads(data, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise argparse.ArgumentTypeError(f"{source} is not valid JSON: {error}") from None
-    if not isinstance(loaded, dict):
-        raise argparse.ArgumentTypeError(f'{source} must hold a JSON object, e.g. {{"poor_ps_ecog": 2}}')
-    try:
-        return coerce_policy(loaded)
-    except InvalidPatient as error:
-        raise argparse.ArgumentTypeError(f"{source}: " + "; ".join(map(str, error.problems))) from None
-
-
-def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        if high is not None and value > high:
-            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
-        return value
-
-    return parse
 
 
 def _port(text: str) -> int:
@@ -200,77 +108,43 @@ def _code(text: str) -> str:
     return text
 
 
-def _policy(args: argparse.Namespace) -> Policy:
-    """The policy of ``--policy`` with ``--poor-ps-ecog`` on top (both validated while parsing)."""
-    policy: Policy = args.policy or Policy()
-    if args.poor_ps_ecog is not None:
-        policy = attrs.evolve(policy, poor_ps_ecog=args.poor_ps_ecog)
-    return policy
-
-
-# --- input ------------------------------------------------------------------------------------
-
-
-def _read(source: str) -> bytes:
-    """A record's bytes (lmtx decodes JSON itself); refuses an empty file with its own message."""
-    if source == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as error:
-            raise _UsageError(f"cannot read {source}: {error.strerror or error}") from None
-    if not data.strip():
-        what = "standard input is empty" if source == "-" else "empty file"
-        raise InvalidPatient([Problem("$", f"{what}; expected one JSON object (a patient record)")])
-    return data
-
-
-def _latest_date(data: PatientInput, args: argparse.Namespace, evaluated_as_of: dt.date | None) -> dt.date | None:
-    """The record's latest date: the evaluation date when none was given, else read from the record."""
-    if args.as_of is None:
-        return evaluated_as_of
-    model, _ = parse_patient(data, args.as_of)
-    return default_as_of(model)
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    data = _read(args.file)
-    result = evaluate(data, as_of=args.as_of, policy=_policy(args))
-    _warn_if_future(args.command, _latest_date(data, args, result.as_of))
-    _write(result.to_json(indent=None if args.compact else 2))
+    data = read(args.file)
+    result = evaluate(data, as_of=args.as_of, policy=policy_of(args))
+    warn_if_future(args.command, latest_date(data, args, result.as_of))
+    write(result.to_json(indent=None if args.compact else 2))
     return EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:
     from lmtx.explain import explanation, why_not  # noqa: PLC0415 - loaded only by the command that needs it
 
-    data, policy = _read(args.file), _policy(args)
+    data, policy = read(args.file), policy_of(args)
     if args.why_not:
         answers = [why_not(data, code, as_of=args.as_of, policy=policy, depth=args.depth) for code in args.why_not]
-        _warn_if_future(args.command, _latest_date(data, args, answers[0].as_of))
+        warn_if_future(args.command, latest_date(data, args, answers[0].as_of))
         if args.format == "json":
             payload: Any = [a.to_dict() for a in answers]
-            _write(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
+            write(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
         else:
-            _write("\n".join(a.to_text(args.width) for a in answers))
+            write("\n".join(a.to_text(args.width) for a in answers))
         return EXIT_OK
     report = explanation(data, as_of=args.as_of, policy=policy)
-    _warn_if_future(args.command, _latest_date(data, args, report.result.as_of))
+    warn_if_future(args.command, latest_date(data, args, report.result.as_of))
     if args.format == "json":
-        _write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        _write(report.to_text(args.width))
+        write(report.to_text(args.width))
     return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
     from lmtx.schema import patient_schema  # noqa: PLC0415 - loaded only by the command that needs it
 
-    _write(json.dumps(patient_schema(), indent=args.indent, ensure_ascii=False))
+    write(json.dumps(patient_schema(), indent=args.indent, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -278,14 +152,14 @@ def _rules(args: argparse.Namespace) -> int:
     kb = knowledge_base()
     rules = [r for r in kb.rules if args.code is None or args.code in r.codes]
     if args.format == "json":
-        _write(json.dumps(kb.to_dict()["rules"] if args.code is None else [_rule_row(r) for r in rules], indent=2))
+        write(json.dumps(kb.to_dict()["rules"] if args.code is None else [_rule_row(r) for r in rules], indent=2))
         return EXIT_OK
     rows = [("RULE", "STATEMENTS", "CODES")]
     rows += [(r.id, " ".join(r.statements), _codes_cell(r)) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"{rule:<{widths[0]}}  {statements:<{widths[1]}}  {codes}".rstrip() for rule, statements, codes in rows]
     lines.append(f"\n{len(rules)} rules; knowledge base {kb.id} {kb.version} {kb.digest}")
-    _write("\n".join(lines))
+    write("\n".join(lines))
     return EXIT_OK
 
 
@@ -319,43 +193,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except Exception as error:
         if isinstance(config_error, type) and isinstance(error, config_error):
-            raise _UsageError(f"invalid configuration {args.config}: {error}") from None
+            raise UsageError(f"invalid configuration {args.config}: {error}") from None
         raise
     return EXIT_OK
 
 
 # --- batch ------------------------------------------------------------------------------------
-
-_BLANK = Problem("$", "empty line; expected one JSON object (a patient record)")
-
-
-def _records(stream: IO[bytes]) -> Iterator[bytes]:
-    """The lines of a JSON Lines stream, without the blank lines that end it.
-
-    A blank line between records stays a line (and so becomes an error line in
-    the output, keeping output line N the answer to input line N); blank lines
-    after the last record are only the end of the file.
-    """
-    blanks = 0
-    for raw in stream:
-        line = raw.rstrip(b"\r\n")
-        if not line.strip():
-            blanks += 1
-            continue
-        yield from (b"" for _ in range(blanks))
-        blanks = 0
-        yield line
-
-
-def _count_lines(path: str) -> int | None:
-    """The number of records in a regular file (for the progress bar), ``None`` for a stream."""
-    if path == "-" or not Path(path).is_file():
-        return None
-    count = 0
-    with Path(path).open("rb") as stream:
-        for _ in _records(stream):
-            count += 1
-    return count
 
 
 def _json_line(data: object) -> str:
@@ -367,9 +210,7 @@ def _rendered(outcome: Outcome, today: dt.date | None) -> tuple[str, str, bool]:
     if isinstance(outcome, Evaluated):
         as_of = outcome.result.as_of
         return "evaluated", _json_line(outcome.to_dict()), bool(today and as_of and as_of > today)
-    data = outcome.to_dict()
-    del data["index"]
-    return outcome.error, _json_line({"line": outcome.index + 1, **data}), False
+    return outcome.error, _json_line(numbered(outcome)), False
 
 
 def _line_task(
@@ -380,9 +221,8 @@ def _line_task(
     ``today`` is given when no ``--as-of`` was: the record's evaluation date is
     then its latest date, compared with today's here.
     """
-    if isinstance(line, bytes) and not line.strip():
-        header = str(InvalidPatient([_BLANK])).split("\n")[0]
-        return _rendered(Failed(index, "invalid-patient", header, (_BLANK,)), None)
+    if is_blank(line):
+        return _rendered(blank_line(index), None)
     return _rendered(evaluate_one(index, line, as_of, policy), today)
 
 
@@ -390,71 +230,31 @@ def _lost_line(index: int, line: PatientInput, message: str) -> tuple[str, str, 
     return _rendered(lost_outcome(index, line, message), None)
 
 
-def _same_file(first: str, second: str) -> bool:
-    try:
-        return Path(first).samefile(second)
-    except OSError:
-        return False
-
-
-def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[bytes]]:
-    to_stdout = args.output in (None, "-")
-    if not to_stdout and args.input != "-" and _same_file(args.input, args.output):
-        raise _UsageError(f"the output {args.output} is the input; refusing to overwrite it")
-    try:
-        source: IO[bytes] = sys.stdin.buffer if args.input == "-" else Path(args.input).open("rb")  # noqa: SIM115
-    except OSError as error:
-        raise _UsageError(f"cannot read {args.input}: {error.strerror or error}") from None
-    try:
-        sink: IO[bytes] = sys.stdout.buffer if to_stdout else Path(args.output).open("wb")  # noqa: SIM115
-    except OSError as error:
-        source.close()
-        raise _UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
-    return source, sink
-
-
 def _batch(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415 - no stubs; only this command needs it
-
-    policy = _policy(args)
-    today = _today()
-    if args.as_of is not None and args.as_of > today:
-        _warn(args.command, f"--as-of {args.as_of.isoformat()} is after today ({today.isoformat()})")
-    total = _count_lines(args.input)
-    source, sink = _open_batch_files(args)
+    policy = policy_of(args)
+    now, compare_with = today_for_records(args.command, args.as_of)
+    total = count_records(args.input)
+    source, sink = open_input_output(args.input, args.output)
     counts = {"evaluated": 0, "invalid-patient": 0, "internal-error": 0}
     future: list[int] = []
-    task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=None if args.as_of else today)
+    task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=compare_with)
     started = time.monotonic()
-    progress = tqdm(total=total, unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(), dynamic_ncols=True)
-    lines = ordered_map(task, _lost_line, _records(source), args.workers, args.chunksize)
-    try:
-        for number, (kind, line, after_today) in enumerate(lines, 1):
-            counts[kind] += 1
-            if after_today:
-                future.append(number)
-            sink.write(line.encode("utf-8", "backslashreplace") + b"\n")
-            progress.update()
-        sink.flush()
-    except BrokenPipeError:
-        progress.leave = False  # clear the bar: the reader went away, nothing is left to report
-        raise
-    finally:
-        lines.close()  # stops the worker processes, also when the output failed
-        progress.close()
-        source.close()
-        if sink is not sys.stdout.buffer:
-            sink.close()
+    with progress_bar(total) as progress:
+        lines = ordered_map(task, _lost_line, records(source), args.workers, args.chunksize)
+        try:
+            for number, (kind, line, after_today) in enumerate(lines, 1):
+                counts[kind] += 1
+                if after_today:
+                    future.append(number)
+                sink.write(line.encode("utf-8", "backslashreplace") + b"\n")
+                progress.update()
+            sink.flush()
+        finally:
+            lines.close()  # stops the worker processes, also when the output failed
+            close_files(source, sink)
     elapsed = time.monotonic() - started
     total_lines = sum(counts.values())
-    if total_lines == 0:
-        _warn(args.command, f"{'standard input' if args.input == '-' else args.input} holds no records")
-    if future:
-        _warn(
-            args.command,
-            f"{len(future)} record(s) have a latest date after today ({today.isoformat()}), "
-            f"the first on line {future[0]}; check their dates",
-        )
+    warn_about_records(args.command, args.input, total_lines, future, now)
     where = "" if args.output in (None, "-") else f" -> {args.output}"
     sys.stderr.write(
         f"lmtx batch: {total_lines} lines: {counts['evaluated']} evaluated, {counts['invalid-patient']} invalid, "
@@ -468,58 +268,9 @@ def _batch(args: argparse.Namespace) -> int:
 
 # --- parsers ----------------------------------------------------------------------------------
 
-Commands = Any  # argparse's subparsers action (its class is private)
-
-
-def _add_command(
-    commands: Commands,
-    name: str,
-    summary: str,
-    examples: Sequence[str],
-    *,
-    details: str = "",
-    parents: Sequence[argparse.ArgumentParser] = (),
-    exit_codes: str = _EXIT_CODES,
-) -> argparse.ArgumentParser:
-    """Add one subcommand: a one-line summary, optional details, examples, exit codes."""
-    description = summary if not details else f"{summary}\n\n{textwrap.fill(details, 88)}"
-    epilog = "examples:\n" + "\n".join(f"  {example}" for example in examples) + "\n\n" + textwrap.fill(exit_codes, 88)
-    return commands.add_parser(  # type: ignore[no-any-return]
-        name,
-        help=summary,
-        description=description,
-        epilog=epilog,
-        parents=list(parents),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-
-
-def _evaluation_options() -> argparse.ArgumentParser:
-    options = argparse.ArgumentParser(add_help=False)
-    group = options.add_argument_group("evaluation")
-    group.add_argument(
-        "--as-of",
-        type=_as_of_argument,
-        metavar="DATE",
-        help="evaluation date YYYY-MM-DD, or 'today' (default: the latest date in each record)",
-    )
-    group.add_argument(
-        "--policy",
-        type=_policy_argument,
-        metavar="JSON|FILE",
-        help="the policy as inline JSON, e.g. '{\"poor_ps_ecog\": 2}', or the path of a JSON file holding it",
-    )
-    group.add_argument(
-        "--poor-ps-ecog",
-        type=_ecog_argument,
-        metavar="N",
-        help="ECOG score from which performance status counts as poor, 1-4 (default 3); overrides --policy",
-    )
-    return options
-
 
 def _evaluate_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
-    run = _add_command(
+    run = add_command(
         commands,
         "evaluate",
         "Print the result JSON of one patient record.",
@@ -532,7 +283,7 @@ def _evaluate_command(commands: Commands, shared: Sequence[argparse.ArgumentPars
 
 
 def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
-    report = _add_command(
+    report = add_command(
         commands,
         "explain",
         "Explain a result in words, or why a code was not given.",
@@ -563,18 +314,18 @@ def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParse
     )
     report.add_argument(
         "--depth",
-        type=_whole_number(0),
+        type=whole_number(0),
         default=3,
         metavar="N",
         help="levels of deriving rules followed by --why-not (default 3)",
     )
     report.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    report.add_argument("--width", type=_whole_number(40), default=100, metavar="N", help="text width (default 100)")
+    report.add_argument("--width", type=whole_number(40), default=100, metavar="N", help="text width (default 100)")
     report.set_defaults(handler=_explain)
 
 
 def _schema_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
-    schema = _add_command(
+    schema = add_command(
         commands,
         "schema",
         "Print the JSON Schema (draft 2020-12) of the input record.",
@@ -587,7 +338,7 @@ def _schema_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) ->
     )
     schema.add_argument(
         "--indent",
-        type=_whole_number(0, _MAX_INDENT),
+        type=whole_number(0, _MAX_INDENT),
         default=2,
         metavar="N",
         help=f"JSON indentation, 0-{_MAX_INDENT} (default 2)",
@@ -596,7 +347,7 @@ def _schema_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) ->
 
 
 def _rules_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
-    rules = _add_command(
+    rules = add_command(
         commands,
         "rules",
         "Print the rule catalogue: each rule's id, statements and output codes.",
@@ -608,7 +359,7 @@ def _rules_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
 
 
 def _batch_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
-    batch = _add_command(
+    batch = add_command(
         commands,
         "batch",
         "Evaluate JSON Lines: one patient per line in, one result or error per line out.",
@@ -631,19 +382,12 @@ def _batch_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]
     )
     batch.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")
     batch.add_argument("-o", "--output", metavar="OUT", help="output JSON Lines file (default: standard output)")
-    batch.add_argument(
-        "--workers",
-        type=_whole_number(1),
-        default=1,
-        metavar="N",
-        help="worker processes (default 1: in this process)",
-    )
-    batch.add_argument("--chunksize", type=_whole_number(1), metavar="N", help="records sent to a worker at a time")
+    add_workers_options(batch)
     batch.set_defaults(handler=_batch)
 
 
 def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
-    serve = _add_command(
+    serve = add_command(
         commands,
         "serve",
         "Run the CDS Hooks service (an optional extra).",
@@ -661,10 +405,10 @@ def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
     serve.set_defaults(handler=_serve)
 
 
-def _course_commands(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
+def _course_commands(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
     from lmtx.course.cli import add_subcommands  # noqa: PLC0415 - the course commands live with the course
 
-    add_subcommands(commands)
+    add_subcommands(commands, shared)
 
 
 _COMMANDS: list[Callable[[Commands, Sequence[argparse.ArgumentParser]], None]] = [
@@ -685,13 +429,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Leptomeningeal metastases in EGFR-mutant NSCLC: evaluate and explain patient records.",
         epilog=(
             "examples:\n  lmtx evaluate patient.json\n  lmtx explain patient.json --why-not it-pemetrexed\n"
-            "  lmtx COMMAND --help\n\n" + textwrap.fill(_EXIT_CODES, 88)
+            "  lmtx COMMAND --help\n\n" + textwrap.fill(EXIT_CODES, 88)
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lmtx {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    shared = [_evaluation_options()]
+    shared = [evaluation_options()]
     for add in _COMMANDS:
         add(commands, shared)
     return parser
@@ -719,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (InvalidPatient, _UsageError) as error:
+    except (InvalidPatient, UsageError) as error:
         where = f"{args.file}: " if isinstance(error, InvalidPatient) and getattr(args, "file", None) else ""
         sys.stderr.write(f"lmtx {args.command}: {where}{error}\n")
         return EXIT_INVALID

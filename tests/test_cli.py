@@ -31,7 +31,7 @@ LMTX = Path(sys.executable).parent / "lmtx"
 EXAMPLE_PATH = ROOT / "lmtx" / "examples" / "inadequate-response.json"
 EXAMPLE: dict[str, Any] = json.loads(EXAMPLE_PATH.read_text())
 SCENARIOS = load_scenarios()
-COMMANDS = ("evaluate", "explain", "schema", "rules", "batch", "serve")
+COMMANDS = ("evaluate", "explain", "schema", "rules", "batch", "serve", "timeline", "audit")
 SAFETY_TIMEOUT = 600  # seconds; a hung process fails the test instead of hanging the suite
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 import struct
 import subprocess
@@ -14,7 +16,8 @@ import pytest
 
 import lmtx
 from lmtx.course.plot import PHASE_COLOURS
-from tests.course.console import run, run_on_a_terminal
+from tests.course.console import LMTX, SAFETY_TIMEOUT, run, run_on_a_terminal
+from tests.scenarios import load_scenarios
 from tests.test_batch import mixed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +60,7 @@ def test_timeline_prints_every_step_and_the_concordance(example: Path) -> None:
 
 def test_timeline_json_is_the_wire_form_and_reads_stdin() -> None:
     text = COURSE.read_text()
-    done = run("timeline", "-", "--json", "--as-of", "2026-07-01", "--poor-ps-ecog", "2", stdin=text)
+    done = run("timeline", "-", "--format", "json", "--as-of", "2026-07-01", "--poor-ps-ecog", "2", stdin=text)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == lmtx.timeline(text, as_of="2026-07-01", policy={"poor_ps_ecog": 2}).to_dict()
 
@@ -150,7 +153,8 @@ def _cohort(path: Path, records: list[Any]) -> list[bytes]:
 
 
 def test_audit_accounts_for_every_line(tmp_path: Path) -> None:
-    records: list[Any] = [*mixed(50, seed=11), ""]
+    patients = mixed(50, seed=11)
+    records: list[Any] = [*patients[:25], "", *patients[25:]]  # a blank line between records is an invalid line
     source = tmp_path / "cohort.jsonl"
     lines = _cohort(source, records)
     done = run("audit", str(source), "--workers", "2")
@@ -161,6 +165,8 @@ def test_audit_accounts_for_every_line(tmp_path: Path) -> None:
     assert [f["line"] for f in report["failures"]] == [f["index"] + 1 for f in expected["failures"]]
     assert report["recommendations"] == expected["recommendations"]
     assert report["not_indicated"] == expected["not_indicated"]
+    blank = next(f for f in report["failures"] if f["line"] == 26)
+    assert blank["problems"] == [{"path": "$", "message": "empty line; expected one JSON object (a patient record)"}]
     assert f"{len(records)} records: {report['audited']} audited, {report['invalid']} invalid" in done.stderr
 
 
@@ -203,3 +209,259 @@ def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert code == 0, shown
     assert "12/12" in shown
     assert "12 records: 12 audited" in shown
+
+
+# --------------------------------------------------------------------------- as the other commands do
+
+
+def _record(tmp_path: Path, name: str, record: Any) -> Path:
+    path = tmp_path / name
+    path.write_bytes(record if isinstance(record, bytes) else json.dumps(record).encode())
+    return path
+
+
+@pytest.mark.parametrize("command", ["timeline", "audit"])
+def test_help_has_a_one_line_description_and_examples(command: str) -> None:
+    done = run(command, "--help")
+    assert done.returncode == 0, done.stderr
+    description = done.stdout.split("\n\n")[1]  # after the usage paragraph
+    assert "\n" not in description.strip(), description
+    assert description.strip().endswith(".")
+    examples = done.stdout.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(examples) >= 2, done.stdout
+    assert all(line.strip().startswith(f"lmtx {command} ") for line in examples), examples
+    assert "exit codes: 0 " in done.stdout
+    assert "141 standard output closed early" in " ".join(done.stdout.split())
+    listed = run("--help").stdout
+    assert re.search(rf"^    {command} +\S", listed, re.MULTILINE), listed
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument", "message"),
+    [
+        (["timeline", "{course}", "--as-of", "2026-13-01"], "--as-of", "must be a calendar date YYYY-MM-DD or 'today'"),
+        (["audit", "{cohort}", "--as-of", "2026-13-01"], "--as-of", "got '2026-13-01'"),
+        (["timeline", "{course}", "--poor-ps-ecog", "7"], "--poor-ps-ecog", "must be 1-4, got 7"),
+        (["audit", "{cohort}", "--policy", '{{"poor_ps": 2}}'], "--policy", "policy.poor_ps: unknown field"),
+        (["timeline", "{course}", "--policy", "missing-policy.json"], "--policy", "cannot read missing-policy.json"),
+        (["timeline", "{course}", "--width", "0"], "--width", "must be at least 40"),
+        (["timeline", "{course}", "--plot", "course.pdf"], "--plot", "use a .svg or .png file name"),
+        (["audit", "{cohort}", "--workers", "0"], "--workers", "must be at least 1, got 0"),
+        (["audit", "{cohort}", "--chunksize", "x"], "--chunksize", "must be a whole number"),
+    ],
+)
+def test_bad_arguments_are_argument_errors_not_bad_records(
+    tmp_path: Path, arguments: list[str], argument: str, message: str
+) -> None:
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text(COURSE.read_text().replace("\n", " ") + "\n")
+    files = {"course": str(COURSE), "cohort": str(cohort)}
+    done = subprocess.run(
+        [str(LMTX), *(a.format(**files) for a in arguments)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=SAFETY_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"usage: lmtx {arguments[0]} ")
+    assert f"lmtx {arguments[0]}: error: argument {argument}: " in done.stderr
+    assert message in done.stderr
+    assert "invalid patient record" not in done.stderr
+    assert done.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.jsonl"]  # nothing drawn or written
+
+
+def test_policy_is_inline_json_or_a_file(tmp_path: Path) -> None:
+    patient = load_scenarios()["policy-poor-ps-ecog-2"]["patient"]
+    path = _record(tmp_path, "patient.json", patient)
+    expected = lmtx.timeline(patient, policy={"poor_ps_ecog": 2}).to_dict()
+    assert expected != lmtx.timeline(patient).to_dict()  # the policy matters for this record
+    policy_file = _record(tmp_path, "policy.json", {"poor_ps_ecog": 2})
+    for policy in ('{"poor_ps_ecog": 2}', str(policy_file)):
+        done = run("timeline", str(path), "--format", "json", "--policy", policy)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected
+    overridden = run(
+        "timeline", str(path), "--format", "json", "--policy", '{"poor_ps_ecog": 4}', "--poor-ps-ecog", "2"
+    )
+    assert json.loads(overridden.stdout) == expected
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text((json.dumps(patient) + "\n") * 2)
+    audited = run("audit", str(cohort), "--policy", '{"poor_ps_ecog": 2}')
+    assert audited.returncode == 0, audited.stderr
+    report = json.loads(audited.stdout)
+    wanted = lmtx.audit([patient] * 2, policy={"poor_ps_ecog": 2}).to_dict()
+    assert report["recommendations"] == wanted["recommendations"]
+
+
+def test_as_of_today_is_todays_date(tmp_path: Path) -> None:
+    before = dt.date.today()
+    done = run("timeline", str(COURSE), "--format", "json", "--as-of", "today")
+    after = dt.date.today()
+    assert done.returncode == 0, done.stderr
+    course = json.loads(done.stdout)
+    assert course["as_of"] in (before.isoformat(), after.isoformat())
+    assert course["steps"][-1]["date"] == course["as_of"]
+    assert done.stderr == ""
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text(COURSE.read_text().replace("\n", " ") + "\n")
+    audited = run("audit", str(cohort), "--as-of", "today")
+    assert audited.returncode == 0, audited.stderr
+    assert json.loads(audited.stdout)["audited"] == 1
+    assert "warning" not in audited.stderr
+
+
+def _future_record() -> dict[str, Any]:
+    record = json.loads(COURSE.read_text())
+    record["csf_cytology"].append({"date": "2099-05-01", "result": "negative"})
+    return record
+
+
+def test_a_record_dated_after_today_is_replayed_with_a_warning(tmp_path: Path) -> None:
+    record = _future_record()
+    path = _record(tmp_path, "future.json", record)
+    done = run("timeline", str(path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == lmtx.timeline(record).to_dict()  # the course is unchanged
+    assert "lmtx timeline: warning: the record's latest date, 2099-05-01, lies after today" in done.stderr
+    cohort = tmp_path / "future.jsonl"
+    cohort.write_text(COURSE.read_text().replace("\n", " ") + "\n" + json.dumps(record) + "\n")
+    audited = run("audit", str(cohort), "--workers", "2")
+    assert audited.returncode == 0, audited.stderr
+    assert "lmtx audit: warning: 1 record(s) have a latest date after today" in audited.stderr
+    assert "the first on line 2" in audited.stderr
+    pinned = run("audit", str(cohort), "--as-of", "2099-06-01")
+    assert "lmtx audit: warning: --as-of 2099-06-01 is after today" in pinned.stderr
+    assert run("timeline", str(COURSE)).stderr == ""
+
+
+def test_trailing_blank_lines_of_a_cohort_are_not_records(tmp_path: Path) -> None:
+    good = COURSE.read_text().replace("\n", " ")
+    cohort = tmp_path / "trailing.jsonl"
+    cohort.write_text(good + "\n" + good + "\n\n\n \r\n")
+    done = run("audit", str(cohort))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["records"], report["audited"], report["failures"]) == (2, 2, [])
+    assert "2 records: 2 audited, 0 invalid" in done.stderr
+    empty = _record(tmp_path, "empty.jsonl", b"\n\n")
+    nothing = run("audit", str(empty))
+    assert nothing.returncode == 0, nothing.stderr
+    assert json.loads(nothing.stdout)["records"] == 0
+    assert f"lmtx audit: warning: {empty} holds no records" in nothing.stderr
+
+
+def test_an_empty_file_is_called_an_empty_file(tmp_path: Path) -> None:
+    for content in (b"", b" \n\n"):
+        path = _record(tmp_path, "empty.json", content)
+        done = run("timeline", str(path))
+        assert done.returncode == 2, done.stderr
+        assert f"lmtx timeline: {path}: invalid patient record (1 problem)\n  $: empty file;" in done.stderr
+    piped = run("timeline", "-", stdin="")
+    assert piped.returncode == 2
+    assert "$: standard input is empty" in piped.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"id": "\\ud800", "histology": "adenocarcinoma"}', "id: must be valid Unicode text"),
+        (
+            b'{"histology": "adenocarcinoma", "therapies": [{"agent": "osimertinib", "status": "active", '
+            b'"start": "2026-01-01", "dose_mg": NaN}]}',
+            "therapies[0].dose_mg: must be a number, got NaN",
+        ),
+        (b"\xff\xfe not UTF-8", "$: "),
+    ],
+    ids=["lone surrogate", "NaN", "not UTF-8"],
+)
+def test_bad_text_is_an_invalid_record_never_a_traceback(tmp_path: Path, content: bytes, message: str) -> None:
+    path = _record(tmp_path, "bad.json", content)
+    done = run("timeline", str(path))
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "internal error" not in done.stderr
+    cohort = _record(tmp_path, "bad.jsonl", content + b"\n")
+    audited = run("audit", str(cohort))
+    assert audited.returncode == 2, audited.stderr
+    failure = json.loads(audited.stdout)["failures"][0]
+    assert failure["line"] == 1
+    assert failure["error"] == "invalid-patient"
+    assert message.split(":", maxsplit=1)[0] in [p["path"] for p in failure["problems"]]
+    assert "Traceback" not in audited.stderr
+
+
+def test_output_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    record = json.loads(COURSE.read_text()) | {"id": "\u65e5\u672c \U0001f600 \u00e9"}
+    path = _record(tmp_path, "unicode.json", record)
+    environment = {**os.environ, "PYTHONIOENCODING": "latin-1", "LC_ALL": "C"}
+    for arguments in (["timeline", str(path)], ["audit", str(path)]):
+        done = subprocess.run(
+            [str(LMTX), *arguments], capture_output=True, timeout=SAFETY_TIMEOUT, check=False, env=environment
+        )
+        assert done.returncode == 0, done.stderr
+        text = done.stdout.decode("utf-8")
+        if arguments[0] == "timeline":
+            assert f"Course of {record['id']} up to" in text
+        else:
+            assert json.loads(text)["audited"] == 1
+
+
+def _pipeline(command: str, cwd: Path) -> tuple[int, str]:
+    """Run a real shell pipeline; return the exit code of its first command and its stderr."""
+    script = f'{command} 2>stderr.txt | head -c 200 >/dev/null; echo "${{PIPESTATUS[0]}}"'
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, cwd=cwd, timeout=SAFETY_TIMEOUT, check=False
+    )
+    return int(done.stdout.strip()), (cwd / "stderr.txt").read_text(encoding="utf-8")
+
+
+def _big_cohort(path: Path, count: int) -> None:
+    """A cohort whose report is far larger than a pipe holds: every other record is invalid, and listed."""
+    good = json.dumps({"id": "ok", "histology": "adenocarcinoma", "egfr": {"status": "mutant"}})
+    bad = json.dumps({"histology": "adenocarcinoma", "therapies": [{"agent": "osimertinib"}]})
+    path.write_text("".join((bad if i % 2 else good) + "\n" for i in range(count)))
+
+
+def test_audit_in_a_pipeline_that_stops_reading_ends_quietly(tmp_path: Path) -> None:
+    (tmp_path / "big.jsonl").write_text((COURSE.read_text().replace("\n", " ") + "\n") * 40)
+    for workers in ("1", "2"):
+        code, stderr = _pipeline(f"'{LMTX}' audit big.jsonl --workers {workers}", tmp_path)
+        assert code in (0, 141), stderr
+        assert "Traceback" not in stderr
+        assert "internal error:" not in stderr
+        assert "internal error (" not in stderr
+        assert stderr == "" if code == 141 else stderr.startswith("lmtx audit: 40 records: 40 audited")
+    for timeline in (f"timeline '{COURSE}'", f"timeline '{COURSE}' --format json"):
+        code, stderr = _pipeline(f"'{LMTX}' {timeline}", tmp_path)
+        assert code in (0, 141), stderr
+        assert stderr == ""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_audit_whose_reader_went_away_stops_with_141_and_says_nothing(tmp_path: Path, workers: str) -> None:
+    _big_cohort(tmp_path / "big.jsonl", 3000)
+    with subprocess.Popen(
+        [str(LMTX), "audit", str(tmp_path / "big.jsonl"), "--workers", workers],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()  # the reader is gone before the report is written
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=SAFETY_TIMEOUT) == 141, stderr
+    assert stderr == ""  # no traceback, no "internal error", no summary of a report nobody reads
+
+
+def test_a_closed_pipe_leaves_no_progress_bar_on_the_terminal(tmp_path: Path) -> None:
+    _big_cohort(tmp_path / "big.jsonl", 3000)
+    code, shown = run_on_a_terminal("audit", str(tmp_path / "big.jsonl"), stdout_closed=True)
+    assert code == 141, shown
+    assert "Traceback" not in shown
+    assert "lmtx audit:" not in shown
+    assert "/3000" in shown  # the bar was shown ...
+    assert shown.rsplit("\r", 1)[-1].strip() == ""  # ... and cleared, not left at some count

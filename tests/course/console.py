@@ -27,12 +27,26 @@ def run(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
-def run_on_a_terminal(*args: str) -> tuple[int, str]:
-    """Run the console script with stderr on a pseudo-terminal; return the exit code and what it showed."""
+def run_on_a_terminal(*args: str, stdout_closed: bool = False) -> tuple[int, str]:
+    """Run the console script with stderr on a pseudo-terminal; return the exit code and what it showed.
+
+    ``stdout_closed``: standard output is a pipe whose reader has gone away (``lmtx ... | true``).
+    """
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
-    process = subprocess.Popen([str(LMTX), *args], stdout=subprocess.DEVNULL, stderr=terminal, stdin=subprocess.DEVNULL)
+    reader, writer = os.pipe()
+    if stdout_closed:
+        os.close(reader)
+    process = subprocess.Popen(
+        [str(LMTX), *args],
+        stdout=writer if stdout_closed else subprocess.DEVNULL,
+        stderr=terminal,
+        stdin=subprocess.DEVNULL,
+    )
     os.close(terminal)
+    os.close(writer)
+    if not stdout_closed:
+        os.close(reader)
     shown = b""
     while True:
         ready, _, _ = select.select([controller], [], [], SAFETY_TIMEOUT)
