@@ -411,18 +411,27 @@ def _open_batch_files(args: argparse.Namespace) -> tuple[IO[bytes], IO[bytes]]:
 def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415 - no stubs; only this command needs it
 
+    from lmtx.pool import EvaluationPool  # noqa: PLC0415 - only this command starts worker processes
+
     policy = _policy(args)
     today = _today()
     if args.as_of is not None and args.as_of > today:
         _warn(args.command, f"--as-of {args.as_of.isoformat()} is after today ({today.isoformat()})")
     total = _count_lines(args.input)
     source, sink = _open_batch_files(args)
+    try:  # the workers start once, before the first line is read
+        pool = EvaluationPool(args.workers) if args.workers > 1 else None
+    except BaseException:
+        source.close()
+        if sink is not sys.stdout.buffer:
+            sink.close()
+        raise
     counts = {"evaluated": 0, "invalid-patient": 0, "internal-error": 0}
     future: list[int] = []
     task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=None if args.as_of else today)
     started = time.monotonic()
     progress = tqdm(total=total, unit=" records", file=sys.stderr, disable=not sys.stderr.isatty(), dynamic_ncols=True)
-    lines = ordered_map(task, _lost_line, _records(source), args.workers, args.chunksize)
+    lines = ordered_map(task, _lost_line, _records(source), None, args.chunksize, pool=pool)
     try:
         for number, (kind, line, after_today) in enumerate(lines, 1):
             counts[kind] += 1
@@ -435,7 +444,9 @@ def _batch(args: argparse.Namespace) -> int:
         progress.leave = False  # clear the bar: the reader went away, nothing is left to report
         raise
     finally:
-        lines.close()  # stops the worker processes, also when the output failed
+        lines.close()  # stops the work on the input, also when the output failed
+        if pool is not None:
+            pool.close()
         progress.close()
         source.close()
         if sink is not sys.stdout.buffer:

@@ -1,0 +1,133 @@
+"""lmtx.EvaluationPool: worker processes started once and reused by every batch."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import lmtx
+from lmtx.batch import Evaluated, Failed, lost_outcome
+from tests.test_batch import _Counted, _KillsItsWorker, mixed, population
+
+
+def _pid(index: int, record: Any) -> tuple[int, int]:
+    """A task that reports which process ran it."""
+    return index, os.getpid()
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[lmtx.EvaluationPool]:
+    with lmtx.EvaluationPool(workers=2) as opened:
+        yield opened
+
+
+def test_the_pool_is_exported_and_checks_its_size() -> None:
+    assert lmtx.EvaluationPool.__module__ == "lmtx.pool"
+    assert "EvaluationPool" in lmtx.__all__
+    for workers in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="workers"):
+            lmtx.EvaluationPool(workers)  # type: ignore[arg-type]
+
+
+def test_batches_through_one_pool_give_the_in_process_outcomes(pool: lmtx.EvaluationPool) -> None:
+    for seed in (11, 12, 13):
+        records = mixed(150, seed=seed)
+        expected = list(lmtx.evaluate_many(records))
+        assert list(pool.evaluate_many(iter(records), chunksize=8)) == expected
+        assert list(lmtx.evaluate_many(records, pool=pool)) == expected
+
+
+def test_the_workers_are_started_once_and_reused(pool: lmtx.EvaluationPool) -> None:
+    first = {pid for _, pid in pool.map(_pid, lost_outcome, range(64), chunksize=2)}
+    second = {pid for _, pid in pool.map(_pid, lost_outcome, range(64), chunksize=2)}
+    assert os.getpid() not in first
+    assert 1 <= len(first | second) <= pool.workers
+    assert first | second == first  # the second call ran in the processes of the first
+
+
+def test_as_of_and_policy_reach_the_workers(pool: lmtx.EvaluationPool) -> None:
+    records = population(12, seed=4)
+    expected = list(lmtx.evaluate_many(records, as_of="2027-01-01", policy={"poor_ps_ecog": 2}))
+    outcomes = list(pool.evaluate_many(records, as_of="2027-01-01", policy={"poor_ps_ecog": 2}, chunksize=5))
+    assert outcomes == expected
+    with pytest.raises(lmtx.InvalidPatient):
+        pool.evaluate_many(records, as_of="2026-02-30")
+
+
+def test_interleaved_batches_keep_their_own_order(pool: lmtx.EvaluationPool) -> None:
+    one, two = mixed(40, seed=1), population(40, seed=2)
+    first = pool.evaluate_many(one, chunksize=3)
+    second = pool.evaluate_many(two, chunksize=5)
+    pairs = list(zip(first, second, strict=True))
+    assert [a for a, _ in pairs] == list(lmtx.evaluate_many(one))
+    assert [b for _, b in pairs] == list(lmtx.evaluate_many(two))
+
+
+def test_closing_a_batch_early_stops_reading_and_leaves_the_pool_open(pool: lmtx.EvaluationPool) -> None:
+    source = _Counted(itertools.cycle(population(10)))
+    outcomes = pool.evaluate_many(source, chunksize=4)
+    first = list(itertools.islice(outcomes, 30))
+    assert [o.index for o in first] == list(range(30))
+    assert source.taken <= 30 + pool.workers * 4 * 4 + 4
+    outcomes.close()
+    taken = source.taken
+    assert list(outcomes) == []
+    assert source.taken == taken
+    assert not pool.closed
+    records = population(9, seed=8)
+    assert list(pool.evaluate_many(records)) == list(lmtx.evaluate_many(records))
+
+
+def test_a_worker_that_dies_is_replaced_and_the_pool_goes_on(pool: lmtx.EvaluationPool) -> None:
+    records: list[Any] = population(20, seed=9)
+    records[7] = _KillsItsWorker()
+    outcomes = list(pool.evaluate_many(records, chunksize=4))
+    assert [o.index for o in outcomes] == list(range(20))
+    failed = [o for o in outcomes if isinstance(o, Failed)]
+    assert [(o.index, o.error) for o in failed] == [(7, "internal-error")]
+    assert "died" in failed[0].message
+    again = population(10, seed=10)
+    assert list(pool.evaluate_many(again)) == list(lmtx.evaluate_many(again))
+
+
+def test_a_record_that_cannot_be_pickled_fails_alone(pool: lmtx.EvaluationPool) -> None:
+    class Unpicklable(dict):  # type: ignore[type-arg]  # a local class: pickle cannot find it
+        pass
+
+    records: list[Any] = population(10, seed=2)
+    records[3] = Unpicklable(records[3])
+    outcomes = list(pool.evaluate_many(records, chunksize=4))
+    assert [type(o) for o in outcomes] == [Evaluated] * 3 + [Failed] + [Evaluated] * 6
+    assert "cannot evaluate it in a worker process" in outcomes[3].message  # type: ignore[union-attr]
+
+
+def test_the_audit_runs_in_a_pool(pool: lmtx.EvaluationPool) -> None:
+    cohort: list[Any] = [json.dumps(r) if i % 4 == 0 and isinstance(r, dict) else r for i, r in enumerate(mixed(40))]
+    assert lmtx.audit(cohort, pool=pool, chunksize=6) == lmtx.audit(cohort)
+    with pytest.raises(ValueError, match="not both"):
+        lmtx.audit(cohort, workers=2, pool=pool)
+
+
+def test_workers_and_pool_are_not_given_together(pool: lmtx.EvaluationPool) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        lmtx.evaluate_many([], workers=2, pool=pool)
+    assert list(lmtx.evaluate_many([], workers=1, pool=pool)) == []
+
+
+def test_a_closed_pool_refuses_work_and_closing_twice_is_harmless() -> None:
+    with lmtx.EvaluationPool(workers=1) as single:
+        (outcome,) = single.evaluate_many([{"histology": "adenocarcinoma"}])
+        assert isinstance(outcome, Evaluated)
+        assert "workers=1" in repr(single)
+    assert single.closed
+    assert "closed" in repr(single)
+    single.close()
+    with pytest.raises(ValueError, match="closed"):
+        single.evaluate_many([{"histology": "adenocarcinoma"}])
+    with pytest.raises(ValueError, match="closed"):
+        lmtx.evaluate_many([], pool=single)
