@@ -16,9 +16,15 @@ hold durable-rules state in C (compiled rulesets, sessions), and a forked
 child would inherit a copy of it made at an arbitrary moment.
 
 Durable-rules never releases the GIL, so processes are the only way to use
-more than one core. The parent's share of the work is kept small: a chunk of
-records is pickled once, a chunk of outcomes unpickled once, and the parent
-does nothing else per record but yield it.
+more than one core, and the parent process, which feeds the workers and
+receives their outcomes, shares the cores with them: whatever it spends per
+record is taken from the workers. So records travel in chunks (small at
+first, for a quick first outcome, then up to 128 records, so that the
+per-chunk cost of the process machinery fades), and outcomes travel in a
+compact form: each frozen attrs object of a result as its class and a tuple
+of its field values, rebuilt field by field without attrs' per-object state
+dictionaries (about a third cheaper to pickle and a fifth cheaper to
+unpickle; see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,16 +33,21 @@ import concurrent.futures as cf
 import datetime as dt
 import itertools
 import multiprocessing
+import multiprocessing.reduction
 import os
+import types
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import attrs
+
+from lmtx import result as _result
 from lmtx._evaluate import PatientInput, evaluate
-from lmtx.batch import Outcome, evaluate_many
-from lmtx.errors import EvaluationError
+from lmtx.batch import Evaluated, Failed, Outcome, evaluate_many
+from lmtx.errors import EvaluationError, Problem
 from lmtx.policy import Policy
 
 __all__ = ["EvaluationPool"]
@@ -46,7 +57,9 @@ Chunk = list[tuple[int, PatientInput]]
 
 _IN_FLIGHT_PER_WORKER = 4
 """Chunks queued per worker: enough to keep workers busy, few enough to bound memory."""
-_MAX_CHUNKSIZE = 32
+_FIRST_CHUNKSIZE = 4
+"""The first chunk's size; each next chunk doubles, up to :data:`_MAX_CHUNKSIZE`."""
+_MAX_CHUNKSIZE = 128
 
 
 class EvaluationPool:
@@ -107,7 +120,8 @@ class EvaluationPool:
                 :class:`~lmtx.model.Patient` objects are). Read lazily.
             as_of: The evaluation date for every record; default: each record's latest date.
             policy: The thresholds the document leaves open, for every record.
-            chunksize: Records sent to a worker at a time (default: up to 32).
+            chunksize: Records sent to a worker at a time (default: 4 at first,
+                doubling up to 128).
 
         Returns:
             A generator of :data:`~lmtx.batch.Outcome`. Closing it early stops
@@ -140,7 +154,8 @@ class EvaluationPool:
                 worker (the worker died, or the record cannot be pickled), from
                 the record's index, the record and a message. Runs in this process.
             records: The records, read lazily; a bounded number is read ahead.
-            chunksize: Records sent to a worker at a time (default: up to 32).
+            chunksize: Records sent to a worker at a time (default: 4 at first,
+                doubling up to 128).
 
         Returns:
             A generator of the task's values, one per record, in input order.
@@ -151,7 +166,8 @@ class EvaluationPool:
         if self._executors.closed:
             raise ValueError("the evaluation pool is closed")
         runner = _Runner(self._executors, task, lost)
-        return runner.run(records, self.workers * _IN_FLIGHT_PER_WORKER, chunksize or _MAX_CHUNKSIZE)
+        sizes = itertools.repeat(chunksize) if chunksize else _growing(_FIRST_CHUNKSIZE, _MAX_CHUNKSIZE)
+        return runner.run(records, self.workers * _IN_FLIGHT_PER_WORKER, sizes)
 
     def close(self) -> None:
         """Stop the worker processes (waiting for the chunks they are evaluating). Idempotent."""
@@ -178,8 +194,58 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _warm_up() -> None:
-    """Compile the rule base in a new worker before its first record."""
+    """Compile the rule base in a new worker before its first record; send outcomes in compact form."""
+    for cls in _compact_classes():
+        multiprocessing.reduction.ForkingPickler.register(cls, _compact)
     evaluate({"histology": "adenocarcinoma"})
+
+
+# --- compact outcomes ---------------------------------------------------------------------
+#
+# attrs pickles a frozen slotted object as a dictionary of its fields, set back one by
+# one through a Python-level ``__setstate__``. A worker instead sends the class and a
+# tuple of the field values, and the parent sets each slot through its descriptor: the
+# same object, with less work on both sides of the pipe. Only classes whose every field
+# is a plain slot qualify; anything else is pickled as usual.
+
+
+def _compact_classes() -> list[type]:
+    """The outcome classes that travel in compact form: those of a result, an outcome and a problem."""
+    candidates = [Evaluated, Failed, Problem, *(c for c in vars(_result).values() if isinstance(c, type))]
+    return [c for c in candidates if c.__module__ in {"lmtx.result", "lmtx.batch", "lmtx.errors"} and _slots(c)]
+
+
+_SLOTS: dict[type, tuple[tuple[str, ...], tuple[Any, ...]] | None] = {}
+
+
+def _slots(cls: type) -> tuple[tuple[str, ...], tuple[Any, ...]] | None:
+    """The field names of an attrs class and the setters of their slots; ``None`` unless all are plain slots."""
+    if cls not in _SLOTS:
+        _SLOTS[cls] = None
+        if attrs.has(cls) and not any("cached_hash" in name for name in getattr(cls, "__slots__", ())):
+            names = tuple(field.name for field in attrs.fields(cls))
+            descriptors = [vars(cls).get(name) for name in names]
+            if all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
+                _SLOTS[cls] = names, tuple(d.__set__ for d in descriptors)  # type: ignore[union-attr]
+    return _SLOTS[cls]
+
+
+def _compact(obj: Any) -> tuple[Callable[[type, tuple[Any, ...]], Any], tuple[type, tuple[Any, ...]]]:
+    """Reduce an attrs object to its class and field values (in a worker)."""
+    cls = type(obj)
+    names, _ = _slots(cls)  # type: ignore[misc]
+    return _rebuild, (cls, tuple([getattr(obj, name) for name in names]))
+
+
+def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
+    """Rebuild an object reduced by :func:`_compact` (in the parent), as attrs' own unpickling would."""
+    slots = _slots(cls)
+    if slots is None:  # the class changed between the worker and here: use its own constructor
+        return cls(*values)
+    obj: Any = object.__new__(cls)
+    for setter, value in zip(slots[1], values, strict=True):
+        setter(obj, value)
+    return obj
 
 
 def _run_chunk(task: Callable[[int, PatientInput], T], chunk: Chunk) -> list[T]:
@@ -255,8 +321,19 @@ class _Executors:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunks(items: Iterator[tuple[int, PatientInput]], size: int) -> Iterator[Chunk]:
-    while chunk := list(itertools.islice(items, size)):
+def _growing(first: int, most: int) -> Iterator[int]:
+    """``first``, twice that, and so on up to ``most``, then ``most`` for ever."""
+    size = first
+    while True:
+        yield size
+        size = min(size * 2, most)
+
+
+def _chunks(items: Iterator[tuple[int, PatientInput]], sizes: Iterator[int]) -> Iterator[Chunk]:
+    for size in sizes:
+        chunk = list(itertools.islice(items, size))
+        if not chunk:
+            return
         yield chunk
 
 
@@ -273,10 +350,10 @@ class _Runner(Generic[T]):
         self.task = task
         self.lost = lost
 
-    def run(self, records: Iterable[PatientInput], limit: int, chunksize: int) -> Generator[T, None, None]:
+    def run(self, records: Iterable[PatientInput], limit: int, sizes: Iterator[int]) -> Generator[T, None, None]:
         pending: deque[tuple[Chunk, int, cf.Future[list[T]]]] = deque()
         try:
-            for chunk in _chunks(enumerate(records), chunksize):
+            for chunk in _chunks(enumerate(records), sizes):
                 pending.append((chunk, *self.executors.submit(self.task, chunk)))
                 if len(pending) >= limit:
                     yield from self.collect(*pending.popleft())

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import copyreg
+import io
 import itertools
 import json
 import os
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 import lmtx
-from lmtx.batch import Evaluated, Failed, lost_outcome
+from lmtx.batch import Evaluated, Failed, check_arguments, evaluate_one
+from lmtx.pool import _compact, _compact_classes, _rebuild
+from tests.scenarios import load_scenarios
 from tests.test_batch import _Counted, _KillsItsWorker, mixed, population
 
 
 def _pid(index: int, record: Any) -> tuple[int, int]:
     """A task that reports which process ran it."""
     return index, os.getpid()
+
+
+def _no_pid(index: int, record: Any, message: str) -> tuple[int, int]:
+    return index, -1
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +53,8 @@ def test_batches_through_one_pool_give_the_in_process_outcomes(pool: lmtx.Evalua
 
 
 def test_the_workers_are_started_once_and_reused(pool: lmtx.EvaluationPool) -> None:
-    first = {pid for _, pid in pool.map(_pid, lost_outcome, range(64), chunksize=2)}
-    second = {pid for _, pid in pool.map(_pid, lost_outcome, range(64), chunksize=2)}
+    first = {pid for _, pid in pool.map(_pid, _no_pid, [{}] * 64, chunksize=2)}
+    second = {pid for _, pid in pool.map(_pid, _no_pid, [{}] * 64, chunksize=2)}
     assert os.getpid() not in first
     assert 1 <= len(first | second) <= pool.workers
     assert first | second == first  # the second call ran in the processes of the first
@@ -131,3 +141,39 @@ def test_a_closed_pool_refuses_work_and_closing_twice_is_harmless() -> None:
         single.evaluate_many([{"histology": "adenocarcinoma"}])
     with pytest.raises(ValueError, match="closed"):
         lmtx.evaluate_many([], pool=single)
+
+
+def _compact_round_trip(value: object) -> Any:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(_compact_classes(), _compact)}
+    pickler.dump(value)
+    return pickle.loads(buffer.getvalue())
+
+
+def test_outcomes_travel_in_compact_form_and_arrive_equal() -> None:
+    classes = {cls.__name__ for cls in _compact_classes()}
+    assert {"Evaluated", "Failed", "Problem", "Result", "TraceEntry", "Recommendation"} <= classes
+    scenarios = load_scenarios()
+    outcomes = [
+        evaluate_one(index, s["patient"], *check_arguments(s["as_of"], s.get("policy")))
+        for index, s in enumerate(scenarios.values())
+    ]
+    outcomes += list(lmtx.evaluate_many(mixed(30, seed=6)))
+    assert any(isinstance(o, Failed) and o.problems for o in outcomes)
+    arrived = _compact_round_trip(outcomes)
+    assert arrived == outcomes
+    assert [type(o) for o in arrived] == [type(o) for o in outcomes]
+    for before, after in zip(outcomes, arrived, strict=True):
+        if isinstance(before, Evaluated):
+            assert after.result.to_json() == before.result.to_json()
+            assert hash(after.result.trace) == hash(before.result.trace)
+
+
+def test_a_class_that_is_not_all_slots_is_rebuilt_by_its_constructor() -> None:
+    @attrs.frozen(slots=False)
+    class Plain:
+        a: int
+        b: str
+
+    assert _rebuild(Plain, (1, "x")) == Plain(1, "x")
