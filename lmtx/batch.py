@@ -166,7 +166,7 @@ def evaluate_many(
         as_of: The evaluation date for every record; default: each record's
             latest date.
         policy: The thresholds the document leaves open, for every record.
-        chunksize: Records sent to a worker at a time (default: up to 32).
+        chunksize: Records sent to a worker at a time (default: 4 at first, doubling up to 128).
         pool: An open :class:`~lmtx.pool.EvaluationPool` to evaluate in,
             instead of starting worker processes for this call: for a program
             that runs many batches. Give ``pool`` or ``workers`` (above 1), not both.
@@ -325,7 +325,7 @@ def ordered_map(
         records: The records, read lazily.
         workers: ``None`` or ``1`` for this process, else the number of worker
             processes to start for this call (ignored when ``pool`` is given).
-        chunksize: Records sent to a worker at a time (default: up to 32).
+        chunksize: Records sent to a worker at a time (default: 4 at first, doubling up to 128).
         pool: An open :class:`~lmtx.pool.EvaluationPool` to run in.
 
     Returns:
