@@ -34,13 +34,14 @@ import datetime as dt
 import itertools
 import multiprocessing
 import multiprocessing.reduction
+import operator
 import os
 import types
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
 
@@ -212,40 +213,50 @@ def _warm_up() -> None:
 def _compact_classes() -> list[type]:
     """The outcome classes that travel in compact form: those of a result, an outcome and a problem."""
     candidates = [Evaluated, Failed, Problem, *(c for c in vars(_result).values() if isinstance(c, type))]
-    return [c for c in candidates if c.__module__ in {"lmtx.result", "lmtx.batch", "lmtx.errors"} and _slots(c)]
+    modules = {"lmtx.result", "lmtx.batch", "lmtx.errors"}
+    return [c for c in candidates if c.__module__ in modules and _layout(c) is not None]
 
 
-_SLOTS: dict[type, tuple[tuple[str, ...], tuple[Any, ...]] | None] = {}
+Layout: TypeAlias = tuple[Callable[[Any], tuple[Any, ...]], tuple[Callable[[Any, Any], None], ...]]
+_LAYOUTS: dict[type, Layout | None] = {}
 
 
-def _slots(cls: type) -> tuple[tuple[str, ...], tuple[Any, ...]] | None:
-    """The field names of an attrs class and the setters of their slots; ``None`` unless all are plain slots."""
-    if cls not in _SLOTS:
-        _SLOTS[cls] = None
+def _layout(cls: type) -> Layout | None:
+    """How to read an attrs class's fields as a tuple, and the setters of their slots; ``None`` if not all slots."""
+    if cls not in _LAYOUTS:
+        _LAYOUTS[cls] = None
         if attrs.has(cls) and not any("cached_hash" in name for name in getattr(cls, "__slots__", ())):
             names = tuple(field.name for field in attrs.fields(cls))
             descriptors = [vars(cls).get(name) for name in names]
-            if all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
-                _SLOTS[cls] = names, tuple(d.__set__ for d in descriptors)  # type: ignore[union-attr]
-    return _SLOTS[cls]
+            if names and all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
+                read = operator.attrgetter(*names) if len(names) > 1 else _single(names[0])
+                _LAYOUTS[cls] = read, tuple(d.__set__ for d in descriptors)  # type: ignore[union-attr]
+    return _LAYOUTS[cls]
+
+
+def _single(name: str) -> Callable[[Any], tuple[Any, ...]]:
+    get = operator.attrgetter(name)
+    return lambda obj: (get(obj),)
 
 
 def _compact(obj: Any) -> tuple[Callable[[type, tuple[Any, ...]], Any], tuple[type, tuple[Any, ...]]]:
     """Reduce an attrs object to its class and field values (in a worker)."""
     cls = type(obj)
-    names, _ = _slots(cls)  # type: ignore[misc]
-    return _rebuild, (cls, tuple([getattr(obj, name) for name in names]))
+    return _rebuild, (cls, _LAYOUTS[cls][0](obj))  # type: ignore[index]
 
 
 def _rebuild(cls: type, values: tuple[Any, ...]) -> Any:
     """Rebuild an object reduced by :func:`_compact` (in the parent), as attrs' own unpickling would."""
-    slots = _slots(cls)
-    if slots is None:  # the class changed between the worker and here: use its own constructor
+    layout = _LAYOUTS.get(cls) or _layout(cls)
+    if layout is None or len(layout[1]) != len(values):  # not the worker's layout: use the constructor
         return cls(*values)
-    obj: Any = object.__new__(cls)
-    for setter, value in zip(slots[1], values, strict=True):
+    obj: Any = _new(cls)
+    for setter, value in zip(layout[1], values):  # noqa: B905 - lengths checked above
         setter(obj, value)
     return obj
+
+
+_new = object.__new__
 
 
 def _run_chunk(task: Callable[[int, PatientInput], T], chunk: Chunk) -> list[T]:
