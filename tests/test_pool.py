@@ -8,7 +8,10 @@ import itertools
 import json
 import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -177,3 +180,29 @@ def test_a_class_that_is_not_all_slots_is_rebuilt_by_its_constructor() -> None:
         b: str
 
     assert _rebuild(Plain, (1, "x")) == Plain(1, "x")
+
+
+def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path) -> None:
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import lmtx\n"
+        "with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "    print(list(pool.evaluate_many([{'histology': 'adenocarcinoma'}])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert "lmtx.errors.EvaluationError: worker processes cannot start" in done.stderr
+    assert "if __name__ == '__main__':" in done.stderr
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(
+        "import lmtx\n"
+        "if __name__ == '__main__':\n"
+        "    with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "        print(sum(o.ok for o in pool.evaluate_many([{'histology': 'adenocarcinoma'}] * 5)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(guarded)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")
