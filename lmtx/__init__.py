@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from lmtx.course import Timeline, timeline
     from lmtx.course.audit import AuditReport, audit
     from lmtx.explain import Explanation, WhyNot, explanation, why_not
+    from lmtx.pool import EvaluationPool
     from lmtx.schema import patient_schema
 
 # Batch, explanations and the schema are loaded on first use: most embedders only
@@ -68,6 +69,7 @@ _LAZY = {
     "Failed": "lmtx.batch",
     "Outcome": "lmtx.batch",
     "evaluate_many": "lmtx.batch",
+    "EvaluationPool": "lmtx.pool",
     "Explanation": "lmtx.explain",
     "WhyNot": "lmtx.explain",
     "explanation": "lmtx.explain",
@@ -111,6 +113,7 @@ __all__ = [
     "EngineUnavailable",
     "Evaluated",
     "EvaluationError",
+    "EvaluationPool",
     "Explanation",
     "Failed",
     "Histology",

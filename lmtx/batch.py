@@ -7,25 +7,19 @@
 batch, and no record is ever dropped.
 
 Parallelism uses processes, not threads: durable-rules never releases the
-GIL, so threads give no speed-up. Worker processes are started with the
-``forkserver`` method where the platform has it, ``spawn`` otherwise, never
-``fork``: the parent may already hold durable-rules state in C (compiled
-rulesets, sessions), and a forked child would inherit a copy of it made at an
-arbitrary moment. Every worker compiles the rule base once, when it starts.
+GIL, so threads give no speed-up. The processes are those of an
+:class:`~lmtx.pool.EvaluationPool`: one the caller keeps open and reuses
+across calls (``pool=``), or one started for the call and stopped when its
+generator ends (``workers=``).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import functools
-import itertools
 import json
-import multiprocessing
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Generic, Literal, NoReturn, TypeAlias, TypeVar
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
@@ -35,6 +29,9 @@ from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
 from lmtx.result import Result
+
+if TYPE_CHECKING:
+    from lmtx.pool import EvaluationPool
 
 __all__ = [
     "ErrorKind",
@@ -50,10 +47,6 @@ __all__ = [
 
 ErrorKind: TypeAlias = Literal["invalid-patient", "internal-error"]
 """Why a record has no result: the input's fault, or lmtx's."""
-
-_IN_FLIGHT_PER_WORKER = 4
-"""Chunks queued per worker: enough to keep workers busy, few enough to bound memory."""
-_MAX_CHUNKSIZE = 32
 
 
 @attrs.frozen
@@ -152,6 +145,7 @@ def evaluate_many(
     policy: Policy | Mapping[str, object] | None = None,
     *,
     chunksize: int | None = None,
+    pool: EvaluationPool | None = None,
 ) -> Generator[Outcome, None, None]:
     """Evaluate many patients, yielding one outcome per patient, in input order.
 
@@ -167,27 +161,36 @@ def evaluate_many(
             With ``workers`` > 1 they must be picklable (mappings of JSON
             values, JSON text and :class:`~lmtx.model.Patient` objects are).
         workers: ``None`` or ``1``: evaluate in this process. ``N`` > 1: in
-            ``N`` worker processes (``forkserver`` or ``spawn``, never ``fork``).
+            ``N`` worker processes (``forkserver`` or ``spawn``, never ``fork``)
+            started for this call, each compiling the rule base once.
         as_of: The evaluation date for every record; default: each record's
             latest date.
         policy: The thresholds the document leaves open, for every record.
-        chunksize: Records sent to a worker at a time (default: up to 32).
+        chunksize: Records sent to a worker at a time (default: 4 at first, doubling up to 128).
+        pool: An open :class:`~lmtx.pool.EvaluationPool` to evaluate in,
+            instead of starting worker processes for this call: for a program
+            that runs many batches. Give ``pool`` or ``workers`` (above 1), not both.
 
     Returns:
         A generator of :data:`Outcome`; ``outcome.index`` is the record's
         position in ``patients``. Closing it early (``close()``, or dropping
-        it) stops the workers.
+        it) stops reading the input and the work on it: the workers started
+        for the call stop; a ``pool`` given stays open.
 
     Raises:
         InvalidPatient: Immediately, when ``as_of`` or ``policy`` is invalid
             (a problem with the call, not with a record).
-        ValueError: When ``workers`` or ``chunksize`` is not a positive integer.
+        ValueError: When ``workers`` or ``chunksize`` is not a positive
+            integer, when both ``workers`` (above 1) and ``pool`` are given, or when
+            ``pool`` is closed.
     """
     count = _positive("workers", workers)
     size = _positive("chunksize", chunksize)
+    if pool is not None and count not in (None, 1):
+        raise ValueError("give workers or pool, not both: a pool has its own workers")
     date, checked = check_arguments(as_of, policy)
     task = functools.partial(evaluate_one, as_of=date, policy=checked)
-    return ordered_map(task, lost_outcome, patients, count, size)
+    return ordered_map(task, lost_outcome, patients, count, size, pool=pool)
 
 
 def check_arguments(
@@ -303,12 +306,15 @@ def ordered_map(
     records: Iterable[PatientInput],
     workers: int | None,
     chunksize: int | None = None,
+    *,
+    pool: EvaluationPool | None = None,
 ) -> Generator[T, None, None]:
     """Apply ``task(index, record)`` to every record, in this process or in workers, in input order.
 
     The engine of :func:`evaluate_many`, for callers that want something else
     than an :data:`Outcome` computed in the worker (the command line has each
     worker render its JSON line, so that the parent only writes).
+    With ``pool``, the same as ``pool.map(task, lost, records, chunksize)``.
 
     Args:
         task: A picklable function (module level, or a :func:`functools.partial`
@@ -317,147 +323,33 @@ def ordered_map(
             worker (the worker died, or the record cannot be pickled), from the
             record's index, the record and a message. Runs in this process.
         records: The records, read lazily.
-        workers: ``None`` or ``1`` for this process, else the number of worker processes.
-        chunksize: Records sent to a worker at a time (default: up to 32).
+        workers: ``None`` or ``1`` for this process, else the number of worker
+            processes to start for this call (ignored when ``pool`` is given).
+        chunksize: Records sent to a worker at a time (default: 4 at first, doubling up to 128).
+        pool: An open :class:`~lmtx.pool.EvaluationPool` to run in.
 
     Returns:
         A generator of the task's values, one per record, in input order.
+
+    Raises:
+        ValueError: When ``pool`` is closed.
     """
+    if pool is not None:
+        return pool.map(task, lost, records, chunksize)
     if workers is None or workers == 1:
         return (task(index, record) for index, record in enumerate(records))
-    return _in_processes(task, lost, records, workers, chunksize)
+    return _in_own_pool(task, lost, records, workers, chunksize)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` where available (a clean process, fast to fork from), else ``spawn``."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
-
-
-def _warm_up() -> None:
-    """Compile the rule base in a new worker before its first record."""
-    evaluate({"histology": "adenocarcinoma"})
-
-
-def _run_chunk(task: Callable[[int, PatientInput], T], chunk: Chunk) -> list[T]:
-    return [task(index, patient) for index, patient in chunk]
-
-
-def _probe() -> bool:
-    """A trivial task: a pool that cannot run it cannot run anything."""
-    return True
-
-
-class _Pool:
-    """A process pool that is replaced when a worker dies.
-
-    A record can kill its worker (a crash in the C engine, say): the pool is
-    replaced and the batch goes on. ``generation`` counts replacements, so
-    that the futures of a dead pool, which all fail at once, replace it only
-    once. A new pool must first run a trivial task: when even that fails
-    (workers that cannot start), the batch stops with :class:`EvaluationError`
-    instead of replacing pools forever.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.generation = 0
-        self.executor = self._start()
-
-    def _start(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_warm_up)
-
-    def submit(self, task: Callable[[int, PatientInput], T], chunk: Chunk) -> tuple[int, cf.Future[list[T]]]:
-        try:
-            return self.generation, self.executor.submit(_run_chunk, task, chunk)
-        except BrokenProcessPool as error:
-            self.replace(self.generation, error)
-            return self.generation, self.executor.submit(_run_chunk, task, chunk)
-
-    def replace(self, generation: int, error: BaseException) -> None:
-        """Replace the pool of ``generation``, unless that was done already.
-
-        Raises:
-            EvaluationError: When a new pool cannot run a trivial task.
-        """
-        if generation != self.generation:
-            return
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = self._start()
-        self.generation += 1
-        try:
-            self.executor.submit(_probe).result()
-        except Exception as probe_error:
-            raise EvaluationError(
-                f"worker processes cannot start ({_describe(probe_error)}; first failure: {_describe(error)}). "
-                "When lmtx runs from a script, guard the script's entry point with "
-                "`if __name__ == '__main__':` (see the multiprocessing documentation)."
-            ) from probe_error
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _in_processes(
+def _in_own_pool(
     task: Callable[[int, PatientInput], T],
     lost: Callable[[int, PatientInput, str], T],
     records: Iterable[PatientInput],
     workers: int,
     chunksize: int | None,
 ) -> Generator[T, None, None]:
-    runner = _Runner(_Pool(workers), task, lost)
-    try:
-        yield from runner.run(records, workers * _IN_FLIGHT_PER_WORKER, chunksize or _MAX_CHUNKSIZE)
-    finally:
-        runner.pool.close()
+    """A pool started on the first ``next()`` (not before: an unused generator starts no process), closed at the end."""
+    from lmtx.pool import EvaluationPool  # noqa: PLC0415 - lmtx.pool imports this module
 
-
-def _chunks(items: Iterator[tuple[int, PatientInput]], size: int) -> Iterator[Chunk]:
-    while chunk := list(itertools.islice(items, size)):
-        yield chunk
-
-
-class _Runner(Generic[T]):
-    """Feeds chunks of records to a pool, a bounded number at a time, and yields their values in order."""
-
-    def __init__(
-        self, pool: _Pool, task: Callable[[int, PatientInput], T], lost: Callable[[int, PatientInput, str], T]
-    ) -> None:
-        self.pool = pool
-        self.task = task
-        self.lost = lost
-
-    def run(self, records: Iterable[PatientInput], limit: int, chunksize: int) -> Iterator[T]:
-        pending: deque[tuple[Chunk, int, cf.Future[list[T]]]] = deque()
-        for chunk in _chunks(enumerate(records), chunksize):
-            pending.append((chunk, *self.pool.submit(self.task, chunk)))
-            if len(pending) >= limit:
-                yield from self.collect(*pending.popleft())
-        while pending:
-            yield from self.collect(*pending.popleft())
-
-    def collect(self, chunk: Chunk, generation: int, future: cf.Future[list[T]]) -> Iterator[T]:
-        """The values of one chunk; when the chunk as a whole failed, retry its records one by one."""
-        try:
-            values = future.result()
-        except BrokenProcessPool as error:
-            self.pool.replace(generation, error)
-        except Exception:  # noqa: BLE001, S110 - e.g. a record that cannot be pickled; isolated below
-            pass
-        else:
-            yield from values
-            return
-        for index, record in chunk:
-            yield self.alone(index, record)
-
-    def alone(self, index: int, record: PatientInput) -> T:
-        """One record in a chunk of its own, so that whatever failed is pinned to it alone."""
-        generation, future = self.pool.submit(self.task, [(index, record)])
-        try:
-            (value,) = future.result()
-        except BrokenProcessPool as error:
-            self.pool.replace(generation, error)
-            return self.lost(index, record, f"the worker process evaluating it died ({_describe(error)})")
-        except Exception as error:  # noqa: BLE001 - reported as this record's value
-            return self.lost(index, record, f"cannot evaluate it in a worker process ({_describe(error)})")
-        return value
+    with EvaluationPool(workers) as pool:
+        yield from pool.map(task, lost, records, chunksize)

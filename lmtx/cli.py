@@ -231,16 +231,23 @@ def _lost_line(index: int, line: PatientInput, message: str) -> tuple[str, str, 
 
 
 def _batch(args: argparse.Namespace) -> int:
+    from lmtx.pool import EvaluationPool  # noqa: PLC0415 - only this command starts worker processes
+
     policy = policy_of(args)
     now, compare_with = today_for_records(args.command, args.as_of)
     total = count_records(args.input)
     source, sink = open_input_output(args.input, args.output)
+    try:  # the workers start once, before the first line is read
+        pool = EvaluationPool(args.workers) if args.workers > 1 else None
+    except BaseException:
+        close_files(source, sink)
+        raise
     counts = {"evaluated": 0, "invalid-patient": 0, "internal-error": 0}
     future: list[int] = []
     task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=compare_with)
     started = time.monotonic()
     with progress_bar(total) as progress:
-        lines = ordered_map(task, _lost_line, records(source), args.workers, args.chunksize)
+        lines = ordered_map(task, _lost_line, records(source), None, args.chunksize, pool=pool)
         try:
             for number, (kind, line, after_today) in enumerate(lines, 1):
                 counts[kind] += 1
@@ -250,7 +257,9 @@ def _batch(args: argparse.Namespace) -> int:
                 progress.update()
             sink.flush()
         finally:
-            lines.close()  # stops the worker processes, also when the output failed
+            lines.close()  # stops the work on the input, also when the output failed
+            if pool is not None:
+                pool.close()
             close_files(source, sink)
     elapsed = time.monotonic() - started
     total_lines = sum(counts.values())

@@ -17,7 +17,7 @@ import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,6 +29,9 @@ from lmtx.course.replay import timeline
 from lmtx.errors import InvalidPatient
 from lmtx.knowledge import knowledge_base
 from lmtx.policy import Policy
+
+if TYPE_CHECKING:
+    from lmtx.pool import EvaluationPool
 
 __all__ = ["AuditReport", "Audited", "LagSummary", "RecommendationAudit", "Tally", "audit", "audit_one", "quantile"]
 
@@ -331,6 +334,7 @@ def audit(
     *,
     chunksize: int | None = None,
     on_record: Callable[[Audited | Failed], None] | None = None,
+    pool: EvaluationPool | None = None,
 ) -> AuditReport:
     """Audit a cohort: the concordance of every record's course, summed per recommendation.
 
@@ -342,17 +346,23 @@ def audit(
         policy: The thresholds the document leaves open, for every record.
         chunksize: Records sent to a worker at a time.
         on_record: Called with each record's outcome as it is counted (a progress bar, say).
+        pool: An open :class:`~lmtx.pool.EvaluationPool` to build the courses in,
+            instead of starting worker processes for this call. Give ``pool``
+            or ``workers``, not both.
 
     Returns:
         The report; ``records`` counts every record, ``failures`` lists every one without a course.
 
     Raises:
         InvalidPatient: Immediately, when ``as_of`` or ``policy`` is invalid.
+        ValueError: When both ``workers`` (above 1) and ``pool`` are given, or ``pool`` is closed.
     """
+    if pool is not None and workers not in (None, 1):
+        raise ValueError("give workers or pool, not both: a pool has its own workers")
     date, checked = check_arguments(as_of, policy)
     task = functools.partial(audit_one, as_of=date, policy=checked)
     tally = Tally()
-    for outcome in ordered_map(task, _lost, patients, workers, chunksize):
+    for outcome in ordered_map(task, _lost, patients, workers, chunksize, pool=pool):
         tally.add(outcome)
         if on_record is not None:
             on_record(outcome)

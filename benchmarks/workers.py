@@ -1,0 +1,134 @@
+"""Where the parent process's time goes when an ``EvaluationPool`` evaluates for it.
+
+Run from the repository root::
+
+    python -m benchmarks.workers                  # 3,000 records per case
+    python -m benchmarks.workers --records 10000
+
+On a machine with as many cores as workers, the parent (which feeds the
+workers and unpickles their outcomes) takes its CPU time from them, so the
+speed-up of ``workers`` processes over one is at most about
+``workers * e / (e + p + w)``: ``e`` the evaluation, ``p`` the parent's and
+``w`` the worker's own cost per record (unpickling the record, pickling the
+outcome). This module measures ``p`` and ``w`` apart:
+
+- the parent's CPU time per record with a warm pool, for the outcomes
+  ``evaluate_many`` yields and for a task that evaluates but returns only the
+  record's index (what the process machinery alone costs), at several chunk
+  sizes;
+- pickling and unpickling one outcome, as attrs pickles it and in the
+  compact form the pool's workers send, in this process.
+
+Parent CPU time is load-independent enough to compare runs; wall times are not,
+and are not printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copyreg
+import functools
+import io
+import os
+import pickle
+import time
+from collections.abc import Callable
+from typing import Any
+
+import lmtx
+from benchmarks.bench import load_mix
+from lmtx.batch import Outcome, evaluate_one, lost_outcome
+from lmtx.pool import _compact, _compact_classes
+
+
+def index_only(index: int, record: Any) -> int:
+    """Evaluate the record and send back only its index (runs in a worker)."""
+    evaluate_one(index, record, None, lmtx.DEFAULT_POLICY)
+    return index
+
+
+def _lost_index(index: int, record: Any, message: str) -> int:
+    return index
+
+
+def _cpu_s() -> float:
+    return time.process_time()
+
+
+def parent_cost(records: list[Any], chunksizes: tuple[int | None, ...]) -> dict[str, float]:
+    """Parent CPU µs per record with a warm 2-worker pool, per task and chunk size."""
+    out: dict[str, float] = {}
+    outcome = functools.partial(evaluate_one, as_of=None, policy=lmtx.DEFAULT_POLICY)
+    tasks: dict[str, tuple[Callable[[int, Any], Any], Callable[[int, Any, str], Any]]] = {
+        "outcome": (outcome, lost_outcome),
+        "index only": (index_only, _lost_index),
+    }
+    with lmtx.EvaluationPool(workers=2) as pool:
+        list(pool.evaluate_many(records[:500]))
+        for size in chunksizes:
+            for name, (task, lost) in tasks.items():
+                start = _cpu_s()
+                done = sum(1 for _ in pool.map(task, lost, records, size))
+                out[f"{name}, chunks of {size or '4 growing to 128'}"] = (_cpu_s() - start) / done * 1e6
+    return out
+
+
+def _per_outcome_us(function: Callable[[], object], outcomes: int, repeat: int = 20) -> float:
+    start = _cpu_s()
+    for _ in range(repeat):
+        function()
+    return (_cpu_s() - start) / repeat / outcomes * 1e6
+
+
+def transport(outcomes: list[Outcome]) -> dict[str, float]:
+    """CPU µs to pickle and to unpickle one outcome, as attrs does it and in compact form."""
+    table = {**copyreg.dispatch_table, **dict.fromkeys(_compact_classes(), _compact)}
+
+    def compact_dumps() -> bytes:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = table
+        pickler.dump(outcomes)
+        return buffer.getvalue()
+
+    def plain_dumps() -> bytes:
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+
+    plain, compact = plain_dumps(), compact_dumps()
+    assert pickle.loads(compact) == outcomes
+    n = len(outcomes)
+    return {
+        "attrs pickle, dump": _per_outcome_us(plain_dumps, n),
+        "attrs pickle, load": _per_outcome_us(lambda: pickle.loads(plain), n),
+        "compact, dump": _per_outcome_us(compact_dumps, n),
+        "compact, load": _per_outcome_us(lambda: pickle.loads(compact), n),
+        "attrs pickle, bytes": len(plain) / n,
+        "compact, bytes": len(compact) / n,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the parent's per-record cost and the cost of moving an outcome."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=3000, help="records per case (default 3000)")
+    args = parser.parse_args(argv)
+    mix = load_mix()
+    records = [mix[i % len(mix)]["patient"] for i in range(args.records)]
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    evaluations = [evaluate_one(i, r, None, lmtx.DEFAULT_POLICY) for i, r in enumerate(records[:128])]
+    start = _cpu_s()
+    for record in records[:640]:
+        lmtx.evaluate(record)
+    print(f"evaluate(), CPU µs per record: {(_cpu_s() - start) / 640 * 1e6:.0f}")
+    print("moving one outcome, CPU µs (bytes):")
+    for name, value in transport(evaluations).items():
+        print(f"  {name:<24}{value:8.1f}")
+    print(f"parent CPU µs per record, warm EvaluationPool(2), {args.records} records:")
+    for name, value in parent_cost(records, (8, 32, 128, None)).items():
+        print(f"  {name:<40}{value:8.1f}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

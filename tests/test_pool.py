@@ -1,0 +1,208 @@
+"""lmtx.EvaluationPool: worker processes started once and reused by every batch."""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import itertools
+import json
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import lmtx
+from lmtx.batch import Evaluated, Failed, check_arguments, evaluate_one
+from lmtx.pool import _compact, _compact_classes, _rebuild
+from tests.scenarios import load_scenarios
+from tests.test_batch import _Counted, _KillsItsWorker, mixed, population
+
+
+def _pid(index: int, record: Any) -> tuple[int, int]:
+    """A task that reports which process ran it."""
+    return index, os.getpid()
+
+
+def _no_pid(index: int, record: Any, message: str) -> tuple[int, int]:
+    return index, -1
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[lmtx.EvaluationPool]:
+    with lmtx.EvaluationPool(workers=2) as opened:
+        yield opened
+
+
+def test_the_pool_is_exported_and_checks_its_size() -> None:
+    assert lmtx.EvaluationPool.__module__ == "lmtx.pool"
+    assert "EvaluationPool" in lmtx.__all__
+    for workers in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="workers"):
+            lmtx.EvaluationPool(workers)  # type: ignore[arg-type]
+
+
+def test_batches_through_one_pool_give_the_in_process_outcomes(pool: lmtx.EvaluationPool) -> None:
+    for seed in (11, 12, 13):
+        records = mixed(150, seed=seed)
+        expected = list(lmtx.evaluate_many(records))
+        assert list(pool.evaluate_many(iter(records), chunksize=8)) == expected
+        assert list(lmtx.evaluate_many(records, pool=pool)) == expected
+
+
+def test_the_workers_are_started_once_and_reused(pool: lmtx.EvaluationPool) -> None:
+    first = {pid for _, pid in pool.map(_pid, _no_pid, [{}] * 64, chunksize=2)}
+    second = {pid for _, pid in pool.map(_pid, _no_pid, [{}] * 64, chunksize=2)}
+    assert os.getpid() not in first
+    assert 1 <= len(first | second) <= pool.workers
+    assert first | second == first  # the second call ran in the processes of the first
+
+
+def test_as_of_and_policy_reach_the_workers(pool: lmtx.EvaluationPool) -> None:
+    records = population(12, seed=4)
+    expected = list(lmtx.evaluate_many(records, as_of="2027-01-01", policy={"poor_ps_ecog": 2}))
+    outcomes = list(pool.evaluate_many(records, as_of="2027-01-01", policy={"poor_ps_ecog": 2}, chunksize=5))
+    assert outcomes == expected
+    with pytest.raises(lmtx.InvalidPatient):
+        pool.evaluate_many(records, as_of="2026-02-30")
+
+
+def test_interleaved_batches_keep_their_own_order(pool: lmtx.EvaluationPool) -> None:
+    one, two = mixed(40, seed=1), population(40, seed=2)
+    first = pool.evaluate_many(one, chunksize=3)
+    second = pool.evaluate_many(two, chunksize=5)
+    pairs = list(zip(first, second, strict=True))
+    assert [a for a, _ in pairs] == list(lmtx.evaluate_many(one))
+    assert [b for _, b in pairs] == list(lmtx.evaluate_many(two))
+
+
+def test_closing_a_batch_early_stops_reading_and_leaves_the_pool_open(pool: lmtx.EvaluationPool) -> None:
+    source = _Counted(itertools.cycle(population(10)))
+    outcomes = pool.evaluate_many(source, chunksize=4)
+    first = list(itertools.islice(outcomes, 30))
+    assert [o.index for o in first] == list(range(30))
+    assert source.taken <= 30 + pool.workers * 4 * 4 + 4
+    outcomes.close()
+    taken = source.taken
+    assert list(outcomes) == []
+    assert source.taken == taken
+    assert not pool.closed
+    records = population(9, seed=8)
+    assert list(pool.evaluate_many(records)) == list(lmtx.evaluate_many(records))
+
+
+def test_a_worker_that_dies_is_replaced_and_the_pool_goes_on(pool: lmtx.EvaluationPool) -> None:
+    records: list[Any] = population(20, seed=9)
+    records[7] = _KillsItsWorker()
+    outcomes = list(pool.evaluate_many(records, chunksize=4))
+    assert [o.index for o in outcomes] == list(range(20))
+    failed = [o for o in outcomes if isinstance(o, Failed)]
+    assert [(o.index, o.error) for o in failed] == [(7, "internal-error")]
+    assert "died" in failed[0].message
+    again = population(10, seed=10)
+    assert list(pool.evaluate_many(again)) == list(lmtx.evaluate_many(again))
+
+
+def test_a_record_that_cannot_be_pickled_fails_alone(pool: lmtx.EvaluationPool) -> None:
+    class Unpicklable(dict):  # type: ignore[type-arg]  # a local class: pickle cannot find it
+        pass
+
+    records: list[Any] = population(10, seed=2)
+    records[3] = Unpicklable(records[3])
+    outcomes = list(pool.evaluate_many(records, chunksize=4))
+    assert [type(o) for o in outcomes] == [Evaluated] * 3 + [Failed] + [Evaluated] * 6
+    assert "cannot evaluate it in a worker process" in outcomes[3].message  # type: ignore[union-attr]
+
+
+def test_the_audit_runs_in_a_pool(pool: lmtx.EvaluationPool) -> None:
+    cohort: list[Any] = [json.dumps(r) if i % 4 == 0 and isinstance(r, dict) else r for i, r in enumerate(mixed(40))]
+    assert lmtx.audit(cohort, pool=pool, chunksize=6) == lmtx.audit(cohort)
+    with pytest.raises(ValueError, match="not both"):
+        lmtx.audit(cohort, workers=2, pool=pool)
+
+
+def test_workers_and_pool_are_not_given_together(pool: lmtx.EvaluationPool) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        lmtx.evaluate_many([], workers=2, pool=pool)
+    assert list(lmtx.evaluate_many([], workers=1, pool=pool)) == []
+
+
+def test_a_closed_pool_refuses_work_and_closing_twice_is_harmless() -> None:
+    with lmtx.EvaluationPool(workers=1) as single:
+        (outcome,) = single.evaluate_many([{"histology": "adenocarcinoma"}])
+        assert isinstance(outcome, Evaluated)
+        assert "workers=1" in repr(single)
+    assert single.closed
+    assert "closed" in repr(single)
+    single.close()
+    with pytest.raises(ValueError, match="closed"):
+        single.evaluate_many([{"histology": "adenocarcinoma"}])
+    with pytest.raises(ValueError, match="closed"):
+        lmtx.evaluate_many([], pool=single)
+
+
+def _compact_round_trip(value: object) -> Any:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(_compact_classes(), _compact)}
+    pickler.dump(value)
+    return pickle.loads(buffer.getvalue())
+
+
+def test_outcomes_travel_in_compact_form_and_arrive_equal() -> None:
+    classes = {cls.__name__ for cls in _compact_classes()}
+    assert {"Evaluated", "Failed", "Problem", "Result", "TraceEntry", "Recommendation"} <= classes
+    scenarios = load_scenarios()
+    outcomes = [
+        evaluate_one(index, s["patient"], *check_arguments(s["as_of"], s.get("policy")))
+        for index, s in enumerate(scenarios.values())
+    ]
+    outcomes += list(lmtx.evaluate_many(mixed(30, seed=6)))
+    assert any(isinstance(o, Failed) and o.problems for o in outcomes)
+    arrived = _compact_round_trip(outcomes)
+    assert arrived == outcomes
+    assert [type(o) for o in arrived] == [type(o) for o in outcomes]
+    for before, after in zip(outcomes, arrived, strict=True):
+        if isinstance(before, Evaluated):
+            assert after.result.to_json() == before.result.to_json()
+            assert hash(after.result.trace) == hash(before.result.trace)
+
+
+def test_a_class_that_is_not_all_slots_is_rebuilt_by_its_constructor() -> None:
+    @attrs.frozen(slots=False)
+    class Plain:
+        a: int
+        b: str
+
+    assert _rebuild(Plain, (1, "x")) == Plain(1, "x")
+
+
+def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path) -> None:
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import lmtx\n"
+        "with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "    print(list(pool.evaluate_many([{'histology': 'adenocarcinoma'}])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert "lmtx.errors.EvaluationError: worker processes cannot start" in done.stderr
+    assert "if __name__ == '__main__':" in done.stderr
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(
+        "import lmtx\n"
+        "if __name__ == '__main__':\n"
+        "    with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "        print(sum(o.ok for o in pool.evaluate_many([{'histology': 'adenocarcinoma'}] * 5)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(guarded)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")
