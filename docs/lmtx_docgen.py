@@ -258,10 +258,14 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "summary": "One line, at most 140 characters (fits a CDS Hooks card).",
         "detail": "Why, in a few sentences; may be empty.",
         "dose": "The dose, for drug recommendations; otherwise `null`.",
-        "statements": "The statements it encodes, primary first.",
+        "statements": "The statements it encodes, primary first: those of its code's list that its own rule encodes.",
         "evidence": "Evidence statements attached to it.",
         "references": "The document's reference numbers behind `statements` and `evidence`, ascending.",
         "rule": "The rule that produced it.",
+        "adverse_effects": "Only on `monitor-adverse-effects` (left out of every other recommendation): the adverse "
+        "effects to watch for, as the input's toxicity terms, in the order `rash`, `leukopenia`, `neutropenia`, "
+        "`thrombocytopenia`, `anemia`, `aseptic_meningitis`, `fatigue` (myelosuppression is its four terms). "
+        "`Result.adverse_effects` gives the same list, empty without the item.",
     },
     "Dose": {
         "route": "`oral` or `intrathecal` today.",
@@ -277,6 +281,8 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "statements": "The statements it encodes.",
         "references": "The document's reference numbers behind them.",
         "rule": "The rule that produced it.",
+        "detail": "What decided it (findings with their dates and regimen day, terms, agents, the stopped "
+        "regimen); may be empty.",
     },
     "PrognosisNote": {
         "code": "Stable code; see the list below.",
@@ -284,6 +290,7 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "statements": "The statements it encodes.",
         "references": "The document's reference numbers behind them.",
         "rule": "The rule that produced it.",
+        "detail": "More about it (the date of the performance status); may be empty.",
     },
     "TraceEntry": {
         "rule": "The rule that fired.",

@@ -22,6 +22,8 @@ project's engine notes):
   arrives later (it depends on the binding's name). Base facts are asserted in
   a fixed order and :func:`check_negations` rejects, at compile time, any rule
   whose negation could see a fact arrive after the facts it matched.
+- A comparison with another fact's field placed after an ``in`` test (an
+  ``$or``) in the same pattern is ignored: such comparisons are compiled first.
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
@@ -144,7 +146,11 @@ def _test(test: Test) -> dict[str, Any]:
 def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
     if not tests:
         return {"t": fact}
-    return {"$and": [{"t": fact}, *(_test(t) for t in tests)]}
+    # Tests that compare with another fact's field go first: after an "$or" (an "in" test) in
+    # the same "$and", durable-rules 2.0.28 ignored such a comparison (measured 2026-11-28:
+    # "symptoms in (new, worsened) and date > workup.done" matched an exam dated before).
+    ordered = sorted(tests, key=lambda t: not isinstance(t.value, Ref))
+    return {"$and": [{"t": fact}, *(_test(t) for t in ordered)]}
 
 
 def compile_conditions(rule: Rule) -> list[dict[str, Any]]:

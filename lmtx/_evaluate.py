@@ -10,11 +10,13 @@ from typing import Any
 import attrs
 
 from lmtx import _codec
+from lmtx._compose import compose
 from lmtx._engine import CompiledRules, Run
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
 from lmtx._validate import check_patient, default_as_of
 from lmtx.cache import ResultCache
 from lmtx.catalogue import CATALOGUE, references_of
+from lmtx.dsl import Rule
 from lmtx.errors import EvaluationError, InvalidPatient, Problem
 from lmtx.knowledge import knowledge_base
 from lmtx.model import Patient
@@ -137,7 +139,7 @@ def evaluate(
 
     Args:
         patient: A :class:`~lmtx.model.Patient`, a mapping in the wire format
-            (SPEC §2), or that mapping as JSON text.
+            (docs/input-format.md), or that mapping as JSON text.
         as_of: The evaluation date (a date or an ISO string). Default: the
             latest date in the record. The clock is never read.
         policy: The thresholds the document leaves open; default
@@ -225,9 +227,10 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
             if fact["code"] in outputs:
                 raise EvaluationError(f"two different {fact['code']} items: {outputs[fact['code']][0]} and {fact}")
             outputs[fact["code"]] = (fact, emitted_by[id(fact)])
-    items = [_item(fact, rule) for fact, rule in outputs.values()]
-    labels = {id(fact): describe_fact(fact) for fact in run.facts}
     kb = knowledge_base()
+    rules = {info.id: info.rule for info in kb.rules}
+    items = [_item(fact, rules[rule], run.derived, patient) for fact, rule in outputs.values()]
+    labels = {id(fact): describe_fact(fact) for fact in run.facts}
     return Result(
         patient_id=patient.id,
         as_of=as_of,
@@ -257,25 +260,30 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
     )
 
 
-def _item(fact: Fact, rule: str) -> Recommendation | Alert | PrognosisNote:
+def _item(fact: Fact, rule: Rule, derived: list[Fact], patient: Patient) -> Recommendation | Alert | PrognosisNote:
     entry = CATALOGUE[fact["code"]]
     variant = str(fact[entry.variant]) if entry.variant else ""
     text = entry.text(variant)
-    params = {k: v for k, v in fact.items() if k not in ("t", "code")}
+    # Provenance is the rule's (docs/interpretation.md#provenance): of the statements the code
+    # may cite, the item cites those its own rule encodes, in the rule's order.
+    cited = tuple(s for s in rule.statements if s in entry.statements_for(variant))
+    extra, statements, adverse_effects = compose(fact, rule, cited, derived, patient)
+    params = {**{k: v for k, v in fact.items() if k not in ("t", "code")}, **extra}
     summary = text.summary.format_map(params)
-    statements = entry.statements_for(variant)
+    detail = text.detail.format_map(params)
     if fact["t"] == "recommendation":
         return Recommendation(
             code=entry.code,
             kind=entry.kind or "",
             action=fact["action"],
             summary=summary,
-            detail=text.detail.format_map(params),
+            detail=detail,
             dose=entry.dose,
             statements=statements,
             evidence=entry.evidence,
             references=references_of((*statements, *entry.evidence)),
-            rule=rule,
+            rule=rule.id,
+            adverse_effects=adverse_effects,
         )
     if fact["t"] == "alert":
         return Alert(
@@ -284,12 +292,14 @@ def _item(fact: Fact, rule: str) -> Recommendation | Alert | PrognosisNote:
             summary=summary,
             statements=statements,
             references=references_of(statements),
-            rule=rule,
+            rule=rule.id,
+            detail=detail,
         )
     return PrognosisNote(
         code=entry.code,
         summary=summary,
         statements=statements,
         references=references_of(statements),
-        rule=rule,
+        rule=rule.id,
+        detail=detail,
     )

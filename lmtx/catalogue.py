@@ -1,11 +1,18 @@
 """Clinical text, in one place: what each output code says, and on what it rests.
 
-Every recommendation, alert and prognosis code of SPEC §3 has one entry
-here: its kind, the statement ids it encodes (primary first), the evidence
-statements attached to it, the dose for drug recommendations, and its text.
-Text varies only by a named *variant* (the recommendation's action, or one
-of the parameters a rule emits) and may use those parameters. All text is
-written in lmtx's own words; rules never carry text of their own.
+Every recommendation, alert and prognosis code of docs/output-format.md has
+one entry here: its kind, the statement ids its rules may cite (primary
+first; an item cites those of them its own rule encodes, see
+docs/interpretation.md#provenance), the evidence statements attached to it,
+the dose for drug recommendations, and its text. Text varies only by a named
+*variant* (the recommendation's action, or one of the parameters a rule
+emits) and may use those parameters, plus the values lmtx composes from the
+facts that decided the item (docs/output-format.md lists them):
+``findings``, ``regimen``, ``regimen_start``, ``course``, ``platinum``,
+``sources``, ``severe``, ``agents``, ``date``, ``stop``, ``start`` and
+``dose``; for toxicity alerts and ``monitor-adverse-effects``, ``term``
+holds every term or effect named. All text is written in lmtx's own words;
+rules never carry text of their own.
 """
 
 from __future__ import annotations
@@ -94,7 +101,7 @@ _KEEP_HIGHEST = (
 _ENTRIES: tuple[Entry, ...] = (
     # --- treatment -----------------------------------------------------------------
     Entry(
-        "osimertinib-160", "recommendation", ("S01", "S04", "S06", "S08", "S02"),
+        "osimertinib-160", "recommendation", ("S06", "S01", "S04", "S02", "S08", "S25"),
         kind="treatment", evidence=("S05",), dose=_OSI_160, variant="action",
         texts={
             "start": Text(
@@ -139,19 +146,28 @@ _ENTRIES: tuple[Entry, ...] = (
         },
     ),
     Entry(
-        "it-pemetrexed", "recommendation", ("S07", "S01"),
-        kind="treatment", evidence=("S11", "S12", "S13"), dose=_IT_PEM, variant="action",
+        "it-pemetrexed", "recommendation", ("S07", "S08", "S01"),
+        kind="treatment", evidence=("S11", "S12", "S13"), dose=_IT_PEM, variant="stage",
         texts={
-            "add": Text(
+            "inadequate-response": Text(
                 "Add intrathecal pemetrexed 30-50 mg (2-3 doses per course, a course every 2-3 months) to osimertinib.",
-                "The response to osimertinib 160 mg alone is inadequate: symptoms persist or worsen, tumour "
-                "cells are still found in the CSF, or MRI shows progression. The document adds intrathecal "
-                "pemetrexed while high-dose osimertinib continues; a case report and a small series support it.",
+                "The response to osimertinib 160 mg alone, begun on {regimen_start}, is inadequate: {findings}. "
+                "The document adds intrathecal pemetrexed while high-dose osimertinib continues; a case report "
+                "and a small series support it.",
             ),
-            "continue": Text(
+            "platinum-without-intrathecal": Text(
+                "Add intrathecal pemetrexed 30-50 mg to osimertinib 160 mg: the document's intrathecal step is "
+                "still unused.",
+                "The disease progressed on {regimen}, judged from {regimen_start} ({findings}), and no "
+                "intrathecal pemetrexed was given while "
+                "osimertinib 160 mg ran. Platinum given: {platinum}. The intrathecal step of the document comes "
+                "before platinum; a case report and a small series support it.",
+            ),
+            "combination": Text(
                 "Continue intrathecal pemetrexed courses together with osimertinib 160 mg.",
-                "The combination of osimertinib 160 mg and intrathecal pemetrexed is running without "
-                "progression on the latest assessments: keep both.",
+                "The combination of osimertinib 160 mg and intrathecal pemetrexed, judged from {regimen_start}, "
+                "shows no progression on the latest assessments. Latest course: {course}. Courses are repeated "
+                "every 2-3 months while high-dose osimertinib continues.",
             ),
         },
     ),
@@ -161,8 +177,8 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "consider": Text(
                 "Consider platinum-based chemotherapy, preferably a pemetrexed-containing regimen.",
-                "The disease progressed despite osimertinib 160 mg with intrathecal pemetrexed (MRI "
-                "progression or worsening symptoms since the combination began).",
+                "The disease progressed despite {regimen}, judged from {regimen_start}: {findings}. "
+                "Latest intrathecal course: {course}.",
             ),
         },
     ),
@@ -222,23 +238,11 @@ _ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "monitor-adverse-effects", "recommendation", ("S21", "S22", "S23", "S24"),
-        kind="monitoring", variant="profile",
+        kind="monitoring", variant="action",
         texts={
-            "osimertinib": Text(
-                "Watch for the adverse effects of osimertinib: skin rash and fatigue.",
-                "The regimen is osimertinib alone. Skin rash is its most common adverse effect.",
-                statements=("S21", "S24"),
-            ),
-            "osimertinib-intrathecal": Text(
-                "Watch for skin rash, myelosuppression, aseptic meningitis and fatigue.",
-                "The regimen is osimertinib with intrathecal pemetrexed: rash comes mostly with osimertinib, "
-                "aseptic meningitis with intrathecal chemotherapy.",
-                statements=("S21", "S22", "S23", "S24"),
-            ),
-            "osimertinib-chemotherapy": Text(
-                "Watch for skin rash, myelosuppression and fatigue.",
-                "The regimen is osimertinib with platinum-based chemotherapy.",
-                statements=("S21", "S22", "S24"),
+            "perform": Text(
+                "Watch for {term}: the adverse effects of what is given and advised.",
+                "{sources} Rash comes mostly with osimertinib, aseptic meningitis with intrathecal chemotherapy.",
             ),
         },
     ),
@@ -277,7 +281,7 @@ _ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "toxicity-myelosuppression", "alert", ("S22",),
-        texts={"": Text("Myelosuppression ({term}), CTCAE grade {grade}: a listed adverse effect to follow.")},
+        texts={"": Text("Myelosuppression ({term}): a listed adverse effect to follow.")},
     ),
     Entry(
         "toxicity-aseptic-meningitis", "alert", ("S23",),
@@ -292,6 +296,18 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "": Text(
                 "Grade 3+ toxicity with osimertinib: dose changes may be needed; keep the highest tolerable dose.",
+                f"{{severe}}. {{agents}} {_KEEP_HIGHEST}",
+            )
+        },
+    ),
+    Entry(
+        "prior-osimertinib-stopped", "alert", ("S25",),
+        texts={
+            "": Text(
+                "Osimertinib was stopped before: find out why before it is given again.",
+                "Osimertinib {dose} mg a day, begun on {start}, was stopped on {stop}. Dose changes may be "
+                "needed for toxicity, but the highest tolerable dose matters for CNS control: learn the reason "
+                "for the stop before restarting.",
             )
         },
     ),
@@ -308,6 +324,9 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "": Text(
                 "Progression on platinum-based chemotherapy: the document offers no further step.",
+                "The disease progressed on {regimen}, judged from {regimen_start}: {findings}. Both later steps "
+                "were given while osimertinib 160 mg ran: intrathecal pemetrexed ({course}) and platinum "
+                "chemotherapy ({platinum}).",
             )
         },
     ),
@@ -319,9 +338,13 @@ _ENTRIES: tuple[Entry, ...] = (
     Entry(
         "performance-status-prognostic", "prognosis", ("S19",), variant="scale",
         texts={
-            "ecog": Text("Performance status ECOG {score}: performance status is the strongest prognostic factor."),
+            "ecog": Text(
+                "Performance status ECOG {score}: performance status is the strongest prognostic factor.",
+                "ECOG {score}, {date}.",
+            ),
             "kps": Text(
                 "Performance status KPS {score} (ECOG {ecog}): the strongest prognostic factor.",
+                "KPS {score} (ECOG {ecog}), {date}.",
             ),
         },
     ),
@@ -342,6 +365,6 @@ def entry(code: str) -> Entry:
         code: A recommendation, alert or prognosis code.
 
     Raises:
-        KeyError: For a code that is not in SPEC §3.
+        KeyError: For a code that is not in docs/output-format.md.
     """
     return CATALOGUE[code]

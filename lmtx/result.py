@@ -1,4 +1,4 @@
-"""The result of an evaluation: typed, frozen, convertible to and from the wire format (SPEC §3)."""
+"""The result of an evaluation: typed, frozen, convertible to and from the wire format (docs/output-format.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import attrs
 import cattrs
 
 __all__ = [
+    "ADVERSE_EFFECT_TERMS",
     "Alert",
     "Dose",
     "KnowledgeBaseInfo",
@@ -21,6 +22,22 @@ __all__ = [
 ]
 
 Severity = Literal["info", "warning", "critical"]
+
+ADVERSE_EFFECT_TERMS = (
+    "rash",
+    "leukopenia",
+    "neutropenia",
+    "thrombocytopenia",
+    "anemia",
+    "aseptic_meningitis",
+    "fatigue",
+)
+"""The codes of :attr:`Recommendation.adverse_effects`, in the order lists use.
+
+They are the input's toxicity terms (docs/input-format.md), so a reported
+toxicity and an adverse effect to watch share one vocabulary: myelosuppression
+is its four terms.
+"""
 
 
 @attrs.frozen
@@ -39,7 +56,7 @@ class Recommendation:
     """A recommended action, with the statements and rule behind it.
 
     Attributes:
-        code: Stable code (SPEC §3), e.g. ``it-pemetrexed``.
+        code: Stable code (docs/output-format.md), e.g. ``it-pemetrexed``.
         kind: ``treatment``, ``workup`` or ``monitoring``.
         action: ``start``, ``increase``, ``switch``, ``continue``, ``add``,
             ``consider`` or ``perform``.
@@ -50,6 +67,10 @@ class Recommendation:
         evidence: Statement ids of supporting evidence.
         references: The document's reference numbers behind those statements.
         rule: Id of the rule that produced it.
+        adverse_effects: For ``monitor-adverse-effects`` only: the adverse
+            effects to watch for, as toxicity terms of
+            :data:`ADVERSE_EFFECT_TERMS` in that order; empty (and absent
+            from the wire format) for every other recommendation.
     """
 
     code: str
@@ -62,11 +83,16 @@ class Recommendation:
     evidence: tuple[str, ...]
     references: tuple[int, ...]
     rule: str
+    adverse_effects: tuple[str, ...] = ()
 
 
 @attrs.frozen
 class Alert:
-    """A warning for the clinician, with its severity and provenance."""
+    """A warning for the clinician, with its severity and provenance.
+
+    ``detail`` says what decided the alert where that matters (the findings,
+    terms, agents or dates behind it); it may be empty.
+    """
 
     code: str
     severity: Severity
@@ -74,17 +100,19 @@ class Alert:
     statements: tuple[str, ...]
     references: tuple[int, ...]
     rule: str
+    detail: str = ""
 
 
 @attrs.frozen
 class PrognosisNote:
-    """A prognostic statement that applies to the patient."""
+    """A prognostic statement that applies to the patient; ``detail`` may be empty."""
 
     code: str
     summary: str
     statements: tuple[str, ...]
     references: tuple[int, ...]
     rule: str
+    detail: str = ""
 
 
 @attrs.frozen
@@ -111,8 +139,8 @@ class Result:
 
     Lists are ordered: recommendations as in the catalogue (treatment, workup,
     monitoring); alerts by severity (critical, warning, info) then catalogue
-    order; prognosis notes in catalogue order; not-applicable reasons in SPEC
-    order; the trace in firing order.
+    order; prognosis notes in catalogue order; not-applicable reasons in the
+    order of docs/output-format.md; the trace in firing order.
     """
 
     patient_id: str | None
@@ -136,6 +164,12 @@ class Result:
         return next((a for a in self.alerts if a.code == code), None)
 
     @property
+    def adverse_effects(self) -> tuple[str, ...]:
+        """The adverse effects to watch for (``monitor-adverse-effects``), as toxicity terms; empty without it."""
+        watch = self.recommendation("monitor-adverse-effects")
+        return watch.adverse_effects if watch is not None else ()
+
+    @property
     def codes(self) -> frozenset[str]:
         """Every recommendation, alert and prognosis code in the result."""
         return frozenset(
@@ -143,11 +177,13 @@ class Result:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The result in the wire format of SPEC §3 (JSON-compatible)."""
+        """The result in the wire format of docs/output-format.md (JSON-compatible)."""
         data: dict[str, Any] = _CONVERTER.unstructure(self)
         for item in data["recommendations"]:
             if item["dose"] is not None:
                 item["dose"] = {k: v for k, v in item["dose"].items() if v is not None}
+            if not item["adverse_effects"]:
+                del item["adverse_effects"]
         return data
 
     def to_json(self, *, indent: int | None = None) -> str:

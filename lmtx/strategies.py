@@ -2,7 +2,7 @@
 
 Needs the optional extra ``lmtx[testing]`` (hypothesis); ``import lmtx`` does
 not. The strategies generate records that :func:`lmtx.evaluate` accepts, in
-both forms: wire-format dicts (SPEC §2, JSON-compatible) and typed
+both forms: wire-format dicts (docs/input-format.md, JSON-compatible) and typed
 :class:`lmtx.Patient` objects; and invalid payloads, each with the JSON path
 of the problem it carries::
 
@@ -23,10 +23,12 @@ chemotherapy, other EGFR TKIs, radiotherapy), and realistic date orderings:
 the dates of a record are drawn around a few key days, so that assessments
 fall before, on and after each therapy start, and the record is then moved to
 a random year. A third of the records tell a treatment story (established LM
-on osimertinib 160 mg, often with intrathecal pemetrexed and platinum, and
-follow-up findings that often show failure), a sixth a diagnostic story (runs
-of neurological exams with MRIs and CSF cytologies around the symptom onset),
-so that every phase and every reading of SPEC §4 is common.
+on osimertinib 160 mg, often with courses of intrathecal pemetrexed and
+platinum that are active, completed or stopped, and follow-up findings that
+often show failure), a sixth a diagnostic story (runs of neurological exams
+with MRIs and CSF cytologies around the symptom onset, and often new or
+worse symptoms after that workup),
+so that every phase and every reading of docs/interpretation.md is common.
 
 Drug doses are any positive number up to lmtx's plausibility bound of
 100,000 mg, often a usual clinical dose, and for osimertinib often one at or
@@ -425,7 +427,8 @@ def _regimens(draw: st.DrawFn) -> list[Wire]:
 # A treatment story: EGFR-mutant NSCLC, usually with LM established on the first day,
 # on osimertinib 160 mg, often with intrathecal pemetrexed and platinum added, and
 # follow-up findings, often on the day a regimen began and often showing failure --
-# the later steps of SPEC §4.4-4.5, which records drawn at random reach only rarely.
+# the later steps of docs/interpretation.md#response and #combination, which records
+# drawn at random reach only rarely.
 _HIGH_DOSES: tuple[float, ...] = (160, 160.0, 200, 240)
 _FOLLOW_UPS = (
     ("neuro_exams", st.fixed_dictionaries({"symptoms": st.sampled_from(("worsened", "persistent", *Symptoms))})),
@@ -465,6 +468,25 @@ def _active(draw: st.DrawFn, agent: Agent, **fields: object) -> Wire:
     return {**therapy, **fields}
 
 
+_COURSE_STATUSES = (TherapyStatus.ACTIVE, TherapyStatus.COMPLETED, TherapyStatus.STOPPED)
+
+
+@st.composite
+def _courses(draw: st.DrawFn, agent: Agent, route: str | None) -> list[Wire]:
+    """One or two courses of an agent; at most one of them active; ended ones carry an end."""
+    courses: list[Wire] = []
+    for drawn in draw(st.lists(st.sampled_from(_COURSE_STATUSES), min_size=1, max_size=2)):
+        one_active = drawn is TherapyStatus.ACTIVE and any(c["status"] == "active" for c in courses)
+        status = TherapyStatus.COMPLETED if one_active else drawn
+        course = draw(_therapy_dict((agent,), (status,), _DAY, _LATER))
+        course.pop("end", None)
+        if status is not TherapyStatus.ACTIVE:
+            start = dt.date.fromisoformat(course["start"])
+            course["end"] = (start + dt.timedelta(days=draw(st.sampled_from((0, 1, 9, 14, 30, 45))))).isoformat()
+        courses.append(course if route is None else {**course, "route": route})
+    return courses
+
+
 @st.composite
 def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     wire["histology"] = str(draw(st.sampled_from(sorted(NSCLC_HISTOLOGIES))))
@@ -476,10 +498,13 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
         _put(wire, establishing[0], {"date": _EPOCH.isoformat(), **establishing[1]})
     regimens = [_active(draw, Agent.OSIMERTINIB, dose_mg=draw(st.sampled_from(_HIGH_DOSES)))]
     if draw(st.integers(1, 3)) > 1:
-        regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRATHECAL)))
+        # Intrathecal pemetrexed comes in courses (S07): one or two, each active, completed or
+        # stopped (between courses, after toxicity), ending before, on or after the 160 mg start.
+        regimens += draw(_courses(Agent.PEMETREXED, str(Route.INTRATHECAL)))
     if draw(st.integers(1, 4)) == 4:
         # Platinum, preferably with (intravenous) pemetrexed (S09).
-        regimens += [_active(draw, agent) for agent in draw(_PLATINUM_AGENTS)]
+        for agent in draw(_PLATINUM_AGENTS):
+            regimens += draw(_courses(agent, None))
     if draw(st.integers(1, 3)) == 3:
         regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRAVENOUS)))
     if draw(st.integers(1, 4)) == 4:
@@ -502,7 +527,8 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
 
 # A diagnostic story: a run of neurological exams, and MRIs and CSF cytologies on or
 # between exam days, mostly negative -- LM suspected, absent or established around
-# the symptom onset (SPEC §4.2).
+# the symptom onset, and symptoms new or worse after a negative workup
+# (docs/interpretation.md#lm-status).
 _EXAM_DAYS = st.lists(st.sampled_from((*_KEY_DAYS, 45, 60, 120)), min_size=1, max_size=6, unique=True)
 _MOSTLY_NEGATIVE_MRI = st.fixed_dictionaries(
     {"leptomeningeal_enhancement": st.sampled_from((False, False, False, True))},
@@ -521,6 +547,20 @@ def _diagnosis(draw: st.DrawFn, wire: Wire) -> Wire:
     for key, finding in _WORKUP_FINDINGS:
         found = draw(st.lists(st.one_of(st.sampled_from(days), _DAY), max_size=2, unique=True))
         wire[key] = [{"date": day.isoformat(), **draw(finding)} for day in found]
+    workup = [dt.date.fromisoformat(r["date"]) for key, _ in _WORKUP_FINDINGS for r in wire[key]]
+    reopened: bool = draw(st.booleans())
+    if workup and reopened:
+        # Symptoms new or worse after the workup (which re-opens the question of LM), sometimes
+        # with part or all of a second workup on or after that exam.
+        onset = max(workup) + dt.timedelta(days=draw(st.sampled_from((0, 1, 7, 30))))
+        _put(wire, "neuro_exams", {"date": onset.isoformat(), "symptoms": draw(st.sampled_from(("new", "worsened")))})
+        for key, finding in _WORKUP_FINDINGS:
+            if draw(st.booleans()):
+                day = onset + dt.timedelta(days=draw(st.sampled_from((0, 2, 10))))
+                _put(wire, key, {"date": day.isoformat(), **draw(finding)})
+        if draw(st.booleans()):
+            later = onset + dt.timedelta(days=draw(st.sampled_from((1, 5, 20))))
+            _put(wire, "neuro_exams", {"date": later.isoformat(), "symptoms": draw(_values(Symptoms))})
     return wire
 
 
@@ -555,7 +595,7 @@ def _patient_dict(draw: st.DrawFn) -> Wire:
 
 
 def patient_dicts() -> st.SearchStrategy[Wire]:
-    """Valid patient records in the wire format (SPEC §2), as JSON-compatible dicts.
+    """Valid patient records in the wire format (docs/input-format.md), as JSON-compatible dicts.
 
     Every record is valid for :func:`lmtx.evaluate` with the default
     evaluation date (the latest date in the record). Dates are ISO strings.

@@ -13,6 +13,7 @@ Usage, from the repository root::
     python tests/mutation.py --list          # the mutants, numbered
     python tests/mutation.py --only 12 40    # some mutants
     python tests/mutation.py --report out.json
+    python tests/mutation.py --jobs 2         # two mutants at a time (one process each)
 
 The child process is this script too: ``LMTX_MUTANT=<n> python tests/mutation.py
 --child <pytest args>`` replaces the rule base with mutant ``n`` before lmtx
@@ -24,6 +25,7 @@ Mutants whose negations the engine would refuse to compile (see
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -230,6 +232,7 @@ def main() -> int:
     parser.add_argument("--only", type=int, nargs="*", help="run only these mutant numbers")
     parser.add_argument("--report", type=Path, help="write every outcome to this JSON file")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per mutant (default 900)")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once, one process each (default 1)")
     options = parser.parse_args()
     all_mutants = mutants()
     if options.list:
@@ -246,11 +249,14 @@ def main() -> int:
         return 2
     args = [*base_args, *(f"--deselect={node}" for node in baseline_failures)]
 
-    results: list[dict[str, Any]] = []
-    for mutant in selected:
+    def run(mutant: Mutant) -> dict[str, Any]:
         outcome, failed, seconds = _run(mutant.number, args, options.timeout)
-        results.append({"number": mutant.number, "change": mutant.change, "outcome": outcome, "killed_by": failed})
         print(f"{mutant.number:4d} {outcome:<10} {seconds:5.1f}s  {mutant.change}", flush=True)
+        return {"number": mutant.number, "change": mutant.change, "outcome": outcome, "killed_by": failed}
+
+    # Each mutant runs in its own child process; threads here only wait for them.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        results = sorted(pool.map(run, selected), key=lambda r: int(r["number"]))
     killed = [r for r in results if r["outcome"].startswith("killed")]
     survivors = [r for r in results if r["outcome"] == "survived"]
     errors = [r for r in results if r["outcome"].startswith("error")]

@@ -1,21 +1,27 @@
-"""An independent, plain-Python reading of SPEC §4: the test oracle for lmtx.
+"""An independent, plain-Python reading of lmtx's contract: the test oracle for lmtx.
 
-``decide(patient, as_of)`` takes a *valid* patient in the wire format (SPEC §2)
-and returns what SPEC §3-§4 say lmtx must conclude. It imports nothing from
-lmtx (not the rules, not the model): it is written from the SPEC, plus lmtx's
-documented readings where the SPEC is silent:
+``decide(patient, as_of)`` takes a *valid* patient in the wire format
+(docs/input-format.md) and returns what docs/output-format.md and
+docs/interpretation.md say lmtx must conclude. It imports nothing from lmtx
+(not the rules, not the model): it is written from the contract's readings
+(revision 2026-11-28), plus lmtx's documented readings where they are silent:
 
-- phase ``beyond-document`` needs osimertinib >= 160 mg active *and* active
-  platinum; without osimertinib 160 the phase is ``initial`` whatever else runs;
-- the combination is judged from the later of the two starts;
+- without an active osimertinib >= 160 mg the phase is ``initial`` whatever
+  else runs or ran;
+- a therapy is "given on the 160 mg regimen" when it is active, completed or
+  stopped and has no end, or ends on or after the 160 mg start; platinum
+  given on it makes the platinum stage, otherwise intrathecal pemetrexed
+  given on it the combination stage; each is judged from the later of the
+  160 mg start and the earliest start of its defining therapy;
+- an assessment judges a regimen only when dated strictly after its start;
 - ``increase`` wins over ``switch`` when osimertinib < 160 mg and another EGFR
   TKI are both active;
-- the adverse effects to watch depend on the phase: osimertinib (rash,
-  fatigue) in ``initial`` and ``osimertinib-monotherapy``; all four with
-  intrathecal pemetrexed in ``inadequate-response``, ``combination`` and
-  ``progression-on-combination``; with platinum (``beyond-document``) rash,
-  myelosuppression and fatigue, plus aseptic meningitis while intrathecal
-  pemetrexed runs;
+- the adverse effects to watch are those of what is given (active) and of
+  what is recommended: osimertinib - rash and fatigue; intrathecal
+  pemetrexed (given, or ``it-pemetrexed``/``prefer-intrathecal``
+  recommended) - myelosuppression and aseptic meningitis; intravenous
+  pemetrexed or platinum given, or ``platinum-pemetrexed`` recommended -
+  myelosuppression;
 - planned therapy starts are plans: they may lie after ``as_of`` and do not
   move the default evaluation date.
 
@@ -29,7 +35,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ADVERSE_EFFECT_STATEMENTS", "decide"]
+__all__ = ["ADVERSE_EFFECT_STATEMENTS", "ADVERSE_EFFECT_TERMS", "decide"]
 
 NSCLC = ("adenocarcinoma", "squamous", "large_cell", "nsclc_nos")
 EGFR_TKIS = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib")
@@ -46,7 +52,16 @@ TOXICITY_ALERTS = {
     "fatigue": "toxicity-fatigue",
 }
 ADVERSE_EFFECT_STATEMENTS = {"rash": "S21", "myelosuppression": "S22", "aseptic-meningitis": "S23", "fatigue": "S24"}
-"""SPEC §3: the statement behind each adverse effect to monitor."""
+"""The statement behind each adverse effect to monitor."""
+ADVERSE_EFFECT_TERMS = {
+    "rash": ("rash",),
+    "myelosuppression": ("leukopenia", "neutropenia", "thrombocytopenia", "anemia"),
+    "aseptic-meningitis": ("aseptic_meningitis",),
+    "fatigue": ("fatigue",),
+}
+"""Each adverse effect as the input's toxicity terms (the structured list's vocabulary)."""
+TERM_ORDER = ("rash", "leukopenia", "neutropenia", "thrombocytopenia", "anemia", "aseptic_meningitis", "fatigue")
+GIVEN = ("active", "completed", "stopped")
 
 
 def _date(value: Any) -> dt.date:
@@ -54,7 +69,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _ecog(performance_status: Mapping[str, Any]) -> int:
-    """SPEC §4.6: KPS 100-90 -> 0, 80-70 -> 1, 60-50 -> 2, 40-30 -> 3, 20-10 -> 4."""
+    """docs/interpretation.md#policy: KPS 100-90 -> 0, 80-70 -> 1, 60-50 -> 2, 40-30 -> 3, 20-10 -> 4."""
     score = int(performance_status["score"])
     if performance_status["scale"] == "ecog":
         return score
@@ -65,10 +80,13 @@ def _severity(grade: int) -> str:
     return "info" if grade <= 2 else "warning" if grade == 3 else "critical"
 
 
-def _latest_since(records: Iterable[Mapping[str, Any]], start: dt.date) -> Mapping[str, Any] | None:
-    """The latest record dated on or after ``start`` (SPEC §4.4: an assessment counts from its regimen's start)."""
-    counted = [r for r in records if _date(r["date"]) >= start]
-    return max(counted, key=lambda r: _date(r["date"])) if counted else None
+def _latest_after(records: Iterable[Mapping[str, Any]], start: dt.date) -> Mapping[str, Any] | None:
+    """The latest record, if it is dated strictly after ``start`` (a first-day finding is a baseline)."""
+    records = list(records)
+    if not records:
+        return None
+    latest = max(records, key=lambda r: _date(r["date"]))
+    return latest if _date(latest["date"]) > start else None
 
 
 def _default_as_of(patient: Mapping[str, Any]) -> dt.date | None:
@@ -88,7 +106,7 @@ def _default_as_of(patient: Mapping[str, Any]) -> dt.date | None:
 
 
 def _lm_status(patient: Mapping[str, Any]) -> tuple[str, str | None]:
-    """SPEC §3 and §4.2: the LM status, and for suspected LM what the workup still lacks."""
+    """docs/interpretation.md#lm-status: the LM status, and for suspected LM what the workup still lacks."""
     cytology = patient.get("csf_cytology", [])
     mri = patient.get("mri", [])
     if any(c["result"] == "positive" for c in cytology):
@@ -99,21 +117,31 @@ def _lm_status(patient: Mapping[str, Any]) -> tuple[str, str | None]:
     if not exams or exams[-1]["symptoms"] not in SYMPTOMATIC:
         return "absent", None
     # The onset: the first exam of the latest unbroken run of symptomatic exams.
-    onset = _date(exams[-1]["date"])
+    run = []
     for exam in reversed(exams):
         if exam["symptoms"] not in SYMPTOMATIC:
             break
-        onset = _date(exam["date"])
+        run.insert(0, exam)
+    onset = _date(run[0]["date"])
+    # A new or worsened exam after a complete (negative) workup starts a new onset.
+    while True:
+        mri_dates = sorted(_date(m["date"]) for m in mri if _date(m["date"]) >= onset)
+        cytology_dates = sorted(_date(c["date"]) for c in cytology if _date(c["date"]) >= onset)
+        if not mri_dates or not cytology_dates:
+            break
+        complete = max(mri_dates[0], cytology_dates[0])
+        later = [_date(e["date"]) for e in run if e["symptoms"] in ("new", "worsened") and _date(e["date"]) > complete]
+        if not later:
+            return "absent", None
+        onset = min(later)
     has_mri = any(_date(m["date"]) >= onset for m in mri)
     has_cytology = any(_date(c["date"]) >= onset for c in cytology)
-    if has_mri and has_cytology:
-        return "absent", None
     missing = "mri-and-csf-cytology" if not (has_mri or has_cytology) else "mri" if not has_mri else "csf-cytology"
     return "suspected", missing
 
 
-def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_ps_ecog: int = 3) -> dict[str, Any]:  # noqa: PLR0912 - one reading of the SPEC, section by section
-    """What SPEC §4 says lmtx concludes for a valid wire-format patient.
+def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_ps_ecog: int = 3) -> dict[str, Any]:  # noqa: PLR0912 - one reading of the contract, section by section
+    """What docs/interpretation.md says lmtx concludes for a valid wire-format patient.
 
     Args:
         patient: A valid patient in the wire format (dates as ISO strings or dates).
@@ -122,10 +150,15 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
 
     Returns:
         ``as_of`` (ISO or ``None``), ``lm_status``, ``applicable``,
-        ``not_applicable_reasons`` (SPEC order), ``phase``, ``judged_from``
-        (ISO start of the regimen whose response is judged, or ``None``), ``treatment``
+        ``not_applicable_reasons`` (documented order), ``phase``, ``judged_from``
+        (ISO start of the regimen whose response is judged, or ``None``), ``deciding``
+        ((ISO date, day of that regimen) of each finding that failed it), ``stopped_osimertinib_ends``,
+        ``treatment``
         (code -> action), ``workup`` (code -> what is missing), ``monitoring``
         (code -> action), ``adverse_effects`` (sorted effects to watch),
+        ``adverse_effect_terms`` (the same as toxicity terms, in the input's
+        term order), ``toxicity_terms`` (toxicity alert -> term -> highest
+        grade), ``linked_agents`` (agents named by ``dose-modification``),
         ``alerts`` (code -> severity), ``prognosis`` (sorted codes).
     """
     evaluation_date = _date(as_of) if as_of is not None else _default_as_of(patient)
@@ -135,8 +168,6 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     osimertinib_160 = [t for t in active_osimertinib if t["dose_mg"] >= 160]
     osimertinib_below_160 = [t for t in active_osimertinib if t["dose_mg"] < 160]
     other_tki = [t for t in active if t["agent"] in EGFR_TKIS and t["agent"] != "osimertinib"]
-    intrathecal_pemetrexed = [t for t in active if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
-    platinum = [t for t in active if t["agent"] in PLATINUM]
     exams = patient.get("neuro_exams", [])
     cytology = patient.get("csf_cytology", [])
     mri = patient.get("mri", [])
@@ -144,7 +175,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     ps = patient.get("performance_status")
     nsclc = patient["histology"] in NSCLC
 
-    # §4.2, §3: LM status; §4.1: scope.
+    # LM status (#lm-status); scope (#scope).
     lm_status, missing = _lm_status(patient)
     established = lm_status in ("confirmed", "probable")
     reasons = []
@@ -161,11 +192,12 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     treatment: dict[str, str] = {}
     alerts: dict[str, str] = {}
     phase = None
-    judged_from = None  # the start of the regimen being judged (SPEC §4.4, §4.5)
+    deciding: list[dt.date] = []  # the dates of the findings that decided a step
+    judged_from = None  # the start of the regimen being judged (#response, #combination)
     if applicable and lm_status == "suspected":
         phase = "diagnostic-workup"
     elif applicable and lm_status == "absent":
-        # §4.7: brain metastases without LM.
+        # Brain metastases without LM (#cns-metastases-without-lm).
         phase = "cns-metastases-without-lm"
         if osimertinib_160:
             treatment["osimertinib-160"] = "continue"
@@ -176,7 +208,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         else:
             treatment["osimertinib-80"] = "start"
     elif applicable and not osimertinib_160:
-        # §4.3: established LM, not on osimertinib 160 mg.
+        # Established LM, not on osimertinib 160 mg (#initial).
         phase = "initial"
         if osimertinib_below_160:
             treatment["osimertinib-160"] = "increase"
@@ -188,54 +220,80 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
             treatment["osimertinib-160"] = "start"
     elif applicable:
         osimertinib_start = _date(osimertinib_160[0]["start"])
-        treatment["osimertinib-160"] = "continue"  # §4.5: from monotherapy on, always continue.
-        if platinum:
-            # §4.5: the document's last step, judged from the platinum start.
+        treatment["osimertinib-160"] = "continue"  # from monotherapy on, always continue.
+        # Stages by treatment history: what was given while this 160 mg regimen ran.
+        given = [
+            t for t in therapies if t["status"] in GIVEN and (not t.get("end") or _date(t["end"]) >= osimertinib_start)
+        ]
+        it_given = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
+        platinum_given = [t for t in given if t["agent"] in PLATINUM]
+        if platinum_given:
+            # The platinum stage: the document's last step.
             phase = "beyond-document"
-            judged_from = max(_date(t["start"]) for t in platinum)
-            if _progression(exams, mri, judged_from):
-                alerts["guideline-exhausted"] = "warning"
-        elif intrathecal_pemetrexed:
-            # §4.5: the combination, judged from the later of the two starts.
-            judged_from = max(osimertinib_start, _date(intrathecal_pemetrexed[0]["start"]))
-            if _progression(exams, mri, judged_from):
+            judged_from = max(osimertinib_start, min(_date(t["start"]) for t in platinum_given))
+            deciding = _progression(exams, mri, judged_from)
+            if deciding:
+                if it_given:
+                    alerts["guideline-exhausted"] = "warning"
+                else:
+                    treatment["it-pemetrexed"] = "add"  # the intrathecal step is still unused
+        elif it_given:
+            # The combination stage.
+            judged_from = max(osimertinib_start, min(_date(t["start"]) for t in it_given))
+            deciding = _progression(exams, mri, judged_from)
+            if deciding:
                 phase = "progression-on-combination"
                 treatment["platinum-pemetrexed"] = "consider"
                 if ps is not None and _ecog(ps) >= poor_ps_ecog:
                     treatment["prefer-intrathecal"] = "consider"
             else:
                 phase = "combination"
-                treatment["it-pemetrexed"] = "continue"
+                latest_course = max(it_given, key=lambda t: _date(t["start"]))
+                starts = [_date(t["start"]) for t in it_given]
+                if starts.count(_date(latest_course["start"])) > 1:
+                    # Two courses begun the same day: the reading names no order; any not stopped continues.
+                    courses = [t for t in it_given if _date(t["start"]) == _date(latest_course["start"])]
+                    if any(t["status"] != "stopped" for t in courses):
+                        treatment["it-pemetrexed"] = "continue"
+                elif latest_course["status"] != "stopped":
+                    treatment["it-pemetrexed"] = "continue"
         else:
-            # §4.4: osimertinib 160 mg alone.
+            # Osimertinib 160 mg alone.
             judged_from = osimertinib_start
-            exam = _latest_since(exams, judged_from)
-            sample = _latest_since(cytology, judged_from)
-            scan = _latest_since(mri, judged_from)
-            inadequate = (
-                (exam is not None and exam["symptoms"] in SYMPTOMATIC)
-                or (sample is not None and sample["result"] == "positive")
-                or (scan is not None and scan.get("response") == "progression")
-            )
-            if inadequate:
+            exam = _latest_after(exams, judged_from)
+            sample = _latest_after(cytology, judged_from)
+            scan = _latest_after(mri, judged_from)
+            failing = [
+                (exam, exam is not None and exam["symptoms"] in SYMPTOMATIC),
+                (sample, sample is not None and sample["result"] == "positive"),
+                (scan, scan is not None and scan.get("response") == "progression"),
+            ]
+            deciding = [_date(record["date"]) for record, fails in failing if record is not None and fails]
+            if deciding:
                 phase = "inadequate-response"
                 treatment["it-pemetrexed"] = "add"
             else:
                 phase = "osimertinib-monotherapy"
 
-    # §4.1, §4.2, §4.11: S26 for any NSCLC with suspected LM.
+    # A stopped osimertinib is flagged before osimertinib is started, switched to or raised.
+    if any(treatment.get(c) in ("start", "switch", "increase") for c in ("osimertinib-160", "osimertinib-80")) and any(
+        t["agent"] == "osimertinib" and t["status"] == "stopped" for t in therapies
+    ):
+        alerts["prior-osimertinib-stopped"] = "warning"
+
+    # S26 for any NSCLC with suspected LM (#scope, #lm-status, #severities).
     workup: dict[str, str] = {}
     if nsclc and lm_status == "suspected":
         workup["lm-workup"] = missing or ""
         alerts["delayed-diagnosis"] = "warning" if egfr == "mutant" else "info"
 
-    # §4.8: established LM in an applicable patient.
+    # Established LM in an applicable patient (#across-phases).
     monitoring: dict[str, str] = {}
     adverse_effects: list[str] = []
     prognosis: list[str] = []
     if applicable and established:
         monitoring = dict.fromkeys((*MONITORING, "monitor-adverse-effects"), "perform")
-        adverse_effects = _adverse_effects(phase, bool(intrathecal_pemetrexed))
+        adverse_effects = _adverse_effects(active, treatment)
         prognosis.append("median-survival")
         if ps is not None:
             prognosis.append("performance-status-prognostic")
@@ -246,22 +304,40 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         if patient.get("systemic_disease", "unknown") in ("progressive", "unknown"):
             alerts["systemic-disease"] = "warning"
 
-    # §4.9: radiotherapy without osimertinib.
+    # Radiotherapy without osimertinib (#radiotherapy).
     radiotherapy = [t for t in therapies if t["agent"] == "radiotherapy" and t["status"] in ("planned", "active")]
     if applicable and radiotherapy and not active_osimertinib:
         alerts["radiotherapy-overreliance"] = "warning"
 
-    # §4.10: toxicity, applicable or not.
+    # Toxicity, applicable or not: one alert per kind, naming every term with its (highest) grade.
     highest: dict[str, int] = {}
+    named: dict[str, dict[str, int]] = {}
     for toxicity in patient.get("toxicities", []):
         code = TOXICITY_ALERTS.get(toxicity["term"])
         if code is not None:
-            highest[code] = max(highest.get(code, 0), int(toxicity["grade"]))
+            grade = int(toxicity["grade"])
+            highest[code] = max(highest.get(code, 0), grade)
+            terms = named.setdefault(code, {})
+            terms[toxicity["term"]] = max(terms.get(toxicity["term"], 0), grade)
     alerts.update({code: _severity(grade) for code, grade in highest.items()})
-    severe = any(int(t["grade"]) >= 3 for t in patient.get("toxicities", []))
+    severe = [t for t in patient.get("toxicities", []) if int(t["grade"]) >= 3]
     osimertinib_in_use = bool(active_osimertinib) or any(c.startswith("osimertinib-") for c in treatment)
+    linked_agents: list[str] = []
     if severe and osimertinib_in_use:
         alerts["dose-modification"] = "warning"
+        # The active agents the document links to each severe toxicity.
+        for toxicity in severe:
+            for therapy in active:
+                intrathecal = therapy["agent"] == "pemetrexed" and therapy.get("route") == "intrathecal"
+                if (
+                    (toxicity["term"] == "rash" and therapy["agent"] == "osimertinib")
+                    or (toxicity["term"] == "aseptic_meningitis" and intrathecal)
+                    or (
+                        toxicity["term"] not in ("rash", "aseptic_meningitis")
+                        and therapy["agent"] in ("osimertinib", "pemetrexed", *PLATINUM)
+                    )
+                ):
+                    linked_agents.append(therapy["agent"])
 
     return {
         "as_of": evaluation_date.isoformat() if evaluation_date else None,
@@ -270,27 +346,50 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         "not_applicable_reasons": reasons,
         "phase": phase,
         "judged_from": judged_from.isoformat() if judged_from else None,
+        "deciding": [(d.isoformat(), (d - judged_from).days + 1) for d in sorted(set(deciding))] if judged_from else [],
+        "stopped_osimertinib_ends": sorted(
+            str(t.get("end") or "") for t in therapies if t["agent"] == "osimertinib" and t["status"] == "stopped"
+        ),
         "treatment": treatment,
         "workup": workup,
         "monitoring": monitoring,
         "adverse_effects": sorted(adverse_effects),
+        "adverse_effect_terms": [t for t in TERM_ORDER if any(t in ADVERSE_EFFECT_TERMS[e] for e in adverse_effects)],
+        "toxicity_terms": {code: dict(sorted(terms.items())) for code, terms in named.items()},
+        "linked_agents": sorted(set(linked_agents)),
         "alerts": alerts,
         "prognosis": sorted(prognosis),
     }
 
 
-def _progression(exams: list[Mapping[str, Any]], mri: list[Mapping[str, Any]], start: dt.date) -> bool:
-    """SPEC §4.5: the latest MRI since ``start`` shows progression or the latest exam since worsening."""
-    exam = _latest_since(exams, start)
-    scan = _latest_since(mri, start)
-    return (exam is not None and exam["symptoms"] == "worsened") or (
-        scan is not None and scan.get("response") == "progression"
-    )
+def _progression(exams: list[Mapping[str, Any]], mri: list[Mapping[str, Any]], start: dt.date) -> list[dt.date]:
+    """The dates of the deciding findings: the latest MRI after ``start`` if it shows progression,
+    the latest exam after it if it shows worsening (empty: no progression)."""
+    exam = _latest_after(exams, start)
+    scan = _latest_after(mri, start)
+    found = []
+    if exam is not None and exam["symptoms"] == "worsened":
+        found.append(_date(exam["date"]))
+    if scan is not None and scan.get("response") == "progression":
+        found.append(_date(scan["date"]))
+    return found
 
 
-def _adverse_effects(phase: str | None, intrathecal_pemetrexed_active: bool) -> list[str]:
-    if phase in ("initial", "osimertinib-monotherapy"):
-        return ["rash", "fatigue"]
-    if phase == "beyond-document" and not intrathecal_pemetrexed_active:
-        return ["rash", "myelosuppression", "fatigue"]
-    return ["rash", "myelosuppression", "aseptic-meningitis", "fatigue"]
+def _adverse_effects(active: list[Mapping[str, Any]], treatment: Mapping[str, str]) -> list[str]:
+    """The union of the effects of every active agent and of every recommended treatment."""
+    effects: set[str] = set()
+    for therapy in active:
+        if therapy["agent"] == "osimertinib":
+            effects |= {"rash", "fatigue"}
+        elif therapy["agent"] == "pemetrexed" and therapy.get("route") == "intrathecal":
+            effects |= {"myelosuppression", "aseptic-meningitis"}
+        elif therapy["agent"] in ("pemetrexed", *PLATINUM):
+            effects.add("myelosuppression")
+    for code in treatment:
+        if code.startswith("osimertinib-"):
+            effects |= {"rash", "fatigue"}
+        elif code in ("it-pemetrexed", "prefer-intrathecal"):
+            effects |= {"myelosuppression", "aseptic-meningitis"}
+        elif code == "platinum-pemetrexed":
+            effects.add("myelosuppression")
+    return list(effects)

@@ -261,12 +261,19 @@ def check_it_pemetrexed_only_with_inadequate_response_or_ongoing_combination(
     intrathecal = active(case.patient, "pemetrexed", "intrathecal")
     assert on_160
     assert result.lm_status in ("confirmed", "probable")
+    given = [t for t in case.patient.get("therapies", []) if t["status"] in ("active", "completed", "stopped")]
+    given_intrathecal = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
     if item.action == "add":
-        assert result.phase == "inadequate-response"
+        # After inadequate response to 160 mg alone, or on progression on platinum when the
+        # intrathecal step was never used on the 160 mg regimen (docs/interpretation.md#combination).
+        assert result.phase in ("inadequate-response", "beyond-document")
         assert not intrathecal
     else:
+        # The combination continues between courses too, never after a stopped latest course.
         assert (item.action, result.phase) == ("continue", "combination")
-        assert intrathecal
+        assert given_intrathecal
+        latest = max(t["start"] for t in given_intrathecal)
+        assert any(t["status"] != "stopped" for t in given_intrathecal if t["start"] == latest)
 
 
 def check_platinum_pemetrexed_only_after_progression_on_combination(
@@ -276,7 +283,11 @@ def check_platinum_pemetrexed_only_after_progression_on_combination(
         return
     assert result.phase == "progression-on-combination"
     assert [t for t in active(case.patient, "osimertinib") if t["dose_mg"] >= 160]
-    assert active(case.patient, "pemetrexed", "intrathecal")
+    assert [
+        t
+        for t in case.patient.get("therapies", [])
+        if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal" and t["status"] != "planned"
+    ]
     assert not active(case.patient, "carboplatin") + active(case.patient, "cisplatin")
 
 
@@ -471,14 +482,15 @@ ONE_PER_EVALUATION = (
     "lm",
     "phase",
     "regimen",
-    "symptom_onset",
+    "high_dose_regimen",
+    "intrathecal_first",
+    "platinum_first",
     "workup_gap",
     "ecog",
     "poor_ps",
     "latest_neuro",
     "latest_mri",
     "latest_cytology",
-    "platinum_in_use",
     "other_tki_in_use",
     "radiotherapy_in_use",
     "osimertinib_in_use",
@@ -551,14 +563,75 @@ def check_agrees_with_the_oracle(case: lst.EvaluationCase, poor_ps_ecog: int) ->
         # SPEC §3: lm-workup names which of MRI and CSF cytology is still missing.
         missing = expected["workup"]["lm-workup"]
         assert ("MRI" in workup.summary, "cytology" in workup.summary) == ("mri" in missing, "cytology" in missing)
+    check_adverse_effects(expected, result)
+    check_alert_texts(expected, result)
+    check_what_decided(case, expected, result)
+    # Provenance is the rule's: every item cites statements its own rule encodes.
+    rules = {r.id: r for r in lmtx.knowledge_base().rules}
+    for item in (*result.recommendations, *result.alerts, *result.prognosis):
+        assert set(item.statements) <= set(rules[item.rule].statements), item
+
+
+def check_adverse_effects(expected: dict[str, Any], result: lmtx.Result) -> None:
+    """The union of the effects of what is given and advised, named and listed as toxicity terms."""
     watch = result.recommendation("monitor-adverse-effects")
     if watch is not None:
+        # The union of the effects of what is given and advised, named and listed as toxicity terms.
         assert set(watch.statements) == {ADVERSE_EFFECT_STATEMENTS[e] for e in expected["adverse_effects"]}
+        assert list(watch.adverse_effects) == expected["adverse_effect_terms"]
+        assert result.adverse_effects == watch.adverse_effects
+        for effect in expected["adverse_effects"]:
+            assert effect.replace("-", " ") in watch.summary, (effect, watch.summary)
+    else:
+        assert result.adverse_effects == ()
+    assert all(not r.adverse_effects for r in result.recommendations if r.code != "monitor-adverse-effects")
+
+
+def check_alert_texts(expected: dict[str, Any], result: lmtx.Result) -> None:
+    """Toxicity alerts name their terms; dose-modification its linked agents; a stopped osimertinib its stop."""
+    for code, terms in expected["toxicity_terms"].items():
+        # Each toxicity alert names every reported term of its kind with its highest grade.
+        alert = result.alert(code)
+        assert alert is not None
+        if len(terms) > 1 or code == "toxicity-myelosuppression":
+            for term, grade in terms.items():
+                assert f"grade {grade} {term.replace('_', ' ')}" in alert.summary, (term, alert.summary)
+        else:
+            ((_, grade),) = terms.items()
+            assert f"grade {grade}" in alert.summary
+    modification = result.alert("dose-modification")
+    if modification is not None:
+        for agent in expected["linked_agents"]:
+            assert agent in modification.detail, (agent, modification.detail)
+        if not expected["linked_agents"]:
+            assert "No agent" in modification.detail
+    stopped = result.alert("prior-osimertinib-stopped")
+    if stopped is not None:
+        ends = [e or "a date not recorded" for e in expected["stopped_osimertinib_ends"]]
+        assert any(f"stopped on {end}" in stopped.detail for end in ends), stopped.detail
+
+
+def check_what_decided(case: lst.EvaluationCase, expected: dict[str, Any], result: lmtx.Result) -> None:
+    """Deciding findings with their dates and regimen day; the PS with its date."""
+    deciding = [
+        item
+        for item in (result.recommendation("it-pemetrexed"), result.recommendation("platinum-pemetrexed"))
+        if item is not None and item.action in ("add", "consider")
+    ]
+    exhausted = result.alert("guideline-exhausted")
+    for item in (*deciding, *([exhausted] if exhausted else [])):
+        # Say what decided: each deciding finding with its date and the regimen's day.
+        assert expected["deciding"], item
+        for date, day in expected["deciding"]:
+            assert f"{date}, day {day} of" in item.detail, (date, day, item.detail)
+        assert expected["judged_from"] in item.detail
     stated = next((p for p in result.prognosis if p.code == "performance-status-prognostic"), None)
     if stated is not None:
-        # SPEC §3: the note states the patient's performance status.
+        # The note states the patient's performance status, and its date when it has one.
         ps = case.patient["performance_status"]
         assert f"{ps['scale'].upper()} {ps['score']}" in stated.summary
+        if ps.get("date"):
+            assert str(ps["date"]) in stated.detail
 
 
 @given(cases, policies)

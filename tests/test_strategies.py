@@ -77,6 +77,7 @@ def features(case: lst.EvaluationCase) -> set[str]:
     found |= therapy_features(wire)
     for toxicity in wire.get("toxicities", []):
         found |= {f"toxicity={toxicity['term']}", f"grade={toxicity['grade']}", f"toxicity date {'date' in toxicity}"}
+    found |= workup_features(wire)
     result = lmtx.evaluate(wire, as_of=case.as_of)
     found |= {f"lm={result.lm_status}", f"phase={result.phase}"}
     found |= {f"reason={reason}" for reason in result.not_applicable_reasons}
@@ -97,10 +98,36 @@ def therapy_features(wire: dict[str, Any]) -> set[str]:
         if therapy["status"] == "planned":
             start = therapy.get("start")
             found.add("planned start absent" if start is None else f"planned start after {start > (latest or '')}")
+        intrathecal = therapy["agent"] == "pemetrexed" and therapy.get("route") == "intrathecal"
+        if intrathecal and therapy["status"] in ("completed", "stopped"):
+            # Courses ended between or after toxicity, on the 160 mg regimen or before it.
+            found.add(f"intrathecal course {therapy['status']}")
+            high_dose = [
+                t["start"]
+                for t in wire.get("therapies", [])
+                if t["agent"] == "osimertinib" and t["status"] == "active" and t["dose_mg"] >= 160
+            ]
+            for start in high_dose if "end" in therapy else ():
+                when = "on or after" if therapy["end"] >= start else "before"
+                found.add(f"intrathecal course ended {when} 160 start")
         if therapy["status"] == "active":
             for exam in wire.get("neuro_exams", []):
                 order = (exam["date"] > therapy["start"]) - (exam["date"] < therapy["start"])
                 found.add(f"exam {['before', 'on', 'after'][order + 1]} active start")
+    return found
+
+
+def workup_features(wire: dict[str, Any]) -> set[str]:
+    """Exams new or worse after a complete workup (an MRI and a cytology on or after an earlier exam)."""
+    found = set()
+    exams = sorted(wire.get("neuro_exams", []), key=lambda e: e["date"])
+    for first in exams:
+        mri = [m["date"] for m in wire.get("mri", []) if m["date"] >= first["date"]]
+        cytology = [c["date"] for c in wire.get("csf_cytology", []) if c["date"] >= first["date"]]
+        if mri and cytology:
+            complete = max(min(mri), min(cytology))
+            if any(e["date"] > complete and e["symptoms"] in ("new", "worsened") for e in exams):
+                found.add("new or worse after a complete workup")
     return found
 
 
@@ -138,6 +165,8 @@ def expected_features() -> set[str]:
     wanted |= {"end = start", "end > start", "planned start absent", "planned start after True"}
     wanted |= {f"exam {order} active start" for order in ("before", "on", "after")}
     wanted |= {f"{agent} active" for agent in ("osimertinib", "pemetrexed", "carboplatin", "cisplatin", "radiotherapy")}
+    wanted |= {"intrathecal course completed", "intrathecal course stopped", "new or worse after a complete workup"}
+    wanted |= {f"intrathecal course ended {when} 160 start" for when in ("before", "on or after")}
     wanted |= {f"lm={status}" for status in LM_STATUSES}
     wanted |= {f"phase={phase}" for phase in (None, *PHASES)}
     wanted |= {f"reason={r}" for r in REASONS}

@@ -1,8 +1,8 @@
-"""The vocabulary SPEC §3 documents, written once for every test.
+"""The vocabulary docs/output-format.md documents, written once for every test.
 
-Written from the SPEC, not read from lmtx: a code, action, phase or reason
+Written from the contract, not read from lmtx: a code, action, phase or reason
 that lmtx emits and this module does not list is a finding. Tuples keep the
-SPEC's order (the mutation check numbers its mutants by it).
+contract's order (the mutation check numbers its mutants by it).
 """
 
 from __future__ import annotations
@@ -49,8 +49,19 @@ ALERTS = (
     "toxicity-aseptic-meningitis",
     "toxicity-fatigue",
     "dose-modification",
+    "prior-osimertinib-stopped",
     "performance-status-missing",
     "guideline-exhausted",
 )
 SEVERITIES = ("info", "warning", "critical")
 PROGNOSIS = ("median-survival", "performance-status-prognostic", "csf-flow-interrupted")
+ADVERSE_EFFECT_TERMS = (
+    "rash",
+    "leukopenia",
+    "neutropenia",
+    "thrombocytopenia",
+    "anemia",
+    "aseptic_meningitis",
+    "fatigue",
+)
+"""The structured adverse-effect list's codes (the input's toxicity terms), in list order."""

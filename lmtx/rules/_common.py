@@ -11,7 +11,7 @@ The base facts asserted for every evaluation (see :mod:`lmtx._facts`):
 - ``therapy``: agent, route, dose_mg, status, start, end, seq
 - ``toxicity``: term, grade, seq
 
-Dates are ordinal day numbers (``-1`` where a therapy has none); ``seq``
+Dates are ordinal day numbers (``-1`` where there is none); ``seq``
 numbers the records of one kind in date order (ties broken by content) and
 ``prev`` is the ``seq`` of the record before, so "the first", "the previous"
 and "the latest" are questions the engine answers by joins and negations.
@@ -28,9 +28,16 @@ OTHER_EGFR_TKIS = ("afatinib", "dacomitinib", "erlotinib", "gefitinib")
 PLATINUM = ("carboplatin", "cisplatin")
 ESTABLISHED = ("confirmed", "probable")
 SYMPTOMATIC = ("new", "persistent", "worsened")
-"""Neurological findings that keep LM in question (SPEC §4.2, §4.4)."""
+"""Neurological findings that keep LM in question (see docs/interpretation.md#lm-status)."""
+NEW_OR_WORSE = ("new", "worsened")
+"""Findings that re-open the question of LM after a negative workup (docs/interpretation.md#lm-status)."""
+GIVEN_STATUSES = ("active", "completed", "stopped")
+"""Statuses of a therapy that was actually given (not only planned)."""
 
 ACTIVE: Test = eq("status", "active")
+GIVEN: Test = one_of("status", GIVEN_STATUSES)
+NO_END: Test = eq("end", -1)
+"""The therapy has no end date (``-1``, see :mod:`lmtx._facts`)."""
 OSIMERTINIB: Test = eq("agent", "osimertinib")
 HIGH_DOSE: Test = ge("dose_mg", 160)
 BELOW_HIGH_DOSE: Test = lt("dose_mg", 160)

@@ -1,16 +1,23 @@
 """Diagnosis: the LM status, and the latest finding of each assessment.
 
 ``confirmed`` = CSF cytology positive at any time; ``probable`` = MRI
-leptomeningeal enhancement with cytology never positive; ``suspected`` (SPEC
-§4.2) = the latest neurological exam is symptomatic and the workup since the
-symptoms began (the first exam of the latest unbroken symptomatic run) lacks
-an MRI or a CSF cytology; otherwise ``absent``. Exactly one status holds.
+leptomeningeal enhancement with cytology never positive; ``suspected`` (see
+docs/interpretation.md#lm-status) = the latest neurological exam is
+symptomatic and the workup since the symptoms began lacks an MRI or a CSF
+cytology; otherwise ``absent``. Exactly one status holds.
+
+The symptoms begin at the first exam of the latest unbroken symptomatic run.
+A negative workup does not end the question: a ``new`` or ``worsened`` exam
+dated after the workup was complete (the later of the first MRI and the first
+cytology on or after the onset) is a new onset, and the workup starts again.
+Each onset of that chain is a ``symptom_onset`` fact; only the last one can
+lack its workup, so the status rules below hold for exactly one onset.
 """
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, derive, eq, ge, gt, match, no, none_of, one_of, ref
-from lmtx.rules._common import SYMPTOMATIC
+from lmtx.dsl import Rule, derive, eq, ge, gt, le, lt, match, no, none_of, one_of, ref
+from lmtx.rules._common import NEW_OR_WORSE, SYMPTOMATIC
 
 SECTION = "Diagnosis and LM status"
 
@@ -142,17 +149,95 @@ RULES: tuple[Rule, ...] = (
         ),
         then=(derive("lm", status="suspected"), derive("workup_gap", missing="csf-cytology")),
     ),
+    *(
+        rule
+        for base, name, statement in (("mri", "MRI", "S15"), ("cytology", "CSF cytology", "S16"))
+        for rule in (
+            Rule(
+                id=f"workup-{base}-since-onset",
+                section=SECTION,
+                description=f"A {name} done on or after the onset of the symptoms.",
+                statements=("S26", statement),
+                when=(match("onset", "symptom_onset"), match("test", base, ge("date", ref("onset", "date")))),
+                then=(derive(f"{base}_since", onset=ref("onset", "date"), date=ref("test", "date")),),
+            ),
+            Rule(
+                id=f"workup-first-{base}-since-onset",
+                section=SECTION,
+                description=f"The first {name} on or after the onset of the symptoms.",
+                statements=("S26", statement),
+                when=(
+                    match("since", f"{base}_since"),
+                    no(base, ge("date", ref("since", "onset")), lt("date", ref("since", "date"))),
+                ),
+                then=(derive(f"first_{base}", onset=ref("since", "onset"), date=ref("since", "date")),),
+            ),
+        )
+    ),
+    Rule(
+        id="workup-complete-with-mri",
+        section=SECTION,
+        description="The workup since the onset was complete on the day of its first MRI (cytology came first).",
+        statements=("S26", "S15", "S16"),
+        when=(
+            match("scan", "first_mri"),
+            match(
+                "sample",
+                "first_cytology",
+                eq("onset", ref("scan", "onset")),
+                le("date", ref("scan", "date")),
+            ),
+        ),
+        then=(derive("workup_complete", onset=ref("scan", "onset"), done=ref("scan", "date")),),
+    ),
+    Rule(
+        id="workup-complete-with-cytology",
+        section=SECTION,
+        description="The workup since the onset was complete on the day of its first CSF cytology (MRI came first).",
+        statements=("S26", "S15", "S16"),
+        when=(
+            match("sample", "first_cytology"),
+            match("scan", "first_mri", eq("onset", ref("sample", "onset")), lt("date", ref("sample", "date"))),
+        ),
+        then=(derive("workup_complete", onset=ref("sample", "onset"), done=ref("sample", "date")),),
+    ),
+    Rule(
+        id="symptoms-after-negative-workup",
+        section=SECTION,
+        description="A new or worsened neurological finding after the workup was complete.",
+        statements=("S26", "S14"),
+        when=(
+            match("workup", "workup_complete"),
+            match("exam", "neuro_exam", gt("date", ref("workup", "done")), one_of("symptoms", NEW_OR_WORSE)),
+        ),
+        then=(derive("symptoms_after_workup", done=ref("workup", "done"), date=ref("exam", "date")),),
+    ),
+    Rule(
+        id="neuro-symptom-onset-after-negative-workup",
+        section=SECTION,
+        description="The first new or worsened finding after a complete negative workup starts a new onset.",
+        statements=("S26", "S14"),
+        when=(
+            match("after", "symptoms_after_workup"),
+            no(
+                "neuro_exam",
+                one_of("symptoms", NEW_OR_WORSE),
+                gt("date", ref("after", "done")),
+                lt("date", ref("after", "date")),
+            ),
+        ),
+        then=(derive("symptom_onset", date=ref("after", "date")),),
+    ),
     Rule(
         id="lm-absent-negative-workup",
         section=SECTION,
-        description="Symptoms, but MRI and CSF cytology since they began are both negative: no LM.",
+        description="MRI and CSF cytology since the onset are negative, and nothing new or worse came after: no LM.",
         statements=("S26", "S15", "S16"),
         when=(
-            match("onset", "symptom_onset"),
+            match("workup", "workup_complete"),
             _NO_POSITIVE_CYTOLOGY,
             _NO_ENHANCEMENT,
-            match("scan", "latest_mri", ge("date", ref("onset", "date"))),
-            match("sample", "latest_cytology", ge("date", ref("onset", "date"))),
+            no("neuro_exam", one_of("symptoms", NEW_OR_WORSE), gt("date", ref("workup", "done"))),
         ),
         then=(derive("lm", status="absent"),),
     ),

@@ -1,9 +1,10 @@
-"""Initial treatment (S01-S06, S27; SPEC §4.3 and §4.7).
+"""Initial treatment (S01-S06, S25, S27; see docs/interpretation.md#initial).
 
 Established LM (confirmed or probable) not yet on osimertinib 160 mg a day
 is in phase ``initial``: start, raise or switch to osimertinib 160 mg. CNS
 metastases without LM get the standard 80 mg, and an active 160 mg regimen is
-never lowered.
+never lowered. Before osimertinib is (re)started, a stopped osimertinib in
+the record is flagged (docs/interpretation.md#stopped-osimertinib).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ RULES: tuple[Rule, ...] = (
         id="initial-start-osimertinib-160",
         section=SECTION,
         description="No EGFR TKI is active: start osimertinib 160 mg daily.",
-        statements=("S01", "S04", "S06"),
+        statements=("S06", "S01", "S04"),
         when=(
             match("phase", "phase", eq("value", "initial")),
             no("therapy", ANY_EGFR_TKI, ACTIVE),
@@ -128,5 +129,30 @@ RULES: tuple[Rule, ...] = (
             match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
         ),
         then=(recommend("osimertinib-160", "continue"),),
+    ),
+    Rule(
+        id="prior-osimertinib-stopped",
+        section=SECTION,
+        description="Osimertinib is to be started, switched to or raised, and an earlier osimertinib was stopped.",
+        statements=("S25",),
+        when=(
+            match("stopped", "therapy", OSIMERTINIB, eq("status", "stopped")),
+            no("therapy", OSIMERTINIB, eq("status", "stopped"), gt("seq", ref("stopped", "seq"))),
+            match(
+                "advised",
+                "recommendation",
+                one_of("code", ("osimertinib-160", "osimertinib-80")),
+                one_of("action", ("increase", "start", "switch")),
+            ),
+        ),
+        then=(
+            alert(
+                "prior-osimertinib-stopped",
+                "warning",
+                stop=ref("stopped", "end"),
+                dose=ref("stopped", "dose_mg"),
+                start=ref("stopped", "start"),
+            ),
+        ),
     ),
 )

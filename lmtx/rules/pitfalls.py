@@ -1,4 +1,4 @@
-"""Avoiding common pitfalls (S26-S29; SPEC §4.1, §4.2, §4.9, §4.8).
+"""Avoiding common pitfalls (S26-S29; see docs/interpretation.md#scope, #lm-status, #radiotherapy, #across-phases).
 
 Delayed diagnosis applies to any NSCLC (S26): suspected LM brings the workup
 and an alert even when the EGFR algorithm itself does not apply. Inadequate

@@ -1,4 +1,4 @@
-"""Prognosis and performance status (S10, S18-S20; SPEC §4.6 and §4.8).
+"""Prognosis and performance status (S10, S18-S20; see docs/interpretation.md#policy and #across-phases).
 
 KPS is mapped to ECOG by the common table (100-90 -> 0, 80-70 -> 1,
 60-50 -> 2, 40-30 -> 3, 20-10 -> 4); performance status is poor from the

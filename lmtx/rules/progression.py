@@ -1,14 +1,18 @@
-"""Progression (S09, S10; SPEC §4.5): what follows failure of the combination.
+"""Progression (S09, S10; see docs/interpretation.md#combination): what follows failure of the combination.
 
 Progression on osimertinib 160 mg with intrathecal pemetrexed leads to
 platinum-based chemotherapy (preferably with pemetrexed), and with poor
 performance status to a preference for intrathecal therapy. Platinum
-chemotherapy under way is the document's last step.
+chemotherapy given on the 160 mg regimen is the document's last step; on
+progression there, the intrathecal step is offered when it was never used
+on that regimen, and otherwise the document is exhausted.
 """
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, alert, derive, eq, match, recommend
+from lmtx.dsl import Rule, alert, derive, eq, match, recommend, ref
+from lmtx.rules._common import INTRATHECAL_PEMETREXED
+from lmtx.rules.response import none_given_on_regimen
 
 SECTION = "Progression"
 
@@ -46,7 +50,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-beyond-document",
         section=SECTION,
-        description="Platinum chemotherapy is under way with osimertinib: the document has no later step.",
+        description="Platinum chemotherapy was given on osimertinib 160 mg: the document has no later step.",
         statements=("S09",),
         when=(match("regimen", "regimen", eq("name", "platinum")),),
         then=(derive("phase", value="beyond-document"),),
@@ -54,12 +58,26 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="guideline-exhausted",
         section=SECTION,
-        description="Progression on platinum chemotherapy: the document's last step has failed.",
+        description="Progression on platinum after intrathecal pemetrexed: the document's steps are used up.",
         statements=("S09",),
         when=(
             match("regimen", "regimen", eq("name", "platinum")),
             match("verdict", "verdict", eq("regimen", "platinum"), eq("failing", True)),
+            match("course", "intrathecal_latest"),
         ),
         then=(alert("guideline-exhausted", "warning"),),
+    ),
+    Rule(
+        id="add-intrathecal-pemetrexed-after-platinum",
+        section=SECTION,
+        description="Progression on platinum chemotherapy, no intrathecal pemetrexed given on 160 mg: add it.",
+        statements=("S07", "S01", "S09"),
+        when=(
+            match("on_160", "high_dose_regimen"),
+            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
+            match("regimen", "regimen", eq("name", "platinum")),
+            match("verdict", "verdict", eq("regimen", "platinum"), eq("failing", True)),
+        ),
+        then=(recommend("it-pemetrexed", "add", stage="platinum-without-intrathecal"),),
     ),
 )

@@ -1,11 +1,19 @@
-"""Response and escalation (S01, S07, S08, S14-S16; SPEC §4.4 and §4.5).
+"""Response and escalation (S01, S07, S08, S14-S16; see docs/interpretation.md#response).
 
-First the regimen being judged is identified: osimertinib 160 mg alone, the
-combination with intrathecal pemetrexed, or platinum chemotherapy on top.
+First the regimen being judged is identified from the treatment history on
+the active osimertinib 160 mg regimen (docs/interpretation.md#combination):
+a therapy is *given on the 160 mg regimen* when it was active, completed or
+stopped and did not end before that regimen began. Platinum given on it is
+the platinum stage; otherwise intrathecal pemetrexed given on it is the
+combination stage; otherwise osimertinib 160 mg runs alone. Each stage is
+judged from the later of the 160 mg start and the earliest start of the
+therapy that defines it.
+
 Then each assessment kind gets a verdict against that regimen: only the
-latest assessment counts, and only if dated on or after the regimen began.
-Which findings count as failing depends on the regimen (the table
-``FAILING``). The phase follows from the regimen and the verdicts.
+latest assessment counts, and only if dated strictly after the regimen began
+(a finding of the first day is its baseline). Which findings count as
+failing depends on the regimen (the table ``FAILING``). The phase follows
+from the regimen and the verdicts.
 """
 
 from __future__ import annotations
@@ -13,12 +21,15 @@ from __future__ import annotations
 from lmtx.dsl import (
     Derive,
     Match,
+    NoMatch,
+    Ref,
     Rule,
     Test,
     derive,
     eq,
     ge,
     gt,
+    le,
     lt,
     match,
     no,
@@ -31,96 +42,163 @@ from lmtx.rules._common import (
     ACTIVE,
     ANY_PLATINUM,
     ESTABLISHED,
+    GIVEN,
     HIGH_DOSE,
     INTRATHECAL_PEMETREXED,
+    NO_END,
     OSIMERTINIB,
-    PLATINUM,
     SYMPTOMATIC,
 )
 
 SECTION = "Response and escalation"
 
-_ESTABLISHED_ON_HIGH_DOSE = (
-    match("lm", "lm", one_of("status", ESTABLISHED)),
-    match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
-)
 _APPLICABLE = match("applicable", "applicable")
-_NO_PLATINUM = no("therapy", ANY_PLATINUM, ACTIVE)
+
+
+def none_given_on_regimen(tests: tuple[Test, ...], since: Ref, *more: Test) -> tuple[NoMatch, NoMatch]:
+    """No therapy passing ``tests`` was given on the 160 mg regimen that began on day ``since``.
+
+    Given on it: active, completed or stopped, and with no end or an end on or after that day
+    (a start after the evaluation date is invalid for such a therapy). Two negations, one per case.
+    """
+    return (no("therapy", *tests, GIVEN, NO_END, *more), no("therapy", *tests, GIVEN, ge("end", since), *more))
+
+
+# (stage, therapy tests, plain name, statements) of the therapies that define a later stage.
+_STAGE_THERAPIES: tuple[tuple[str, tuple[Test, ...], str, tuple[str, ...]], ...] = (
+    ("intrathecal", INTRATHECAL_PEMETREXED, "intrathecal pemetrexed", ("S07", "S08")),
+    ("platinum", (ANY_PLATINUM,), "platinum chemotherapy", ("S09",)),
+)
+
+
+def _history_rules(stage: str, tests: tuple[Test, ...], name: str, statements: tuple[str, ...]) -> tuple[Rule, ...]:
+    given = f"{stage}_given"
+
+    def given_rule(suffix: str, started: tuple[Test, ...], judged_from: str, description: str) -> Rule:
+        return Rule(
+            id=f"{stage}-given-on-160-{suffix}",
+            section=SECTION,
+            description=description,
+            statements=statements,
+            when=(
+                match("on_160", "high_dose_regimen"),
+                match("therapy", "therapy", *tests, GIVEN, *started),
+            ),
+            then=(
+                derive(
+                    given,
+                    agent=ref("therapy", "agent"),
+                    route=ref("therapy", "route"),
+                    status=ref("therapy", "status"),
+                    start=ref("therapy", "start"),
+                    end=ref("therapy", "end"),
+                    seq=ref("therapy", "seq"),
+                    regimen_start=ref("on_160", "start"),
+                    judged_from=ref(judged_from, "start"),
+                ),
+            ),
+        )
+
+    since = ref("given", "regimen_start")
+    return (
+        given_rule(
+            "started-later",
+            (ge("start", ref("on_160", "start")),),
+            "therapy",
+            f"{name.capitalize()} begun on the 160 mg regimen: a later stage, judged from its own start.",
+        ),
+        given_rule(
+            "started-before-no-end",
+            (lt("start", ref("on_160", "start")), NO_END),
+            "on_160",
+            f"{name.capitalize()} begun earlier, with no end: given on the 160 mg regimen, judged from its start.",
+        ),
+        given_rule(
+            "started-before-ended-later",
+            (lt("start", ref("on_160", "start")), ge("end", ref("on_160", "start"))),
+            "on_160",
+            f"{name.capitalize()} begun earlier, ended on or after the 160 mg start: judged from that start.",
+        ),
+        Rule(
+            id=f"{stage}-first-given-on-160",
+            section=SECTION,
+            description=f"The earliest {name} given on the 160 mg regimen: its stage is judged from it.",
+            statements=statements,
+            when=(match("given", given), *none_given_on_regimen(tests, since, lt("seq", ref("given", "seq")))),
+            then=(derive(f"{stage}_first", start=ref("given", "start"), judged_from=ref("given", "judged_from")),),
+        ),
+        Rule(
+            id=f"{stage}-latest-given-on-160",
+            section=SECTION,
+            description=f"The latest {name} given on the 160 mg regimen (by start; each one begun that day).",
+            statements=statements,
+            when=(
+                match("given", given),
+                *none_given_on_regimen(tests, since, gt("start", ref("given", "start"))),
+            ),
+            then=(
+                derive(
+                    f"{stage}_latest",
+                    agent=ref("given", "agent"),
+                    route=ref("given", "route"),
+                    status=ref("given", "status"),
+                    start=ref("given", "start"),
+                    end=ref("given", "end"),
+                ),
+            ),
+        ),
+    )
+
 
 REGIMEN_RULES: tuple[Rule, ...] = (
     Rule(
-        id="regimen-osimertinib-alone",
+        id="high-dose-regimen",
         section=SECTION,
-        description="Established LM on osimertinib 160 mg alone: judge its response from its start.",
-        statements=("S01", "S06"),
+        description="Established LM on osimertinib 160 mg daily: the regimen later stages build on.",
+        statements=("S01", "S04", "S08"),
         when=(
             _APPLICABLE,
-            no("therapy", *INTRATHECAL_PEMETREXED, ACTIVE),
-            _NO_PLATINUM,
-            *_ESTABLISHED_ON_HIGH_DOSE,
+            match("lm", "lm", one_of("status", ESTABLISHED)),
+            match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
         ),
-        then=(derive("regimen", name="osimertinib", start=ref("osimertinib", "start")),),
+        then=(derive("high_dose_regimen", start=ref("osimertinib", "start"), dose=ref("osimertinib", "dose_mg")),),
+    ),
+    *(rule for row in _STAGE_THERAPIES for rule in _history_rules(*row)),
+    Rule(
+        id="regimen-osimertinib-alone",
+        section=SECTION,
+        description="Nothing else given on osimertinib 160 mg: judge its response from its start.",
+        statements=("S01", "S06"),
+        when=(
+            match("on_160", "high_dose_regimen"),
+            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
+            *none_given_on_regimen((ANY_PLATINUM,), ref("on_160", "start")),
+        ),
+        then=(derive("regimen", name="osimertinib", start=ref("on_160", "start")),),
     ),
     Rule(
         id="regimen-combination",
         section=SECTION,
-        description="Osimertinib 160 mg with intrathecal pemetrexed added: judge from the pemetrexed start.",
+        description="Intrathecal pemetrexed given on the 160 mg regimen, no platinum: judge the combination.",
         statements=("S07", "S08"),
         when=(
-            _APPLICABLE,
-            _NO_PLATINUM,
-            *_ESTABLISHED_ON_HIGH_DOSE,
-            match(
-                "pemetrexed",
-                "therapy",
-                *INTRATHECAL_PEMETREXED,
-                ACTIVE,
-                ge("start", ref("osimertinib", "start")),
-            ),
+            match("on_160", "high_dose_regimen"),
+            *none_given_on_regimen((ANY_PLATINUM,), ref("on_160", "start")),
+            match("first", "intrathecal_first"),
         ),
-        then=(derive("regimen", name="combination", start=ref("pemetrexed", "start")),),
-    ),
-    Rule(
-        id="regimen-combination-osimertinib-later",
-        section=SECTION,
-        description="Intrathecal pemetrexed began first: judge the combination from the osimertinib 160 mg start.",
-        statements=("S07", "S08"),
-        when=(
-            _APPLICABLE,
-            _NO_PLATINUM,
-            *_ESTABLISHED_ON_HIGH_DOSE,
-            match(
-                "pemetrexed",
-                "therapy",
-                *INTRATHECAL_PEMETREXED,
-                ACTIVE,
-                lt("start", ref("osimertinib", "start")),
-            ),
-        ),
-        then=(derive("regimen", name="combination", start=ref("osimertinib", "start")),),
-    ),
-    Rule(
-        id="platinum-in-use",
-        section=SECTION,
-        description="Platinum chemotherapy is being given (one agent is enough).",
-        statements=("S09",),
-        when=(
-            match("platinum", "therapy", one_of("agent", PLATINUM), ACTIVE),
-            no("therapy", ANY_PLATINUM, ACTIVE, gt("seq", ref("platinum", "seq"))),
-        ),
-        then=(derive("platinum_in_use", start=ref("platinum", "start")),),
+        then=(derive("regimen", name="combination", start=ref("first", "judged_from")),),
     ),
     Rule(
         id="regimen-platinum",
         section=SECTION,
-        description="Platinum chemotherapy with osimertinib 160 mg, the document's last step: judge from its start.",
+        description="Platinum chemotherapy given on the 160 mg regimen, the document's last step: judge it.",
         statements=("S09",),
-        when=(_APPLICABLE, *_ESTABLISHED_ON_HIGH_DOSE, match("platinum", "platinum_in_use")),
-        then=(derive("regimen", name="platinum", start=ref("platinum", "start")),),
+        when=(match("first", "platinum_first"),),
+        then=(derive("regimen", name="platinum", start=ref("first", "judged_from")),),
     ),
 )
 
-# What counts as failing, per regimen and assessment kind (SPEC §4.4, §4.5).
+# What counts as failing, per regimen and assessment kind (docs/interpretation.md#response).
 # S07 defines an inadequate response to osimertinib alone; on the combination
 # and later, "disease progression" is MRI progression or worsening symptoms.
 FAILING: dict[str, dict[str, tuple[Test, Test]]] = {
@@ -141,29 +219,31 @@ FAILING: dict[str, dict[str, tuple[Test, Test]]] = {
 """regimen -> assessment kind -> (failing test, its complement) on the latest finding."""
 
 _KINDS = {
-    # kind: (latest fact, base fact, statement, plain name)
-    "neuro": ("latest_neuro", "neuro_exam", "S14", "neurological exam"),
-    "cytology": ("latest_cytology", "cytology", "S16", "CSF cytology"),
-    "mri": ("latest_mri", "mri", "S15", "MRI"),
+    # kind: (latest fact, base fact, statement, plain name, field holding the finding)
+    "neuro": ("latest_neuro", "neuro_exam", "S14", "neurological exam", "symptoms"),
+    "cytology": ("latest_cytology", "cytology", "S16", "CSF cytology", "result"),
+    "mri": ("latest_mri", "mri", "S15", "MRI", "response"),
 }
 _REGIMEN_STATEMENTS = {"osimertinib": ("S07", "S01"), "combination": ("S09",), "platinum": ("S09",)}
 
 
 def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tuple[Rule, ...]:
-    latest, base, kind_statement, name = _KINDS[kind]
+    latest, base, kind_statement, name, finding = _KINDS[kind]
     statements = (*_REGIMEN_STATEMENTS[regimen], kind_statement, "S17")
     judged = match("regimen", "regimen", eq("name", regimen))
-    since_start = ge("date", ref("regimen", "start"))
+    # Strictly after: a finding of the regimen's first day is its baseline, never its response.
+    since_start = gt("date", ref("regimen", "start"))
 
-    def verdict(is_failing: bool) -> tuple[Derive]:
-        return (derive("verdict", regimen=regimen, kind=kind, failing=is_failing),)
+    def verdict(is_failing: bool, assessed: bool = True) -> tuple[Derive]:
+        found = {"date": ref("latest", "date"), "finding": ref("latest", finding)} if assessed else {}
+        return (derive("verdict", regimen=regimen, kind=kind, failing=is_failing, **found),)
 
     prefix = f"response-{regimen}-{kind}"
     return (
         Rule(
             id=f"{prefix}-failing",
             section=SECTION,
-            description=f"The latest {name} since the {regimen} regimen began shows failure ({failing}).",
+            description=f"The latest {name}, after the {regimen} regimen's first day, shows failure ({failing}).",
             statements=statements,
             when=(judged, match("latest", latest, since_start, failing)),
             then=verdict(True),
@@ -171,7 +251,7 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         Rule(
             id=f"{prefix}-holding",
             section=SECTION,
-            description=f"The latest {name} since the {regimen} regimen began shows no failure.",
+            description=f"The latest {name}, after the {regimen} regimen's first day, shows no failure.",
             statements=statements,
             when=(judged, match("latest", latest, since_start, holding)),
             then=verdict(False),
@@ -179,9 +259,9 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         Rule(
             id=f"{prefix}-not-yet-assessed",
             section=SECTION,
-            description=f"No {name} since the {regimen} regimen began: nothing counts against it yet.",
+            description=f"No {name} after the {regimen} regimen's first day: nothing counts against it yet.",
             statements=statements,
-            when=(judged, match("latest", latest, lt("date", ref("regimen", "start")))),
+            when=(judged, match("latest", latest, le("date", ref("regimen", "start")))),
             then=verdict(False),
         ),
         Rule(
@@ -190,7 +270,7 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
             description=f"No {name} recorded at all: nothing counts against the {regimen} regimen yet.",
             statements=statements,
             when=(judged, no(base)),
-            then=verdict(False),
+            then=verdict(False, assessed=False),
         ),
     )
 
@@ -251,7 +331,7 @@ RECOMMENDATION_RULES: tuple[Rule, ...] = (
         id="continue-osimertinib-160",
         section=SECTION,
         description="From osimertinib 160 mg onwards, keep it at the highest tolerable dose at every step.",
-        statements=("S08", "S25", "S01"),
+        statements=("S08", "S25"),
         when=(
             match(
                 "phase",
@@ -276,15 +356,18 @@ RECOMMENDATION_RULES: tuple[Rule, ...] = (
         description="Inadequate response to osimertinib alone: add intrathecal pemetrexed 30-50 mg.",
         statements=("S07", "S01"),
         when=(match("phase", "phase", eq("value", "inadequate-response")),),
-        then=(recommend("it-pemetrexed", "add"),),
+        then=(recommend("it-pemetrexed", "add", stage="inadequate-response"),),
     ),
     Rule(
         id="continue-intrathecal-pemetrexed",
         section=SECTION,
-        description="The combination holds: continue intrathecal pemetrexed with osimertinib.",
+        description="The combination holds and its latest intrathecal course was not stopped: continue the courses.",
         statements=("S07", "S08"),
-        when=(match("phase", "phase", eq("value", "combination")),),
-        then=(recommend("it-pemetrexed", "continue"),),
+        when=(
+            match("phase", "phase", eq("value", "combination")),
+            match("course", "intrathecal_latest", one_of("status", ("active", "completed"))),
+        ),
+        then=(recommend("it-pemetrexed", "continue", stage="combination"),),
     ),
 )
 

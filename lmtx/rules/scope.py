@@ -1,4 +1,4 @@
-"""Scope and eligibility (SPEC §4.1): who the treatment algorithm applies to.
+"""Scope and eligibility (see docs/interpretation.md#scope): who the treatment algorithm applies to.
 
 The algorithm covers NSCLC with an EGFR mutation and CNS involvement: LM
 established or suspected, or brain metastases. Every reason that rules a

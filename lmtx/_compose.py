@@ -1,0 +1,223 @@
+"""What decided an item, in words: the values the catalogue's text may use beyond a rule's parameters.
+
+The rules decide; this module only describes. It reads the facts the rules
+derived during one evaluation (and the record itself only for the date of
+the performance status) (the regimen judged, the verdicts with their
+findings, the intrathecal and platinum therapies given on the 160 mg
+regimen, the ``watch``, ``reported`` and ``linked`` facts) and turns them
+into phrases with dates and regimen days (docs/interpretation.md#dates): day
+1 is the first day of the regimen being judged. Nothing here changes which
+items a result holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from lmtx._facts import NO_DATE, Fact
+from lmtx.dsl import Rule
+from lmtx.model import Patient
+from lmtx.result import ADVERSE_EFFECT_TERMS
+
+__all__ = ["ItemText", "compose"]
+
+ItemText = tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]
+"""Extra text values, the statements to cite, and the adverse-effect terms."""
+
+_REGIMENS = {
+    "osimertinib": "osimertinib 160 mg",
+    "combination": "osimertinib 160 mg with intrathecal pemetrexed",
+    "platinum": "platinum chemotherapy with osimertinib 160 mg",
+}
+_FINDINGS = {
+    "neuro": "neurological exam {finding}",
+    "cytology": "CSF cytology {finding}",
+    "mri": "MRI {finding}",
+}
+_SYMPTOMS = {"new": "with new symptoms", "persistent": "with persistent symptoms", "worsened": "worse"}
+_EFFECTS = {
+    # effect: (words, statement, toxicity terms)
+    "rash": ("skin rash", "S21", ("rash",)),
+    "myelosuppression": ("myelosuppression", "S22", ("leukopenia", "neutropenia", "thrombocytopenia", "anemia")),
+    "aseptic-meningitis": ("aseptic meningitis", "S23", ("aseptic_meningitis",)),
+    "fatigue": ("fatigue", "S24", ("fatigue",)),
+}
+_EFFECT_ORDER = tuple(_EFFECTS)
+_TERMS = {"aseptic_meningitis": "aseptic meningitis", "other": "other adverse event"}
+_AGENTS = {"radiotherapy": "radiotherapy", "other": "another agent"}
+
+
+def _iso(day: int) -> str:
+    return dt.date.fromordinal(day).isoformat()
+
+
+def _and(words: Sequence[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _mg(dose: float) -> str:
+    return f"{int(dose)}" if float(dose).is_integer() else f"{dose:g}"
+
+
+def _agent(fact: Mapping[str, Any]) -> str:
+    agent = str(fact["agent"])
+    name = _AGENTS.get(agent, agent)
+    if agent == "pemetrexed" and fact.get("route"):
+        name = f"{fact['route']} pemetrexed"
+    dose = fact.get("dose") or 0.0
+    if dose and agent == "osimertinib":
+        return f"{name} {_mg(dose)} mg"
+    return name
+
+
+def _of(derived: Iterable[Fact], kind: str) -> list[Fact]:
+    return [f for f in derived if f["t"] == kind]
+
+
+def _day_of(date: int, start: int, regimen: str) -> str:
+    return f"{_iso(date)}, day {date - start + 1} of {regimen}"
+
+
+def _findings(derived: Sequence[Fact]) -> dict[str, str]:
+    regimens = _of(derived, "regimen")
+    if not regimens:
+        return {}
+    regimen = regimens[0]
+    label = _REGIMENS[regimen["name"]]
+    failing = sorted(
+        (v for v in _of(derived, "verdict") if v["regimen"] == regimen["name"] and v["failing"]),
+        key=lambda v: (v["date"], v["kind"]),
+    )
+    words = []
+    for verdict in failing:
+        finding = str(verdict["finding"])
+        shown = _SYMPTOMS.get(finding, finding.replace("_", " ")) if verdict["kind"] == "neuro" else finding
+        what = _FINDINGS[verdict["kind"]].format(finding=shown)
+        words.append(f"{what} on {_day_of(verdict['date'], regimen['start'], label)}")
+    return {
+        "regimen": label,
+        "regimen_start": _iso(regimen["start"]),
+        "findings": "; ".join(words) or "no failing finding",
+    }
+
+
+def _therapy(fact: Fact | None, regimen_start: int | None) -> str:
+    if fact is None:
+        return "none"
+    since = f"begun on {_iso(fact['start'])}"
+    if regimen_start is not None and fact["start"] >= regimen_start:
+        since += f" (day {fact['start'] - regimen_start + 1} of osimertinib 160 mg)"
+    status = str(fact["status"])
+    if status == "active":
+        return f"{_agent(fact)} {since}, still given"
+    ended = f" on {_iso(fact['end'])}" if fact["end"] != NO_DATE else ""
+    return f"{_agent(fact)} {since}, {status}{ended}"
+
+
+def _history(derived: Sequence[Fact]) -> dict[str, str]:
+    regimens = _of(derived, "high_dose_regimen")
+    start = regimens[0]["start"] if regimens else None
+    course = next(iter(_of(derived, "intrathecal_latest")), None)
+    platinum = next(iter(_of(derived, "platinum_latest")), None)
+    return {"course": _therapy(course, start), "platinum": _therapy(platinum, start)}
+
+
+def _grades(reported: Iterable[Fact], terms: Iterable[str] | None = None) -> list[str]:
+    """``grade N term`` for each term (at its highest grade), highest grade first."""
+    wanted = set(terms) if terms is not None else None
+    highest: dict[str, int] = {}
+    for fact in reported:
+        if wanted is None or fact["term"] in wanted:
+            highest[fact["term"]] = max(highest.get(fact["term"], 0), int(fact["grade"]))
+    ordered = sorted(highest.items(), key=lambda item: (-item[1], item[0]))
+    return [f"grade {grade} {_TERMS.get(term, term)}" for term, grade in ordered]
+
+
+def _alert_terms(rule: Rule) -> tuple[str, ...]:
+    """The toxicity terms a toxicity alert's rule matches (its first condition's ``term`` test)."""
+    for test in rule.when[0].tests:
+        if test.field == "term" and isinstance(test.value, tuple):
+            return tuple(str(v) for v in test.value)
+    return ()
+
+
+def _adverse_effects(derived: Sequence[Fact]) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    watch = _of(derived, "watch")
+    effects = [e for e in _EFFECT_ORDER if any(w["effect"] == e for w in watch)]
+    given: dict[str, list[str]] = {}
+    advised: dict[str, list[str]] = {}
+    for fact in watch:
+        if fact["basis"] == "active":
+            name = f"{_agent(fact)} (since {_iso(fact['start'])})"
+            given.setdefault(name, []).append(fact["effect"])
+        else:
+            advised.setdefault(str(fact["agent"]), []).append(fact["effect"])
+
+    def listed(sources: dict[str, list[str]]) -> str:
+        parts = []
+        for name in sorted(sources):
+            named = [_EFFECTS[e][0] for e in _EFFECT_ORDER if e in sources[name]]
+            parts.append(f"{name}: {_and(named)}")
+        return "; ".join(parts)
+
+    sentences = []
+    if given:
+        sentences.append(f"Given now: {listed(given)}.")
+    if advised:
+        sentences.append(f"Advised: {listed(advised)}.")
+    terms = {t for e in effects for t in _EFFECTS[e][2]}
+    return (
+        {"term": _and([_EFFECTS[e][0] for e in effects]), "sources": " ".join(sentences)},
+        tuple(_EFFECTS[e][1] for e in effects),
+        tuple(t for t in ADVERSE_EFFECT_TERMS if t in terms),
+    )
+
+
+def _dose_modification(derived: Sequence[Fact]) -> dict[str, str]:
+    severe = _grades(f for f in _of(derived, "reported") if f["grade"] >= 3)
+    linked = _of(derived, "linked")
+    agents = sorted({_agent(f) for f in linked})
+    if agents:
+        terms = _and(sorted({_TERMS.get(str(f["term"]), str(f["term"])) for f in linked}))
+        said = f"The document links {terms} to what is given now: {_and(agents)}."
+    else:
+        said = "No agent the document links to it is given now; osimertinib is recommended."
+    return {"severe": _and(severe).capitalize() if severe else "", "agents": said}
+
+
+def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequence[Fact], patient: Patient) -> ItemText:
+    """The extra text values of one item, the statements it cites, and its adverse-effect terms.
+
+    Args:
+        fact: The emitted item fact (code and the rule's parameters).
+        rule: The rule that emitted it.
+        statements: The code's statements its rule encodes (docs/interpretation.md#provenance).
+        derived: Every fact derived in this evaluation.
+        patient: The validated record (read only for dates the facts do not carry).
+    """
+    code = fact["code"]
+    extra: dict[str, str] = {}
+    effects: tuple[str, ...] = ()
+    if code in ("it-pemetrexed", "platinum-pemetrexed", "guideline-exhausted"):
+        extra = {**_findings(derived), **_history(derived)}
+    elif code == "monitor-adverse-effects":
+        extra, cited, effects = _adverse_effects(derived)
+        statements = tuple(s for s in statements if s in cited)
+    elif code.startswith("toxicity-"):
+        extra = {"term": _and(_grades(_of(derived, "reported"), _alert_terms(rule)))}
+    elif code == "dose-modification":
+        extra = _dose_modification(derived)
+    elif code == "prior-osimertinib-stopped":
+        extra = {
+            "stop": _iso(fact["stop"]) if fact["stop"] != NO_DATE else "a date not recorded",
+            "start": _iso(fact["start"]),
+            "dose": _mg(fact["dose"]),
+        }
+    elif code == "performance-status-prognostic":
+        ps_date = patient.performance_status.date if patient.performance_status is not None else None
+        extra = {"date": f"recorded on {ps_date.isoformat()}" if ps_date is not None else "date not recorded"}
+    return extra, statements, effects
