@@ -371,6 +371,21 @@ def test_patient_view_cards_from_a_bundle(client: httpx.Client) -> None:
     assert cards[0]["source"]["url"].endswith("/lmtx/knowledge-base")
 
 
+def test_cards_name_the_adverse_effect_terms_and_what_decided(client: httpx.Client) -> None:
+    """The monitoring card lists the result's adverse effects as toxicity terms; the prognosis card its details."""
+    request = hook_request("lm-inadequate-response.bundle.json")
+    result = lmtx.evaluate(from_bundle(load("lm-inadequate-response.bundle.json")).patient)
+    cards = assert_cds_response(client.post("/cds-services/lmtx-patient-view", json=request).json())
+    monitoring = next(c for c in cards if c["source"]["topic"]["code"] == "monitoring")
+    assert result.adverse_effects  # intrathecal pemetrexed is advised: its effects are listed too
+    terms = ", ".join(f"`{term}`" for term in result.adverse_effects)
+    assert f"- **Adverse effects to watch (toxicity terms):** {terms}" in monitoring["detail"]
+    prognosis = next(c for c in cards if c["source"]["topic"]["code"] == "prognosis")
+    details = [note.detail for note in result.prognosis if note.detail]
+    assert details  # the performance status with its date
+    assert all(detail in prognosis["detail"] for detail in details)
+
+
 def test_cards_are_reproducible_and_unique_per_hook_instance(client: httpx.Client) -> None:
     request = hook_request("lm-inadequate-response.bundle.json")
     first = client.post("/cds-services/lmtx-patient-view", json=request)
@@ -1273,3 +1288,26 @@ def test_the_insecure_flag_starts_the_service_with_a_warning(tmp_path: Path) -> 
         stderr = log.read()
         log.close()
     assert "lmtx serve: WARNING: listening on 0.0.0.0 without JWT verification" in stderr
+
+
+def test_an_alert_card_says_what_decided_the_alert() -> None:
+    """An alert's detail (here: when and at what dose osimertinib was stopped) reaches its card."""
+    from lmtx.server.cards import build_cards
+    from lmtx.server.hooks import SERVICES
+
+    scenario = json.loads((DATA.parent / "scenarios" / "restart-after-osimertinib-stopped.json").read_text())
+    result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"])
+    stopped = result.alert("prior-osimertinib-stopped")
+    assert stopped is not None
+    assert "2025-12-01" in stopped.detail
+    cards = build_cards(
+        service=SERVICES["lmtx-patient-view"],
+        hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        patient_id="p1",
+        result=result,
+        mapping=from_bundle(load("lm-inadequate-response.bundle.json")),
+        source_url="https://example.org/lmtx",
+    )
+    card = next(c for c in cards if c["summary"] == stopped.summary)
+    assert card["indicator"] == "warning"
+    assert card["detail"].startswith(stopped.detail + "\n")

@@ -238,7 +238,8 @@ class _Builder:
     # -- the kinds of card --
 
     def alert(self, alert: Alert) -> dict[str, Any]:
-        detail = [*self._provenance(alert.statements, alert.references, alert.rule), "", self._footer()]
+        said = [alert.detail, ""] if alert.detail else []
+        detail = [*said, *self._provenance(alert.statements, alert.references, alert.rule), "", self._footer()]
         return {
             "summary": fit(alert.summary),
             "indicator": alert.severity,
@@ -286,6 +287,9 @@ class _Builder:
             lines += [f"**{rec.summary}**", ""]
             if rec.detail:
                 lines += [rec.detail, ""]
+            if rec.adverse_effects:
+                terms = ", ".join(f"`{term}`" for term in rec.adverse_effects)
+                lines += [f"- **Adverse effects to watch (toxicity terms):** {terms}"]
             lines += [*self._provenance(rec.statements, rec.references, rec.rule), ""]
         lines.append(self._footer())
         return {
@@ -302,7 +306,10 @@ class _Builder:
             summary = f"{len(notes)} prognosis notes: " + ", ".join(_PROGNOSIS_NAMES.get(n.code, n.code) for n in notes)
         lines: list[str] = []
         for note in notes:
-            lines += [f"**{note.summary}**", "", *self._provenance(note.statements, note.references, note.rule), ""]
+            lines += [f"**{note.summary}**", ""]
+            if note.detail:
+                lines += [note.detail, ""]
+            lines += [*self._provenance(note.statements, note.references, note.rule), ""]
         lines.append(self._footer())
         return {
             "summary": fit(summary),
