@@ -1,7 +1,7 @@
 """Clinical scenarios kept as data: tests/scenarios/*.json.
 
-Each file holds a patient, the evaluation date, an optional policy, the SPEC
-§4 readings it exercises, the complete expected outcome (applicability with
+Each file holds a patient, the evaluation date, an optional policy, the
+readings of docs/interpretation.md it exercises, the complete expected outcome (applicability with
 reasons, LM status, phase, and the exact sets of recommendation codes with
 actions, alert codes with severities and prognosis codes) and ``fires``: every
 rule firing of the trace, sorted, so that a scenario also pins how the

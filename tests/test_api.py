@@ -79,6 +79,41 @@ def test_result_wire_format_shape() -> None:
     assert osimertinib["dose"] == {"route": "oral", "mg": 160, "frequency": "once daily"}
 
 
+def test_adverse_effects_are_a_structured_list_on_their_item_only() -> None:
+    wire = lmtx.evaluate(EXAMPLE.read_text()).to_dict()
+    watch = next(r for r in wire["recommendations"] if r["code"] == "monitor-adverse-effects")
+    # Inadequate response: osimertinib given, intrathecal pemetrexed advised.
+    assert watch["adverse_effects"] == [
+        "rash",
+        "leukopenia",
+        "neutropenia",
+        "thrombocytopenia",
+        "anemia",
+        "aseptic_meningitis",
+        "fatigue",
+    ]
+    assert set(watch["adverse_effects"]) <= {t.value for t in lmtx.ToxicityTerm}
+    assert all("adverse_effects" not in r for r in wire["recommendations"] if r["code"] != "monitor-adverse-effects")
+    result = lmtx.Result.from_dict(wire)
+    assert result.adverse_effects == tuple(watch["adverse_effects"])
+    assert lmtx.evaluate({"histology": "sclc"}).adverse_effects == ()
+    # A result written before the field existed still reads (no key: no list).
+    del watch["adverse_effects"]
+    assert lmtx.Result.from_dict(wire).adverse_effects == ()
+
+
+def test_alerts_and_notes_carry_a_detail() -> None:
+    scenario = SCENARIOS["restart-after-osimertinib-stopped"]
+    wire = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"]).to_dict()
+    stopped = next(a for a in wire["alerts"] if a["code"] == "prior-osimertinib-stopped")
+    assert "80 mg" in stopped["detail"]
+    assert "2025-12-01" in stopped["detail"]
+    assert stopped["statements"] == ["S25"]
+    note = next(p for p in wire["prognosis"] if p["code"] == "performance-status-prognostic")
+    assert note["detail"] == "ECOG 1, recorded on 2026-01-05."
+    assert all(isinstance(a["detail"], str) for a in wire["alerts"])
+
+
 def test_result_from_dict_rejects_foreign_data() -> None:
     with pytest.raises(ValueError, match="not an lmtx result"):
         lmtx.Result.from_dict({"patient_id": "x"})

@@ -1,4 +1,4 @@
-"""Property-based tests: lmtx's invariants over generated patients (SPEC §2-§5).
+"""Property-based tests: lmtx's invariants over generated patients (docs/input-format.md to docs/embedding.md).
 
 Each invariant has a name (the test, or the ``check_*`` function a themed test
 runs) and holds for every patient :mod:`lmtx.strategies` generates. The
@@ -7,7 +7,7 @@ profile sets the number of examples: ``ci`` (default) for every run,
 
     HYPOTHESIS_PROFILE=thorough python -m pytest tests/test_properties.py
 
-The oracle (:mod:`tests.oracle`) is an independent reading of SPEC §4 that
+The oracle (:mod:`tests.oracle`) is an independent reading of docs/interpretation.md that
 imports nothing from lmtx; ``tests/witnesses/`` lists a patient that fires
 each rule, and patients that once broke an invariant.
 """
@@ -357,7 +357,7 @@ def test_a_worse_performance_status_never_removes_prefer_intrathecal(
 
 
 def check_performance_status_changes_only_what_depends_on_it(without: lmtx.Result, with_ps: lmtx.Result) -> None:
-    # SPEC §4.5, §4.8: performance status decides prefer-intrathecal and the PS
+    # docs/interpretation.md#combination, #across-phases: performance status decides prefer-intrathecal and the PS
     # prognosis note or the missing-PS alert, nothing else.
     depends = {"prefer-intrathecal", "performance-status-prognostic", "performance-status-missing"}
     assert (without.lm_status, without.phase, without.applicable) == (
@@ -393,7 +393,7 @@ def test_adding_a_toxicity_never_changes_the_recommended_osimertinib_dose(
         }
 
     assert osimertinib(after) == osimertinib(before)
-    # SPEC §4.10: a toxicity only ever adds alerts; no recommendation changes.
+    # docs/interpretation.md#toxicity: a toxicity only ever adds alerts; no recommendation changes.
     assert [(r.code, r.action) for r in after.recommendations] == [(r.code, r.action) for r in before.recommendations]
     assert (after.phase, after.lm_status, after.applicable) == (before.phase, before.lm_status, before.applicable)
     assert before.codes <= after.codes
@@ -449,7 +449,7 @@ def test_every_rule_fires_on_a_listed_witness(rule: str) -> None:
 
 @pytest.mark.parametrize("witness", WITNESSES, ids=[w["name"] for w in WITNESSES])
 def test_witnesses_fire_exactly_what_they_list_and_agree_with_the_oracle(witness: dict[str, Any]) -> None:
-    # The trace is part of the output (SPEC §3): each witness pins every firing.
+    # The trace is part of the output (docs/output-format.md): each witness pins every firing.
     assert fired_rules(witness["patient"], witness["as_of"], witness.get("policy")) == witness["fires"]
     case = lst.EvaluationCase(witness["patient"], witness["as_of"])
     check_agrees_with_the_oracle(case, witness.get("policy", {}).get("poor_ps_ecog", 3))
@@ -468,7 +468,7 @@ def test_no_two_rules_emit_conflicting_items_for_one_code(case: lst.EvaluationCa
     assert not conflicts
 
 
-# SPEC §4.4-4.5: the assessment kinds that judge each regimen.
+# docs/interpretation.md#response, #combination: the assessment kinds that judge each regimen.
 JUDGED_BY = {"osimertinib": {"neuro", "cytology", "mri"}, "combination": {"neuro", "mri"}, "platinum": {"neuro", "mri"}}
 REGIMEN_OF_PHASE = {
     "osimertinib-monotherapy": "osimertinib",
@@ -560,7 +560,7 @@ def check_agrees_with_the_oracle(case: lst.EvaluationCase, poor_ps_ecog: int) ->
     workup = result.recommendation("lm-workup")
     assert ({workup.code: workup.action} if workup else {}) == dict.fromkeys(expected["workup"], "perform")
     if workup is not None:
-        # SPEC §3: lm-workup names which of MRI and CSF cytology is still missing.
+        # docs/output-format.md: lm-workup names which of MRI and CSF cytology is still missing.
         missing = expected["workup"]["lm-workup"]
         assert ("MRI" in workup.summary, "cytology" in workup.summary) == ("mri" in missing, "cytology" in missing)
     check_adverse_effects(expected, result)
@@ -641,7 +641,7 @@ def test_the_oracle_agrees_with_evaluate(case: lst.EvaluationCase, poor_ps_ecog:
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_every_clinical_scenario_agrees_with_the_oracle(name: str) -> None:
-    # Two independent readings of SPEC §4 (the hand-written expectations of
+    # Two independent readings of docs/interpretation.md (the hand-written expectations of
     # tests/scenarios and tests/oracle.py) must meet on every scenario.
     scenario = SCENARIOS[name]
     case = lst.EvaluationCase(scenario["patient"], scenario["as_of"])
