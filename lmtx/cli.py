@@ -70,6 +70,7 @@ from lmtx._evaluate import PatientInput, evaluate
 from lmtx.batch import Evaluated, Outcome, evaluate_one, lost_outcome, ordered_map
 from lmtx.catalogue import CATALOGUE
 from lmtx.errors import InvalidPatient, LmtxError
+from lmtx.explain import DEFAULT_DEPTH
 from lmtx.knowledge import RuleInfo, knowledge_base
 from lmtx.policy import Policy
 
@@ -324,9 +325,9 @@ def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParse
     report.add_argument(
         "--depth",
         type=whole_number(0),
-        default=3,
+        default=DEFAULT_DEPTH,
         metavar="N",
-        help="levels of deriving rules followed by --why-not (default 3)",
+        help=f"levels of deriving rules followed by --why-not (default {DEFAULT_DEPTH})",
     )
     report.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     report.add_argument("--width", type=whole_number(40), default=100, metavar="N", help="text width (default 100)")

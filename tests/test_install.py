@@ -90,3 +90,19 @@ def test_readme_ci_and_the_error_build_the_engine_alike() -> None:
     assert """CPPFLAGS="$ENGINE_CPPFLAGS" python -m pip install -q --no-cache-dir -e '.[test]'""" in ci
     assert f'CPPFLAGS="{ENGINE_CPPFLAGS}"' in ENGINE_FIX
     assert "--no-cache-dir" in ENGINE_FIX
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """A user's clone is the world: no file names the team's shared folder or its contract file."""
+    forbidden = ["../" + "shared", "SPEC" + ".md", "SPEC" + " §"]
+    places = [ROOT / name for name in ("README.md", "pyproject.toml", "mkdocs.yml", ".ci/run")]
+    for folder in ("lmtx", "tests", "docs", "benchmarks"):
+        places += [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    offenders = []
+    for path in places:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # binary files carry no references
+            continue
+        offenders += [f"{path.relative_to(ROOT)}: {word}" for word in forbidden if word in text]
+    assert offenders == []

@@ -27,8 +27,13 @@ from lmtx.knowledge import knowledge_base
 
 __all__ = ["DEFAULT_DEPTH", "Checker", "search"]
 
-DEFAULT_DEPTH = 3
-"""How many levels of deriving rules :func:`lmtx.why_not` follows below the emitting rules."""
+DEFAULT_DEPTH = 4
+"""How many levels of deriving rules :func:`lmtx.why_not` follows below the emitting rules.
+
+Four reach the record from every treatment code: the treatment stages are
+derived from the therapies given on the 160 mg regimen, which sit four
+derivations below the emitting rule (see docs/interpretation.md#combination).
+"""
 
 _MAX_NEAR_MISSES = 3
 _SEARCH_BUDGET = 20_000
