@@ -200,16 +200,34 @@ def _template(consequence: Derive | Emit) -> _Template:
     return fact, tuple(read.values())
 
 
-def _consequences(templates: Sequence[_Template], matched: dict[str, Fact]) -> list[Fact]:
+def _resolve(value: object, matched: dict[str, Fact]) -> object:
+    if isinstance(value, Ref):
+        return matched[value.binding][value.field]
+    return value
+
+
+def _consequences(rule: Rule, matched: dict[str, Fact]) -> list[Fact]:
+    """A rule's new facts for one match, read straight from its description.
+
+    The reference form of what :class:`_Action` computes from its templates
+    (the durable-rules host in ``benchmarks/floor.py`` uses it).
+    """
     facts: list[Fact] = []
-    for template, read in templates:
-        fact = template.copy()
-        for key, binding, field, is_grade in read:
-            value = matched[binding][field]
-            if is_grade:
-                assert isinstance(value, int)
-                value = SeverityFromGrade.of(value)
-            fact[key] = value
+    for consequence in rule.then:
+        if isinstance(consequence, Derive):
+            facts.append({"t": consequence.fact, **{k: _resolve(v, matched) for k, v in consequence.fields}})
+            continue
+        assert isinstance(consequence, Emit)
+        fact: Fact = {"t": consequence.kind, "code": consequence.code}
+        if consequence.action is not None:
+            fact["action"] = consequence.action
+        if isinstance(consequence.severity, SeverityFromGrade):
+            grade = _resolve(consequence.severity.grade, matched)
+            assert isinstance(grade, int)
+            fact["severity"] = SeverityFromGrade.of(grade)
+        elif consequence.severity is not None:
+            fact["severity"] = consequence.severity
+        fact.update({k: _resolve(v, matched) for k, v in consequence.params})
         facts.append(fact)
     return facts
 
@@ -347,16 +365,24 @@ class _Action:
         """Record one firing in ``run``; return its new facts as the engine takes them."""
         new = []
         seen = run.seen
-        for fact in _consequences(self.templates, matched):
-            key = frozenset(fact.items())  # _key(fact)
-            if key not in seen:
-                seen.add(key)
+        for template, read in self.templates:
+            fact = template.copy()
+            for key, binding, field, is_grade in read:
+                value = matched[binding][field]
+                if is_grade:
+                    assert isinstance(value, int)
+                    value = SeverityFromGrade.of(value)
+                fact[key] = value
+            identity = _key(fact)
+            if identity not in seen:
+                seen.add(identity)
                 new.append(fact)
         # Matched facts come back from the engine as fresh dicts; "n" finds the originals.
         known = run.facts
-        facts = tuple(known[matched[b]["n"]] for b in self.bindings)
-        run.firings.append(Firing(self.rule.id, facts, tuple(new)))
-        run.derived.extend(new)
-        first = len(run.facts)
-        run.facts.extend(new)
+        run.firings.append(Firing(self.rule.id, tuple([known[matched[b]["n"]] for b in self.bindings]), tuple(new)))
+        if not new:
+            return []
+        run.derived += new
+        first = len(known)
+        known += new
         return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(new, first)]
