@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -57,6 +57,11 @@ Fact = dict[str, Any]
 _SINK = "__lmtx_sink__"
 # Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
+# Facts go to the engine as compact JSON (fewer bytes for its parser); its action messages are
+# single JSON objects with no surrounding whitespace, read by json's scanner without json.loads'
+# wrapper.
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def fnv1a_32(text: str) -> int:
@@ -114,11 +119,12 @@ class Run:
     """Every fact, base then derived; a fact's index is its ``n`` inside the engine."""
     firings: list[Firing] = attrs.Factory(list)
     derived: list[Fact] = attrs.Factory(list)
-    seen: set[tuple[tuple[str, Any], ...]] = attrs.Factory(set)
+    seen: set[frozenset[tuple[str, Any]]] = attrs.Factory(set)
 
 
-def _key(fact: Fact) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted((k, v) for k, v in fact.items() if k != "sid"))
+def _key(fact: Fact) -> frozenset[tuple[str, Any]]:
+    # Order-independent identity of a fact (the facts kept in a Run carry no "sid" or "n").
+    return frozenset(fact.items())
 
 
 def _operand(value: object) -> object:
@@ -165,6 +171,40 @@ def compile_conditions(rule: Rule) -> list[dict[str, Any]]:
     return compiled
 
 
+_Template = tuple[Fact, tuple[tuple[str, str, str, bool], ...]]
+"""A consequence, compiled: the fact with its constant fields, and the fields read from matched
+facts as (key, binding, field, whether the value is a grade to be read as a severity)."""
+
+
+def _template(consequence: Derive | Emit) -> _Template:
+    # The key order is that of the fact the consequence describes (it shows in trace labels):
+    # Derive: t, fields; Emit: t, code, action, severity, params. Fields read from a matched
+    # fact hold a placeholder in their place and are filled in at each firing.
+    fields: list[tuple[str, object]] = []
+    if isinstance(consequence, Derive):
+        fields += [("t", consequence.fact), *consequence.fields]
+    else:
+        fields += [("t", consequence.kind), ("code", consequence.code)]
+        if consequence.action is not None:
+            fields.append(("action", consequence.action))
+        if consequence.severity is not None:
+            fields.append(("severity", consequence.severity))
+        fields += consequence.params
+    fact: Fact = {}
+    read: dict[str, tuple[str, str, str, bool]] = {}
+    for key, value in fields:
+        read.pop(key, None)  # a later value for a key replaces an earlier one, in its place
+        if isinstance(value, Ref):
+            fact[key] = None
+            read[key] = (key, value.binding, value.field, False)
+        elif isinstance(value, SeverityFromGrade):
+            fact[key] = None
+            read[key] = (key, value.grade.binding, value.grade.field, True)
+        else:
+            fact[key] = value
+    return fact, tuple(read.values())
+
+
 def _resolve(value: object, matched: dict[str, Fact]) -> object:
     if isinstance(value, Ref):
         return matched[value.binding][value.field]
@@ -172,6 +212,11 @@ def _resolve(value: object, matched: dict[str, Fact]) -> object:
 
 
 def _consequences(rule: Rule, matched: dict[str, Fact]) -> list[Fact]:
+    """A rule's new facts for one match, read straight from its description.
+
+    The reference form of what :class:`_Action` computes from its templates
+    (the durable-rules host in ``benchmarks/floor.py`` uses it).
+    """
     facts: list[Fact] = []
     for consequence in rule.then:
         if isinstance(consequence, Derive):
@@ -257,6 +302,7 @@ class CompiledRules:
             raise ValueError("unsound negations:\n" + "\n".join(problems))
         self.name = name
         self.rules = tuple(rules)
+        self.rule_by_id = {rule.id: rule for rule in self.rules}
         self._pool = _SidPool(pool_size)
         self._actions = {rule.id: _Action(rule) for rule in self.rules}
         definition: dict[str, Any] = {rule.id: {"all": compile_conditions(rule)} for rule in self.rules}
@@ -265,7 +311,7 @@ class CompiledRules:
         self._handle = _native.create_ruleset(name, json.dumps(definition))
 
     def _assert(self, facts: list[Fact]) -> int:
-        code, state = _native.assert_facts(self._handle, json.dumps(facts))
+        code, state = _native.assert_facts(self._handle, _encode(facts))
         if code in (_NOT_HANDLED, _OBSERVED):
             raise EvaluationError(f"the rule engine refused facts (code {code}): {facts}")
         return 0 if code == _QUEUED else int(state)
@@ -300,7 +346,7 @@ class CompiledRules:
             state = self._assert(batch)
             batch = []
             pending = _native.start_action_for_state(self._handle, state)
-            message = json.loads(pending[1]) if pending else None
+            message = _scan(pending[1], 0)[0] if pending else None
             while message:
                 ((rule_id, matched),) = message.items()
                 try:
@@ -309,7 +355,7 @@ class CompiledRules:
                     _native.abandon_action(self._handle, state)
                     raise EvaluationError(f"rule {rule_id!r} failed: {error!r}") from error
                 following = _native.complete_and_start_action(self._handle, state)
-                message = json.loads(following) if following else None
+                message = _scan(following, 0)[0] if following else None
 
 
 class _Action:
@@ -318,19 +364,30 @@ class _Action:
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.bindings = tuple(c.binding for c in rule.when if isinstance(c, Match))
+        self.templates = tuple(_template(c) for c in rule.then)
 
     def fire(self, matched: dict[str, Fact], run: Run, sid: str) -> list[Fact]:
         """Record one firing in ``run``; return its new facts as the engine takes them."""
         new = []
-        for fact in _consequences(self.rule, matched):
-            key = _key(fact)
-            if key not in run.seen:
-                run.seen.add(key)
+        seen = run.seen
+        for template, read in self.templates:
+            fact = template.copy()
+            for key, binding, field, is_grade in read:
+                value = matched[binding][field]
+                if is_grade:
+                    assert isinstance(value, int)
+                    value = SeverityFromGrade.of(value)
+                fact[key] = value
+            identity = _key(fact)
+            if identity not in seen:
+                seen.add(identity)
                 new.append(fact)
         # Matched facts come back from the engine as fresh dicts; "n" finds the originals.
-        facts = tuple(run.facts[matched[b]["n"]] for b in self.bindings)
-        run.firings.append(Firing(self.rule.id, facts, tuple(new)))
-        run.derived.extend(new)
-        first = len(run.facts)
-        run.facts.extend(new)
+        known = run.facts
+        run.firings.append(Firing(self.rule.id, tuple([known[matched[b]["n"]] for b in self.bindings]), tuple(new)))
+        if not new:
+            return []
+        run.derived += new
+        first = len(known)
+        known += new
         return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(new, first)]

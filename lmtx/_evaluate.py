@@ -205,32 +205,42 @@ def infer(patient: Patient, as_of: dt.date | None, policy: Policy) -> Inference:
     return Inference(patient, as_of, policy, tuple(facts), _engine().run(facts))
 
 
-def _one(run: Run, fact_type: str) -> list[Fact]:
-    return [f for f in run.derived if f["t"] == fact_type]
+_OUTPUT_TYPES = frozenset({"recommendation", "alert", "prognosis"})
 
 
 def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
-    statuses = {f["status"] for f in _one(run, "lm")}
+    statuses: set[str] = set()
+    applicable = False
+    reasons: set[str] = set()
+    phases: set[str] = set()
+    emitted: list[Fact] = []
+    for fact in run.derived:
+        kind = fact["t"]
+        if kind in _OUTPUT_TYPES:
+            emitted.append(fact)
+        elif kind == "lm":
+            statuses.add(fact["status"])
+        elif kind == "applicable":
+            applicable = True
+        elif kind == "not_applicable":
+            reasons.add(fact["reason"])
+        elif kind == "phase":
+            phases.add(fact["value"])
     if len(statuses) != 1:
         raise EvaluationError(f"expected one LM status, derived {sorted(statuses)}")
-    applicable = bool(_one(run, "applicable"))
-    reasons = {f["reason"] for f in _one(run, "not_applicable")}
-    phases = {f["value"] for f in _one(run, "phase")}
     if applicable == bool(reasons) or len(phases) != (1 if applicable else 0):
         raise EvaluationError(
             f"inconsistent derivation: applicable={applicable}, reasons={sorted(reasons)}, phases={sorted(phases)}"
         )
     emitted_by = {id(fact): firing.rule for firing in run.firings for fact in firing.emitted}
     outputs: dict[str, tuple[Fact, str]] = {}
-    for fact in run.derived:
-        if fact["t"] in ("recommendation", "alert", "prognosis"):
-            if fact["code"] in outputs:
-                raise EvaluationError(f"two different {fact['code']} items: {outputs[fact['code']][0]} and {fact}")
-            outputs[fact["code"]] = (fact, emitted_by[id(fact)])
+    for fact in emitted:
+        if fact["code"] in outputs:
+            raise EvaluationError(f"two different {fact['code']} items: {outputs[fact['code']][0]} and {fact}")
+        outputs[fact["code"]] = (fact, emitted_by[id(fact)])
     kb = knowledge_base()
-    rules = {info.id: info.rule for info in kb.rules}
+    rules = _engine().rule_by_id  # the rules that ran
     items = [_item(fact, rules[rule], run.derived, patient) for fact, rule in outputs.values()]
-    labels = {id(fact): describe_fact(fact) for fact in run.facts}
     return Result(
         patient_id=patient.id,
         as_of=as_of,
@@ -248,16 +258,39 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
             )
         ),
         prognosis=tuple(sorted((i for i in items if isinstance(i, PrognosisNote)), key=lambda i: _CODE_ORDER[i.code])),
-        trace=tuple(
-            TraceEntry(
-                rule=f.rule,
-                matched=tuple(labels[id(m)] for m in f.matched),
-                emitted=tuple(labels[id(e)] for e in f.emitted),
-            )
-            for f in run.firings
-        ),
+        trace=_trace(run),
         knowledge_base=KnowledgeBaseInfo(id=kb.id, version=kb.version, digest=kb.digest),
     )
+
+
+def _trace(run: Run) -> tuple[TraceEntry, ...]:
+    labels: dict[int, str] = {}  # one label per fact, however often the trace shows it
+    trace = []
+    for firing in run.firings:
+        shown = []
+        for facts in (firing.matched, firing.emitted):
+            names = []
+            for fact in facts:
+                label = labels.get(id(fact))
+                if label is None:
+                    label = labels[id(fact)] = describe_fact(fact)
+                names.append(label)
+            shown.append(tuple(names))
+        trace.append(TraceEntry(rule=firing.rule, matched=shown[0], emitted=shown[1]))
+    return tuple(trace)
+
+
+_CITED: dict[tuple[str, str, str], tuple[str, ...]] = {}
+"""The statements an item cites by (code, variant, rule id): a few dozen entries per process."""
+
+
+def _cited(code: str, variant: str, rule: Rule) -> tuple[str, ...]:
+    key = (code, variant, rule.id)
+    cited = _CITED.get(key)
+    if cited is None:
+        allowed = CATALOGUE[code].statements_for(variant)
+        cited = _CITED[key] = tuple(s for s in rule.statements if s in allowed)
+    return cited
 
 
 def _item(fact: Fact, rule: Rule, derived: list[Fact], patient: Patient) -> Recommendation | Alert | PrognosisNote:
@@ -266,7 +299,7 @@ def _item(fact: Fact, rule: Rule, derived: list[Fact], patient: Patient) -> Reco
     text = entry.text(variant)
     # Provenance is the rule's (docs/interpretation.md#provenance): of the statements the code
     # may cite, the item cites those its own rule encodes, in the rule's order.
-    cited = tuple(s for s in rule.statements if s in entry.statements_for(variant))
+    cited = _cited(entry.code, variant, rule)
     extra, statements, adverse_effects = compose(fact, rule, cited, derived, patient)
     params = {**{k: v for k, v in fact.items() if k not in ("t", "code")}, **extra}
     summary = text.summary.format_map(params)

@@ -77,7 +77,10 @@ def _numbered(kind: str, records: Iterable[Fact], first: tuple[str, ...]) -> lis
     it does not depend on input order; the records are returned by descending
     ``seq`` (see :data:`DESCENDING`).
     """
-    unique = {tuple(sorted(r.items())): r for r in records}
+    listed = list(records)
+    if len(listed) <= 1:  # nothing to deduplicate or order
+        return [{"t": kind, **r, "seq": 0, "prev": -1} for r in listed]
+    unique = {tuple(sorted(r.items())): r for r in listed}
 
     def key(record: Fact) -> tuple[Any, ...]:
         rest = sorted((k, str(v)) for k, v in record.items() if k not in first)
