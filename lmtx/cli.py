@@ -194,7 +194,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except Exception as error:
         if isinstance(config_error, type) and isinstance(error, config_error):
-            raise UsageError(f"invalid configuration {args.config}: {error}") from None
+            where = f"invalid configuration {args.config}: " if args.config else ""
+            raise UsageError(f"{where}{error}") from None
         raise
     return EXIT_OK
 

@@ -1311,3 +1311,16 @@ def test_an_alert_card_says_what_decided_the_alert() -> None:
     card = next(c for c in cards if c["summary"] == stopped.summary)
     assert card["indicator"] == "warning"
     assert card["detail"].startswith(stopped.detail + "\n")
+
+
+def test_the_refusal_without_a_configuration_file_names_no_file() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "lmtx", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "refusing to listen on 0.0.0.0" in run.stderr
+    assert "invalid configuration" not in run.stderr
