@@ -429,3 +429,17 @@ def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
     bound = {"onset": {"t": "symptom_onset", "date": day}}
     assert condition_words(condition, bound) == "an osimertinib stop started on or after 2026-03-01"
     assert condition_words(condition, {}) == "an osimertinib stop started on or after the date of onset"
+
+
+def test_the_text_gives_alert_details_and_the_adverse_effect_terms() -> None:
+    """What decided an alert, and the effects to watch as codes, are in the readable form too."""
+    scenario = json.loads((Path(__file__).parent / "scenarios" / "restart-after-osimertinib-stopped.json").read_text())
+    explained = lmtx.explanation(scenario["patient"], as_of=scenario["as_of"])
+    text = " ".join(explained.to_text().split())
+    stopped = explained.result.alert("prior-osimertinib-stopped")
+    assert stopped is not None
+    assert stopped.detail
+    assert " ".join(stopped.detail.split()) in text
+    terms = ", ".join(explained.result.adverse_effects)
+    assert terms
+    assert f"adverse effects to watch (toxicity terms): {terms}" in text

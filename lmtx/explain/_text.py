@@ -145,8 +145,10 @@ def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
         dose = item.dose
         amount = f"{dose.mg:g} mg" if dose.mg is not None else f"{dose.mg_min:g}-{dose.mg_max:g} mg"
         out.line(f"dose: {amount} {dose.route}" + (f", {dose.frequency}" if dose.frequency else ""), 5)
-    if isinstance(item, Recommendation) and item.detail:
+    if item.detail:  # every kind of item may say what decided it
         out.line(item.detail, 5)
+    if isinstance(item, Recommendation) and item.adverse_effects:
+        out.line(f"adverse effects to watch (toxicity terms): {', '.join(item.adverse_effects)}", 5, hang=4)
     _reason_lines(out, explained.because, 5, lead="why: ")
     out.line("rests on:", 5)
     for text in _statement_lines(explained.statements, "encodes"):
