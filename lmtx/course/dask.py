@@ -19,7 +19,6 @@ with one thread each: durable-rules holds the GIL.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ except ImportError as _error:  # pragma: no cover - depends on the installed ext
 from lmtx._evaluate import PatientInput
 from lmtx.batch import check_arguments
 from lmtx.course.audit import AuditReport, Tally, audit_one
+from lmtx.integrations.dask import per_partition
 from lmtx.policy import Policy
 
 __all__ = ["audit_bag", "audit_population"]
@@ -72,14 +72,7 @@ def audit_bag(
         InvalidPatient: When ``as_of`` or ``policy`` is invalid.
     """
     date, checked = check_arguments(as_of, policy)
-    tally_partition = delayed(_tally_partition, pure=True)
-    add, length = delayed(operator.add, pure=True), delayed(len, pure=True)
-    bag: Any = patients
-    offset: Any = 0
-    tallies = []
-    for partition in bag.to_delayed():
-        tallies.append(tally_partition(partition, offset, date, checked))
-        offset = add(offset, length(partition))
+    tallies = per_partition(patients, _tally_partition, date, checked)
     return delayed(_report, pure=True)(tallies)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 try:
@@ -40,7 +40,7 @@ from lmtx._evaluate import PatientInput
 from lmtx.batch import Outcome, check_arguments, evaluate_one
 from lmtx.policy import Policy
 
-__all__ = ["evaluate_bag", "evaluate_population"]
+__all__ = ["evaluate_bag", "evaluate_population", "per_partition"]
 
 _bags: Any = dask.bag  # dask.bag has no type hints: one Any-typed handle instead of an ignore per call
 
@@ -49,6 +49,32 @@ def _evaluate_partition(
     records: Sequence[PatientInput], offset: int, as_of: dt.date | None, policy: Policy
 ) -> list[Outcome]:
     return [evaluate_one(offset + position, record, as_of, policy) for position, record in enumerate(records)]
+
+
+def per_partition(patients: dask.bag.Bag, function: Callable[..., Any], *args: Any) -> list[Any]:
+    """``function(partition, offset, *args)``, delayed, for every partition of a bag, in order.
+
+    ``offset`` is the position of the partition's first record in the whole
+    bag, so that record indices count across partitions.
+
+    Args:
+        patients: The bag of records.
+        function: Takes the partition's records, its offset and ``args``.
+        *args: Passed on to every call.
+
+    Returns:
+        One ``dask.delayed`` value per partition.
+    """
+    task = delayed(function, pure=True)
+    add, length = delayed(operator.add, pure=True), delayed(len, pure=True)
+    bag: Any = patients
+    offset: Any = 0
+    values = []
+    for partition in bag.to_delayed():
+        values.append(task(partition, offset, *args))
+        # The next partition starts where this one ends: a chain of cheap additions.
+        offset = add(offset, length(partition))
+    return values
 
 
 def evaluate_bag(
@@ -72,15 +98,7 @@ def evaluate_bag(
         InvalidPatient: When ``as_of`` or ``policy`` is invalid.
     """
     date, checked = check_arguments(as_of, policy)
-    evaluate_partition = delayed(_evaluate_partition, pure=True)
-    add, length = delayed(operator.add, pure=True), delayed(len, pure=True)
-    bag: Any = patients
-    offset: Any = 0
-    evaluated = []
-    for partition in bag.to_delayed():
-        evaluated.append(evaluate_partition(partition, offset, date, checked))
-        # The next partition starts where this one ends: a chain of cheap additions.
-        offset = add(offset, length(partition))
+    evaluated = per_partition(patients, _evaluate_partition, date, checked)
     result: dask.bag.Bag = _bags.from_delayed(evaluated)
     return result
 
