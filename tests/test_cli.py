@@ -23,6 +23,7 @@ import jsonschema
 import pytest
 
 import lmtx
+from tests.course.console import run_on_a_terminal
 from tests.scenarios import load_scenarios
 from tests.test_batch import population
 
@@ -384,32 +385,9 @@ def test_batch_of_ten_thousand_accounts_for_every_line(tmp_path: Path) -> None:
     assert f"10000 lines: {evaluated} evaluated, {invalid} invalid, 0 internal errors" in done.stderr
 
 
-def _run_on_a_terminal(*args: str) -> tuple[int, str]:
-    """Run the console script with stderr on a pseudo-terminal; return the exit code and what it showed."""
-    controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
-    process = subprocess.Popen([str(LMTX), *args], stdout=subprocess.DEVNULL, stderr=terminal, stdin=subprocess.DEVNULL)
-    os.close(terminal)
-    shown = b""
-    while True:
-        ready, _, _ = select.select([controller], [], [], SAFETY_TIMEOUT)
-        if not ready:
-            process.kill()
-            break
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # the terminal closed: the process has exited
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(controller)
-    return process.wait(timeout=SAFETY_TIMEOUT), shown.decode(errors="replace")
-
-
 def test_batch_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     _batch_input(tmp_path / "in.jsonl", 40, every=1000)
-    code, shown = _run_on_a_terminal("batch", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"))
+    code, shown = run_on_a_terminal("batch", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"))
     assert code == 0, shown
     assert "100%" in shown
     assert "40/40" in shown

@@ -1,7 +1,6 @@
 """Running the installed ``lmtx`` console script in a subprocess, on pipes or on a pseudo-terminal.
 
-The course tests keep their own copy of these few lines so that they do not
-depend on how the other command-line tests are organised.
+Shared by the course tests and the other command-line tests (tests/test_cli.py).
 """
 
 from __future__ import annotations
