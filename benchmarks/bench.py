@@ -173,14 +173,17 @@ def throughput(mix: list[dict[str, Any]], count: int, workers: int = 2) -> dict[
     wall = time.perf_counter() - start
     out["one_process_per_s"] = count / wall
     out["one_process_cpu_us_per_record"] = (_process_cpu_s() - cpu) / count * 1e6
-    with lmtx.EvaluationPool(workers=workers) as pool:
-        list(pool.evaluate_many(records[: min(500, count)]))  # every worker has evaluated before the clock starts
-        cpu, start = _process_cpu_s(), time.perf_counter()
-        done = sum(1 for _ in pool.evaluate_many(records))
-        wall = time.perf_counter() - start
-    out["warm_pool_per_s"] = done / wall
-    out["warm_pool_speedup"] = out["warm_pool_per_s"] / out["one_process_per_s"]
-    out["warm_pool_parent_cpu_us_per_record"] = (_process_cpu_s() - cpu) / done * 1e6
+    pool_type = getattr(lmtx, "EvaluationPool", None)  # absent before 0.2.0 (benchmarks.compare runs 0.1.0 too)
+    out["warm_pool_per_s"] = out["warm_pool_speedup"] = out["warm_pool_parent_cpu_us_per_record"] = None
+    if pool_type is not None:
+        with pool_type(workers=workers) as pool:
+            list(pool.evaluate_many(records[: min(500, count)]))  # every worker has evaluated before the clock starts
+            cpu, start = _process_cpu_s(), time.perf_counter()
+            done = sum(1 for _ in pool.evaluate_many(records))
+            wall = time.perf_counter() - start
+        out["warm_pool_per_s"] = done / wall
+        out["warm_pool_speedup"] = done / wall / out["one_process_per_s"]
+        out["warm_pool_parent_cpu_us_per_record"] = (_process_cpu_s() - cpu) / done * 1e6
     start = time.perf_counter()
     done = sum(1 for _ in lmtx.evaluate_many(records, workers=workers))
     out["cold_evaluate_many_per_s"] = done / (time.perf_counter() - start)
@@ -306,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     report["ratios"] = {
         "lmtx_layers_share": (stage_total - inference) / stage_total,
         "median_vs_engine_floor": report["latency"]["median_us"] / report["engine_floor"]["median_us"],
+        "median_vs_computation_floor": (
+            report["latency"]["median_us"] / report["computation_floor"]["median_us"]
+            if report["computation_floor"]
+            else None
+        ),
     }
     _print(report)
     target = args.json or RESULTS / ("smoke.json" if args.smoke else "latest.json")
@@ -387,6 +395,8 @@ def _print(report: dict[str, Any]) -> None:
     rows.append(("import lmtx CPU / wall (ms)", f"{imported['import_cpu_ms']:.0f} / {imported['import_wall_ms']:.0f}"))
     rows.append(("lmtx layers' share of evaluate()", f"{report['ratios']['lmtx_layers_share']:.0%}"))
     rows.append(("median / engine floor", f"{report['ratios']['median_vs_engine_floor']:.2f}x"))
+    versus = report["ratios"]["median_vs_computation_floor"]
+    rows.append(("median / computation floor", "n/a (no oracle)" if versus is None else f"{versus:.0f}x"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -24,7 +24,13 @@ Fact = dict[str, Any]
 K = TypeVar("K")
 
 NO_DATE = -1
-DATE_FIELDS = frozenset({"date", "start", "end"})
+DATE_FIELDS = frozenset({"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop"})
+"""Every fact field that holds a day (as a proleptic ordinal, ``NO_DATE`` when absent).
+
+The record's dates and the derived facts' fields that carry one of them on;
+labels and explanations show these as ISO dates. A test derives the set from
+the rules, so a new date-carrying field cannot be missed.
+"""
 
 
 MIN_ENGINE_DOSE = 0.0001

@@ -8,11 +8,13 @@ import re
 import pytest
 
 import lmtx
+from lmtx._facts import DATE_FIELDS, NO_DATE
 from lmtx.catalogue import CATALOGUE
-from lmtx.dsl import Emit, Ref
+from lmtx.dsl import Derive, Emit, Match, Ref
 from lmtx.rules import RULES, SECTIONS
 from lmtx.statements import STATEMENTS
 from tests.fingerprint import copied_runs, load_fingerprint, load_statements, run_hashes
+from tests.scenarios import load_scenarios
 
 
 def test_the_statement_index_matches_the_document() -> None:
@@ -138,3 +140,46 @@ def test_every_result_names_the_knowledge_base() -> None:
         kb.version,
         kb.digest,
     )
+
+
+def _date_carrying_fields() -> set[tuple[str, str]]:
+    """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
+    dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
+    while True:
+        found = set(dates)
+        for rule in RULES:
+            bound = {c.binding: c.fact for c in rule.when if isinstance(c, Match)}
+            for consequence in rule.then:
+                kind = consequence.fact if isinstance(consequence, Derive) else consequence.kind
+                values = consequence.fields if isinstance(consequence, Derive) else consequence.params
+                for field, value in values:
+                    if isinstance(value, Ref) and (bound[value.binding], value.field) in dates:
+                        found.add((kind, field))
+        if found == dates:
+            return dates
+        dates = found
+
+
+def test_every_date_carrying_field_is_shown_as_a_date() -> None:
+    """DATE_FIELDS is exactly the fields the rules fill with a day, and none of them ever holds anything else."""
+    dates = _date_carrying_fields()
+    assert {field for _, field in dates} == DATE_FIELDS
+    for rule in RULES:
+        bound = {c.binding: c.fact for c in rule.when if isinstance(c, Match)}
+        for consequence in rule.then:
+            kind = consequence.fact if isinstance(consequence, Derive) else consequence.kind
+            values = consequence.fields if isinstance(consequence, Derive) else consequence.params
+            for field, value in values:
+                if field in DATE_FIELDS:
+                    carries_day = isinstance(value, Ref) and (bound[value.binding], value.field) in dates
+                    assert carries_day or value == NO_DATE, (rule.id, kind, field, value)
+
+
+def test_no_trace_label_shows_a_day_as_a_number() -> None:
+    """Every date in a result's trace reads as an ISO date, never as the engine's day number."""
+    ordinal = re.compile(r"=\d{6}\b")
+    for name, scenario in load_scenarios().items():
+        result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
+        for entry in result.trace:
+            for label in (*entry.matched, *entry.emitted):
+                assert not ordinal.search(label), (name, entry.rule, label)

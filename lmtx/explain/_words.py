@@ -118,7 +118,16 @@ _FLAGS = {"enhancement": "leptomeningeal enhancement", "brain_metastases": "brai
 """Boolean fields: the words for true (false is ``no`` + the words)."""
 
 _QUANTITIES = {"dose_mg": ("a dose", " mg"), "score": ("a score", ""), "grade": ("a grade", "")}
-_DATE_VERBS = {"date": "dated", "start": "started", "end": "ended"}
+_DATE_VERBS = {
+    "date": "dated",
+    "start": "started",
+    "end": "ended",
+    "onset": "with onset",
+    "done": "completed",
+    "regimen_start": "on a regimen started",
+    "judged_from": "with day one",
+    "stop": "stopped",
+}
 _DATE_OPS = {"==": "on", "!=": "not on", "<": "before", "<=": "on or before", ">": "after", ">=": "on or after"}
 _NUMBER_OPS = {"==": "of", "!=": "other than", "<": "below", "<=": "of at most", ">": "above", ">=": "of at least"}
 _BOOKKEEPING = frozenset({"seq", "prev", "t", "sid", "n"})
