@@ -29,8 +29,10 @@ import argparse
 import copyreg
 import functools
 import io
+import multiprocessing
 import os
 import pickle
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -107,6 +109,46 @@ def transport(outcomes: list[Outcome]) -> dict[str, float]:
     }
 
 
+def _side_by_side(
+    worker: int, records: list[Any], rounds: int, ready: Any, results: Any
+) -> None:  # pragma: no cover - runs in a child process
+    """One of two processes timing the same evaluations: first worker 0 alone, then both at once."""
+    for record in records[:50]:
+        lmtx.evaluate(record)
+    for _ in range(rounds):
+        for together in (False, True):
+            ready.wait()
+            if together or worker == 0:
+                start = time.perf_counter()
+                for record in records:
+                    lmtx.evaluate(record)
+                results.put((together, worker, time.perf_counter() - start))
+            ready.wait()
+
+
+def ceiling(records: list[Any], rounds: int) -> list[float]:
+    """The machine's own limit: two processes evaluating at once, with nothing crossing between them.
+
+    Two processes import lmtx and compile the rules; then, ``rounds`` times,
+    one evaluates ``records`` alone and both evaluate them at once. The
+    speed-up of one round is ``2 * alone / slower of the two``: what two
+    workers could reach with a free parent and free transport.
+    """
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(target=_side_by_side, args=(worker, records, rounds, ready, results)) for worker in (0, 1)
+    ]
+    for process in processes:
+        process.start()
+    times = [results.get() for _ in range(3 * rounds)]
+    for process in processes:
+        process.join()
+    alone = [t for together, _, t in times if not together]
+    both = [t for together, _, t in times if together]
+    return [2 * a / max(pair) for a, pair in zip(alone, zip(both[::2], both[1::2], strict=True), strict=True)]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the parent's per-record cost and the cost of moving an outcome."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.splitlines()[0])
@@ -123,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     print("moving one outcome, CPU µs (bytes):")
     for name, value in transport(evaluations).items():
         print(f"  {name:<24}{value:8.1f}")
+    ratios = ceiling(records[: args.records // 3], 5)
+    print(f"two processes at once, nothing crossing ({args.records // 3} records each, 5 rounds): speed-up")
+    print(f"  {'median (min-max)':<24}{statistics.median(ratios):8.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
     print(f"parent CPU µs per record, warm EvaluationPool(2), {args.records} records:")
     for name, value in parent_cost(records, (8, 32, 128, None)).items():
         print(f"  {name:<40}{value:8.1f}")
