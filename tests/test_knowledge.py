@@ -142,19 +142,27 @@ def test_every_result_names_the_knowledge_base() -> None:
     )
 
 
+def _copies() -> list[tuple[str, str, str, object]]:
+    """(rule id, fact type, field, value) of every field a rule's consequence fills; a value read
+    from a matched fact is given as (that fact's type, field)."""
+    copies = []
+    for rule in RULES:
+        bound = {c.binding: c.fact for c in rule.when if isinstance(c, Match)}
+        for consequence in rule.then:
+            kind = consequence.fact if isinstance(consequence, Derive) else consequence.kind
+            values = consequence.fields if isinstance(consequence, Derive) else consequence.params
+            for field, value in values:
+                source = (bound[value.binding], value.field) if isinstance(value, Ref) else value
+                copies.append((rule.id, kind, field, source))
+    return copies
+
+
 def _date_carrying_fields() -> set[tuple[str, str]]:
     """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
     dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
+    copies = _copies()
     while True:
-        found = set(dates)
-        for rule in RULES:
-            bound = {c.binding: c.fact for c in rule.when if isinstance(c, Match)}
-            for consequence in rule.then:
-                kind = consequence.fact if isinstance(consequence, Derive) else consequence.kind
-                values = consequence.fields if isinstance(consequence, Derive) else consequence.params
-                for field, value in values:
-                    if isinstance(value, Ref) and (bound[value.binding], value.field) in dates:
-                        found.add((kind, field))
+        found = dates | {(kind, field) for _, kind, field, source in copies if source in dates}
         if found == dates:
             return dates
         dates = found
@@ -164,15 +172,9 @@ def test_every_date_carrying_field_is_shown_as_a_date() -> None:
     """DATE_FIELDS is exactly the fields the rules fill with a day, and none of them ever holds anything else."""
     dates = _date_carrying_fields()
     assert {field for _, field in dates} == DATE_FIELDS
-    for rule in RULES:
-        bound = {c.binding: c.fact for c in rule.when if isinstance(c, Match)}
-        for consequence in rule.then:
-            kind = consequence.fact if isinstance(consequence, Derive) else consequence.kind
-            values = consequence.fields if isinstance(consequence, Derive) else consequence.params
-            for field, value in values:
-                if field in DATE_FIELDS:
-                    carries_day = isinstance(value, Ref) and (bound[value.binding], value.field) in dates
-                    assert carries_day or value == NO_DATE, (rule.id, kind, field, value)
+    for rule_id, kind, field, source in _copies():
+        if field in DATE_FIELDS:
+            assert source in dates or source == NO_DATE, (rule_id, kind, field, source)
 
 
 def test_no_trace_label_shows_a_day_as_a_number() -> None:
