@@ -35,6 +35,7 @@ import pickle
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lmtx
@@ -149,6 +150,37 @@ def ceiling(records: list[Any], rounds: int) -> list[float]:
     return [2 * a / max(pair) for a, pair in zip(alone, zip(both[::2], both[1::2], strict=True), strict=True)]
 
 
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime: the stat file's fields 14 and 15
+    return total / tick
+
+
+def where_the_cores_go(records: list[Any]) -> dict[str, float]:
+    """A warm 2-worker pool evaluating ``records``: CPU per record of the workers and the parent, and core use.
+
+    If the workers and the parent together keep both cores busy, the pool is
+    limited by the CPU it spends; if not, by waiting.
+    """
+    with lmtx.EvaluationPool(workers=2) as pool:
+        list(pool.evaluate_many(records[:500]))
+        workers = list(pool._executors.executor._processes)  # private: a measurement, not an API
+        before_workers, before_parent, start = _cpu_of(workers), _cpu_s(), time.perf_counter()
+        done = sum(1 for _ in pool.evaluate_many(records))
+        wall = time.perf_counter() - start
+        workers_cpu, parent_cpu = _cpu_of(workers) - before_workers, _cpu_s() - before_parent
+    return {
+        "evaluations/s (wall)": done / wall,
+        "workers' CPU µs per record": workers_cpu / done * 1e6,
+        "parent's CPU µs per record": parent_cpu / done * 1e6,
+        "cores busy (of 2)": (workers_cpu + parent_cpu) / wall,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the parent's per-record cost and the cost of moving an outcome."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.splitlines()[0])
@@ -168,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     ratios = ceiling(records[: args.records // 3], 5)
     print(f"two processes at once, nothing crossing ({args.records // 3} records each, 5 rounds): speed-up")
     print(f"  {'median (min-max)':<24}{statistics.median(ratios):8.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
+    print(f"a warm EvaluationPool(2), {args.records} records:")
+    for name, value in where_the_cores_go(records).items():
+        print(f"  {name:<40}{value:8.1f}")
     print(f"parent CPU µs per record, warm EvaluationPool(2), {args.records} records:")
     for name, value in parent_cost(records, (8, 32, 128, None)).items():
         print(f"  {name:<40}{value:8.1f}")
