@@ -261,8 +261,16 @@ def check_it_pemetrexed_only_with_inadequate_response_or_ongoing_combination(
     intrathecal = active(case.patient, "pemetrexed", "intrathecal")
     assert on_160
     assert result.lm_status in ("confirmed", "probable")
-    given = [t for t in case.patient.get("therapies", []) if t["status"] in ("active", "completed", "stopped")]
-    given_intrathecal = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
+    # Given on the 160 mg regimen: active, completed or stopped, with no end or an end on or after its start.
+    regimen_start = on_160[0]["start"]
+    given_intrathecal = [
+        t
+        for t in case.patient.get("therapies", [])
+        if t["agent"] == "pemetrexed"
+        and t.get("route") == "intrathecal"
+        and t["status"] in ("active", "completed", "stopped")
+        and t.get("end", regimen_start) >= regimen_start
+    ]
     if item.action == "add":
         # After inadequate response to 160 mg alone, or on progression on platinum when the
         # intrathecal step was never used on the 160 mg regimen (docs/interpretation.md#combination).
@@ -316,6 +324,36 @@ def check_monitoring_exactly_when_lm_established_and_applicable(case: lst.Evalua
     assert monitoring == (MONITORING_SET if established else set())
 
 
+# Found by CI: a course stopped before the 160 mg regimen began is not the regimen's latest course.
+@example(
+    lst.EvaluationCase(
+        {
+            "histology": "adenocarcinoma",
+            "egfr": {"status": "mutant"},
+            "csf_cytology": [{"date": "1990-01-01", "result": "positive"}],
+            "therapies": [
+                {"agent": "osimertinib", "status": "active", "dose_mg": 160, "start": "1990-01-15"},
+                {
+                    "agent": "pemetrexed",
+                    "status": "active",
+                    "route": "intrathecal",
+                    "dose_mg": 1,
+                    "start": "1990-01-01",
+                },
+                {
+                    "agent": "pemetrexed",
+                    "status": "stopped",
+                    "route": "intrathecal",
+                    "dose_mg": 1,
+                    "start": "1990-01-02",
+                    "end": "1990-01-02",
+                },
+            ],
+        },
+        None,
+    ),
+    1,
+)
 @given(cases, policies)
 def test_safety_bounds(case: lst.EvaluationCase, poor_ps_ecog: int) -> None:
     result = evaluate(case, poor_ps_ecog)
