@@ -77,7 +77,6 @@ def _child(sizes: dict[str, int]) -> int:
 
     mix = bench.load_mix()
     stages = bench.stages(mix, sizes["rounds"])
-    total = sum(stages.values())
     latency = bench.latency(mix, sizes["rounds"])
     floor = bench.computation_floor(mix, sizes["rounds"])
     report = {
@@ -86,8 +85,8 @@ def _child(sizes: dict[str, int]) -> int:
         "latency": latency,
         "computation_floor": floor,
         "stages_us": stages,
-        "lmtx_layers_share": (total - stages["inference"]) / total,
-        "median_vs_computation_floor": latency["median_us"] / floor["median_us"] if floor else None,
+        "lmtx_layers_share": bench.layers_share(stages),
+        "median_vs_computation_floor": bench.versus_floor(latency, floor),
         "throughput": bench.throughput(mix, sizes["records"]),
         "import": bench.import_time(sizes["imports"]),
     }
