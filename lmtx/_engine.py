@@ -24,6 +24,11 @@ project's engine notes):
   whose negation could see a fact arrive after the facts it matched.
 - A comparison with another fact's field placed after an ``in`` test (an
   ``$or``) in the same pattern is ignored: such comparisons are compiled first.
+- When the last comparison with another fact in a pattern is false, the engine
+  reads past the end of the rule's comparisons (into memory it never set, and
+  at the end of its pool into memory it never allocated: a crash). Every such
+  pattern ends with a comparison that always holds, on a constant field that
+  every asserted fact carries.
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
@@ -55,6 +60,9 @@ __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
 Fact = dict[str, Any]
 _SINK = "__lmtx_sink__"
+# A field every asserted fact carries with the value 0, for the always-true comparison that
+# closes each pattern's comparisons with other facts (_pattern).
+_HOLDS = "_h"
 # Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 # Facts go to the engine as compact JSON (fewer bytes for its parser); its action messages are
@@ -155,8 +163,21 @@ def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
     # Tests that compare with another fact's field go first: after an "$or" (an "in" test) in
     # the same "$and", durable-rules 2.0.28 ignored such a comparison (measured 2026-11-28:
     # "symptoms in (new, worsened) and date > workup.done" matched an exam dated before).
-    ordered = sorted(tests, key=lambda t: not isinstance(t.value, Ref))
-    return {"$and": [{"t": fact}, *(_test(t) for t in ordered)]}
+    joins = [_test(t) for t in tests if isinstance(t.value, Ref)]
+    others = [_test(t) for t in tests if not isinstance(t.value, Ref)]
+    if joins:
+        # When the last comparison with another fact in an "$and" is false, durable-rules
+        # 2.0.28 steps over the sequence's end marker (events.c, reduceExpressionSequence: its
+        # short-circuit loop advances from the expression already passed) and reads on past the
+        # rule's node until some byte happens to equal the marker: valgrind reports reads of
+        # uninitialised memory, and a small ruleset crashed (SIGSEGV) where the node lay at the
+        # end of the engine's pool. A comparison that always holds, placed after them, keeps a
+        # failing comparison from ever being the last: every fact carries _HOLDS = 0.
+        # (Not the session id: the engine keeps a stored fact's "sid" pointing into the buffer
+        # it was asserted from, which is freed; measured 2026-11-29.)
+        bound = next(t.value.binding for t in tests if isinstance(t.value, Ref))
+        joins.append({"$lte": {_HOLDS: {bound: _HOLDS}}})
+    return {"$and": [{"t": fact}, *joins, *others]}
 
 
 def compile_conditions(rule: Rule) -> list[dict[str, Any]]:
@@ -325,7 +346,7 @@ class CompiledRules:
         with self._pool.borrow() as sid:
             run = Run(facts=list(facts), seen={_key(f) for f in facts})
             try:
-                self._infer(sid, [{**fact, "sid": sid, "n": n} for n, fact in enumerate(facts)], run)
+                self._infer(sid, [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(facts)], run)
             except EvaluationError:
                 raise
             except Exception as error:
@@ -390,4 +411,4 @@ class _Action:
         run.derived += new
         first = len(known)
         known += new
-        return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(new, first)]
+        return [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(new, first)]
