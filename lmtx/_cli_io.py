@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import io
 import json
+import os
+import secrets
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
@@ -337,8 +340,50 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
-def open_input_output(source: str, target: str | None) -> tuple[IO[bytes], IO[bytes]]:
-    """Open the input (``-``: stdin) and the output (``None`` or ``-``: stdout), before any work is done."""
+class WholeFile(io.FileIO):
+    """An output file that replaces its target only once it is complete.
+
+    It is written under a new name in the target's directory (created with the
+    mode a plain ``open`` would give it; an existing target's mode is kept) and
+    moved over the target by :meth:`commit`; :meth:`discard` removes it. A
+    command that fails or is interrupted leaves an earlier file as it was.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        if target.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(target))
+        if target.exists() and not os.access(target, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(target))
+        while True:
+            self.partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+            try:
+                descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            break
+        super().__init__(descriptor, "wb", closefd=True)
+
+    def commit(self) -> None:
+        """Close the file and move it over the target."""
+        self.close()
+        with contextlib.suppress(OSError):  # the target is new, or its mode cannot be read
+            os.chmod(self.partial, self.target.stat().st_mode & 0o7777)
+        os.replace(self.partial, self.target)
+
+    def discard(self) -> None:
+        """Close the file and remove it; the target is left as it was."""
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.partial.unlink()
+
+
+def open_input_output(source: str, target: str | None, *, whole: bool = False) -> tuple[IO[bytes], IO[bytes]]:
+    """Open the input (``-``: stdin) and the output (``None`` or ``-``: stdout), before any work is done.
+
+    With ``whole``, an output file is a :class:`WholeFile`: :func:`close_files`
+    puts it in place only when the command completed.
+    """
     to_stdout = target in (None, "-")
     if target is not None and not to_stdout and source != "-" and _same_file(source, target):
         raise UsageError(f"the output {target} is the input; refusing to overwrite it")
@@ -347,17 +392,34 @@ def open_input_output(source: str, target: str | None) -> tuple[IO[bytes], IO[by
     except OSError as error:
         raise UsageError(f"cannot read {source}: {error.strerror or error}") from None
     try:
-        sink: IO[bytes] = sys.stdout.buffer if target is None or to_stdout else Path(target).open("wb")  # noqa: SIM115
+        if target is None or to_stdout:
+            sink: IO[bytes] = sys.stdout.buffer
+        elif whole:
+            sink = WholeFile(Path(target))
+        else:
+            sink = Path(target).open("wb")  # noqa: SIM115
     except OSError as error:
         stream.close()
         raise UsageError(f"cannot write {target}: {error.strerror or error}") from None
     return stream, sink
 
 
-def close_files(stream: IO[bytes], sink: IO[bytes]) -> None:
-    """Close what :func:`open_input_output` opened (standard output stays open)."""
+def close_files(stream: IO[bytes], sink: IO[bytes], *, complete: bool = True) -> None:
+    """Close what :func:`open_input_output` opened (standard output stays open).
+
+    A :class:`WholeFile` replaces its target when ``complete``, and is removed otherwise.
+    """
     stream.close()
-    if sink is not sys.stdout.buffer:
+    if isinstance(sink, WholeFile):
+        if complete:
+            try:
+                sink.commit()
+            except OSError as error:
+                sink.discard()
+                raise UsageError(f"cannot write {sink.target}: {error.strerror or error}") from None
+        else:
+            sink.discard()
+    elif sink is not sys.stdout.buffer:
         sink.close()
 
 

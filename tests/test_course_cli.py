@@ -6,9 +6,12 @@ import datetime as dt
 import json
 import os
 import re
+import signal
+import stat
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +203,57 @@ def test_audit_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "refusing" in done.stderr
     assert source.read_text().strip() == '{"histology": "sclc"}'
+
+
+def test_a_complete_audit_replaces_the_report_and_keeps_its_mode(tmp_path: Path) -> None:
+    source, target, fresh = tmp_path / "cohort.jsonl", tmp_path / "report.json", tmp_path / "new.json"
+    _cohort(source, [json.loads(COURSE.read_text())] * 2)
+    target.write_text("earlier report\n")
+    target.chmod(0o640)
+    assert run("audit", str(source), "-o", str(target)).returncode == 0
+    assert run("audit", str(source), "-o", str(fresh)).returncode == 0
+    assert json.loads(target.read_text())["records"] == json.loads(fresh.read_text())["records"] == 2
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    plain = tmp_path / "plain"
+    plain.write_text("")  # a new report gets the mode any new file gets here (the umask's)
+    assert stat.S_IMODE(fresh.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.jsonl", "new.json", "plain", "report.json"]
+
+
+def test_an_interrupted_audit_leaves_the_earlier_report_as_it_was(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("earlier report\n")
+    process = subprocess.Popen(
+        [str(LMTX), "audit", "-", "-o", str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write(COURSE.read_bytes().replace(b"\n", b"") + b"\n")
+    process.stdin.flush()
+    # Wait until the command holds its output open (before 0.2.2 it emptied the report then).
+    deadline = time.monotonic() + SAFETY_TIMEOUT
+    while not any(tmp_path.glob(".report.json.*.partial")) and target.read_text() == "earlier report\n":
+        assert time.monotonic() < deadline, "the audit never opened its output"
+        time.sleep(0.02)
+    time.sleep(0.5)  # and is reading its input
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=SAFETY_TIMEOUT)
+    assert process.returncode == 130, err
+    assert target.read_text() == "earlier report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_an_audit_that_cannot_write_its_report_says_so_before_any_work(tmp_path: Path) -> None:
+    source = tmp_path / "cohort.jsonl"
+    _cohort(source, [json.loads(COURSE.read_text())])
+    for target, reason in [(tmp_path / "missing" / "report.json", "No such file"), (tmp_path, "Is a directory")]:
+        done = run("audit", str(source), "-o", str(target))
+        assert done.returncode == 2
+        assert f"cannot write {target}: {reason}" in done.stderr
+        assert "records" not in done.stderr  # no summary: nothing was audited
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.jsonl"]
 
 
 def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:

@@ -185,11 +185,13 @@ def _audit(args: argparse.Namespace) -> int:
     policy = policy_of(args)
     now, compare_with = today_for_records(args.command, args.as_of)
     total = count_records(args.input)
-    source, sink = open_input_output(args.input, args.output)
+    # The report replaces an earlier file only once it is complete.
+    source, sink = open_input_output(args.input, args.output, whole=True)
     tally = Tally()
     future: list[int] = []
     task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=compare_with)
     started = time.monotonic()
+    complete = False
     with progress_bar(total) as progress:
         lines = ordered_map(task, _lost_line, records(source), args.workers, args.chunksize)
         try:
@@ -202,9 +204,10 @@ def _audit(args: argparse.Namespace) -> int:
             text = json.dumps(_numbered(report), indent=2, ensure_ascii=False) + "\n"
             sink.write(text.encode("utf-8", "backslashreplace"))
             sink.flush()
+            complete = True
         finally:
             lines.close()  # stops the worker processes, also when the output failed
-            close_files(source, sink)
+            close_files(source, sink, complete=complete)
     elapsed = time.monotonic() - started
     if args.plot:
         from lmtx.course.plot import PlottingUnavailable, plot_audit  # noqa: PLC0415 - an optional extra
