@@ -177,6 +177,9 @@ def _adverse_effects(derived: Sequence[Fact]) -> tuple[dict[str, str], tuple[str
     )
 
 
+_OSIMERTINIB_CODES = frozenset({"osimertinib-160", "osimertinib-80"})
+
+
 def _dose_modification(derived: Sequence[Fact]) -> dict[str, str]:
     severe = _grades(f for f in _of(derived, "reported") if f["grade"] >= 3)
     linked = _of(derived, "linked")
@@ -185,7 +188,12 @@ def _dose_modification(derived: Sequence[Fact]) -> dict[str, str]:
         terms = _and(sorted({_TERMS.get(str(f["term"]), str(f["term"])) for f in linked}))
         said = f"The document links {terms} to what is given now: {_and(agents)}."
     else:
-        said = "No agent the document links to it is given now; osimertinib is recommended."
+        # The alert needs osimertinib in use: recommended, or else given (the alert also fires
+        # for a patient outside the document's scope, where nothing is recommended).
+        recommended = any(f["code"] in _OSIMERTINIB_CODES for f in _of(derived, "recommendation"))
+        said = "No agent the document links to it is given now; osimertinib is " + (
+            "recommended." if recommended else "given."
+        )
     return {"severe": _and(severe).capitalize() if severe else "", "agents": said}
 
 

@@ -643,6 +643,11 @@ def check_alert_texts(expected: dict[str, Any], result: lmtx.Result) -> None:
             assert agent in modification.detail, (agent, modification.detail)
         if not expected["linked_agents"]:
             assert "No agent" in modification.detail
+            # Osimertinib is in use: said to be recommended only when it is (not for a patient
+            # outside the document's scope who takes it).
+            recommended = any(code.startswith("osimertinib-") for code in expected["treatment"])
+            said = "osimertinib is recommended." if recommended else "osimertinib is given."
+            assert said in modification.detail, modification.detail
     stopped = result.alert("prior-osimertinib-stopped")
     if stopped is not None:
         ends = [e or "a date not recorded" for e in expected["stopped_osimertinib_ends"]]
