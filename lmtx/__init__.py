@@ -13,12 +13,26 @@ Everything public is re-exported here; modules whose names start with an
 underscore are private.
 """
 
+import os as _os
+import sys as _sys
 from typing import TYPE_CHECKING, Any
 
 from lmtx.__about__ import __version__
-from lmtx._evaluate import PatientInput, evaluate, parse_patient
+from lmtx.errors import EngineUnavailable
+
+try:
+    from lmtx._evaluate import PatientInput, evaluate, parse_patient
+except EngineUnavailable as _unavailable:
+    # The command line (the console script, ``python -m lmtx``) imports this package before its
+    # own error handling exists: say what is wrong and how to fix it, without two tracebacks.
+    _program = _sys.argv[0] if _sys.argv else ""
+    if _program == "-m" or _os.path.basename(_program) in ("lmtx", "lmtx.exe"):
+        _sys.stderr.write(f"{_unavailable}\n")
+        raise SystemExit(1) from None
+    raise
+
 from lmtx.cache import ResultCache
-from lmtx.errors import EngineUnavailable, EvaluationError, InvalidPatient, LmtxError, Problem
+from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.model import (
     Agent,

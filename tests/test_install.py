@@ -7,6 +7,7 @@ without the define), and reads what ``import lmtx`` tells the user.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -67,6 +68,29 @@ def test_a_missing_engine_is_explained_with_its_fix(message: str, install: str, 
     assert lines[-1] == "cause: ImportError" or lines[-1] == "cause: ModuleNotFoundError"
     if message:
         assert message in text  # the original error is quoted, nothing hidden
+
+
+@pytest.mark.parametrize("command", [["lmtx"], [sys.executable, "-m", "lmtx"]], ids=["console-script", "python-m"])
+def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    # A module that shadows the engine and fails as a build without the Python 3.13 define does.
+    (tmp_path / "durable_rules_engine.py").write_text(
+        'raise ImportError("/venv/lib/durable_rules_engine.so: undefined symbol: PyEval_CallObject")\n'
+    )
+    program = [str(Path(sys.executable).parent / "lmtx")] if command == ["lmtx"] else command
+    example = ROOT / "lmtx" / "examples" / "inadequate-response.json"
+    done = subprocess.run(
+        [*program, "evaluate", str(example)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("lmtx cannot load its rule engine: durable-rules 2.0.28 was compiled without")
+    assert done.stderr.endswith(f"To fix it, run: {ENGINE_FIX}\n")
 
 
 def test_the_engine_imports_here() -> None:
