@@ -192,22 +192,24 @@ def _audit(args: argparse.Namespace) -> int:
     task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=compare_with)
     started = time.monotonic()
     complete = False
-    with progress_bar(total) as progress:
-        lines = ordered_map(task, _lost_line, records(source), args.workers, args.chunksize)
-        try:
-            for number, (outcome, after_today) in enumerate(lines, 1):
-                tally.add(outcome)
-                if after_today:
-                    future.append(number)
-                progress.update()
-            report = tally.report()
-            text = json.dumps(_numbered(report), indent=2, ensure_ascii=False) + "\n"
-            sink.write(text.encode("utf-8", "backslashreplace"))
-            sink.flush()
-            complete = True
-        finally:
-            lines.close()  # stops the worker processes, also when the output failed
-            close_files(source, sink, complete=complete)
+    try:
+        with progress_bar(total) as progress:
+            lines = ordered_map(task, _lost_line, records(source), args.workers, args.chunksize)
+            try:
+                for number, (outcome, after_today) in enumerate(lines, 1):
+                    tally.add(outcome)
+                    if after_today:
+                        future.append(number)
+                    progress.update()
+                report = tally.report()
+                text = json.dumps(_numbered(report), indent=2, ensure_ascii=False) + "\n"
+                sink.write(text.encode("utf-8", "backslashreplace"))
+                sink.flush()
+                complete = True
+            finally:
+                lines.close()  # stops the worker processes, also when the output failed
+    finally:
+        close_files(source, sink, complete=complete)  # an incomplete report replaces nothing
     elapsed = time.monotonic() - started
     if args.plot:
         from lmtx.course.plot import PlottingUnavailable, plot_audit  # noqa: PLC0415 - an optional extra
