@@ -157,6 +157,14 @@ def _test(test: Test) -> dict[str, Any]:
     return {operator: {test.field: _operand(value)}}
 
 
+def _for_engine(facts: Sequence[Fact], sid: str, first: int) -> list[Fact]:
+    """Facts as the engine takes them: with the session id, their number in the run and _HOLDS.
+
+    Numbers start at ``first``; matches come back as copies, and the number finds the originals.
+    """
+    return [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(facts, first)]
+
+
 def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
     if not tests:
         return {"t": fact}
@@ -346,7 +354,7 @@ class CompiledRules:
         with self._pool.borrow() as sid:
             run = Run(facts=list(facts), seen={_key(f) for f in facts})
             try:
-                self._infer(sid, [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(facts)], run)
+                self._infer(sid, _for_engine(facts, sid, 0), run)
             except EvaluationError:
                 raise
             except Exception as error:
@@ -411,4 +419,4 @@ class _Action:
         run.derived += new
         first = len(known)
         known += new
-        return [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(new, first)]
+        return _for_engine(new, sid, first)
