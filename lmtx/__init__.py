@@ -35,10 +35,12 @@ from lmtx.cache import ResultCache
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.model import (
+    AGENT_CLASSES,
     Agent,
     CsfCytology,
     CsfFlow,
     CytologyResult,
+    DrugClass,
     Egfr,
     EgfrStatus,
     EgfrVariant,
@@ -50,6 +52,7 @@ from lmtx.model import (
     PerformanceStatus,
     PsScale,
     Route,
+    StopReason,
     Symptoms,
     SystemicDisease,
     Therapy,
@@ -113,6 +116,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AGENT_CLASSES",
     "DEFAULT_POLICY",
     "Agent",
     "Alert",
@@ -121,6 +125,7 @@ __all__ = [
     "CsfFlow",
     "CytologyResult",
     "Dose",
+    "DrugClass",
     "Egfr",
     "EgfrStatus",
     "EgfrVariant",
@@ -151,6 +156,7 @@ __all__ = [
     "ResultCache",
     "Route",
     "RuleInfo",
+    "StopReason",
     "Symptoms",
     "SystemicDisease",
     "Therapy",

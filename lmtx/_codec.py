@@ -34,7 +34,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn
 
 from lmtx.errors import InvalidPatient, Problem
-from lmtx.model import Patient
+from lmtx.model import Patient, PerformanceStatus
 
 __all__ = [
     "describe",
@@ -185,6 +185,21 @@ def _structure_tuple(value: object, cls: Any) -> tuple[Any, ...]:
     return tuple(items)
 
 
+_PS_FIELD = PerformanceStatus | tuple[PerformanceStatus, ...] | None
+
+
+def _structure_performance_status(value: object, _: type) -> PerformanceStatus | tuple[PerformanceStatus, ...] | None:
+    """One assessment (an object) or a history of them (a list)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return _structure_tuple(value, tuple[PerformanceStatus, ...])
+    if isinstance(value, Mapping):
+        structured: PerformanceStatus = _CONVERTER.structure(value, PerformanceStatus)
+        return structured
+    raise WireError(f"must be an object or a list of objects, got {describe(value)}")
+
+
 def _attrs_factory(cls: type) -> Callable[[object, type], Any]:
     structure: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(
         cls, _CONVERTER, _cattrs_forbid_extra_keys=True
@@ -210,6 +225,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.date, _structure_date)
     # Registered on StrEnum itself, the most specific class, so it wins over cattrs' Enum hook.
     converter.register_structure_hook(enum.StrEnum, _structure_enum)
+    converter.register_structure_hook_func(lambda t: t == _PS_FIELD, _structure_performance_status)
     converter.register_structure_hook_func(lambda t: getattr(t, "__origin__", None) is tuple, _structure_tuple)
     converter.register_structure_hook_factory(attrs.has, _attrs_factory)
     converter.register_unstructure_hook(dt.date, dt.date.isoformat)

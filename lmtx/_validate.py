@@ -13,32 +13,66 @@ from collections.abc import Iterator
 
 from lmtx.errors import Problem
 from lmtx.model import (
+    AGENT_CLASSES,
     Agent,
+    CsfFlow,
+    DrugClass,
     EgfrStatus,
     Patient,
+    PerformanceStatus,
     PsScale,
     Route,
+    SystemicDisease,
     Therapy,
     TherapyStatus,
 )
 
-__all__ = ["DRUGS", "allowed_routes", "check_patient", "default_as_of", "effective_route"]
+__all__ = [
+    "DOSE_REQUIRED",
+    "DRUGS",
+    "MAX_INTERVAL_DAYS",
+    "MAX_NAME_LENGTH",
+    "allowed_routes",
+    "check_patient",
+    "default_as_of",
+    "drug_class",
+    "effective_route",
+]
 
-EGFR_TKIS = frozenset({Agent.OSIMERTINIB, Agent.GEFITINIB, Agent.ERLOTINIB, Agent.AFATINIB, Agent.DACOMITINIB})
-DRUGS = EGFR_TKIS | {Agent.PEMETREXED, Agent.CARBOPLATIN, Agent.CISPLATIN}
-"""Agents dosed in mg: they need ``dose_mg > 0``."""
+EGFR_TKIS = frozenset(agent for agent, cls in AGENT_CLASSES.items() if cls is DrugClass.EGFR_TKI)
+DRUGS = frozenset(Agent) - {Agent.RADIOTHERAPY, Agent.OTHER}
+"""The listed drugs: each may carry ``dose_mg`` (> 0) and ``interval_days``."""
+DOSE_REQUIRED = frozenset({Agent.OSIMERTINIB})
+"""Agents whose ``dose_mg`` the rules read: it is required."""
 
 MAX_DOSE_MG = 100_000
 """Plausibility bound on any dose (100 g): far above every regimen lmtx knows."""
+MAX_INTERVAL_DAYS = 365
+"""Longest interval between doses accepted (``interval_days`` is 1-365)."""
+MAX_NAME_LENGTH = 128
+"""Longest therapy ``name`` accepted."""
 
+_ORAL = frozenset({Route.ORAL})
+_INTRAVENOUS = frozenset({Route.INTRAVENOUS})
+_IV_OR_IT = frozenset({Route.INTRATHECAL, Route.INTRAVENOUS})
 _ROUTES: dict[Agent, frozenset[Route]] = {
-    **{tki: frozenset({Route.ORAL}) for tki in EGFR_TKIS},
-    Agent.PEMETREXED: frozenset({Route.INTRATHECAL, Route.INTRAVENOUS}),
-    Agent.CARBOPLATIN: frozenset({Route.INTRAVENOUS}),
-    Agent.CISPLATIN: frozenset({Route.INTRAVENOUS}),
+    **dict.fromkeys(EGFR_TKIS, _ORAL),
+    Agent.TEMOZOLOMIDE: _ORAL,
+    **dict.fromkeys((Agent.DOCETAXEL, Agent.PACLITAXEL, Agent.GEMCITABINE), _INTRAVENOUS),
+    **dict.fromkeys((Agent.CARBOPLATIN, Agent.CISPLATIN), _INTRAVENOUS),
+    **dict.fromkeys((Agent.BEVACIZUMAB, Agent.AMIVANTAMAB), _INTRAVENOUS),
+    **dict.fromkeys((Agent.PEMETREXED, Agent.METHOTREXATE, Agent.CYTARABINE, Agent.THIOTEPA), _IV_OR_IT),
     Agent.RADIOTHERAPY: frozenset({Route.EXTERNAL_BEAM}),
     Agent.OTHER: frozenset(Route),
 }
+
+
+def drug_class(therapy: Therapy) -> DrugClass | None:
+    """The therapy's drug class: the agent's own, or an `other` drug's `drug_class`.
+
+    ``None`` for radiotherapy and for an `other` drug of unknown class.
+    """
+    return AGENT_CLASSES.get(therapy.agent, therapy.drug_class)
 
 
 def allowed_routes(agent: Agent) -> frozenset[Route]:
@@ -60,8 +94,13 @@ def _record_dates(patient: Patient) -> Iterator[tuple[str, dt.date]]:
     The start of a *planned* therapy is a plan, not an observation: it may lie
     after ``as_of`` and does not move the default evaluation date.
     """
-    if patient.performance_status and patient.performance_status.date:
-        yield "performance_status.date", patient.performance_status.date
+    for path, ps in _performance_statuses(patient):
+        if ps.date:
+            yield f"{path}.date", ps.date
+    for field in ("brain_metastases_date", "csf_flow_date", "systemic_disease_date"):
+        date = getattr(patient, field)
+        if date is not None:
+            yield field, date
     for i, exam in enumerate(patient.neuro_exams):
         yield f"neuro_exams[{i}].date", exam.date
     for i, cytology in enumerate(patient.csf_cytology):
@@ -89,12 +128,9 @@ def check_patient(patient: Patient, as_of: dt.date | None) -> list[Problem]:
     problems += _check_egfr(patient)
     problems += _check_performance_status(patient)
     problems += _check_assessment_dates(patient)
+    problems += _check_dated_facts(patient)
     problems += _check_therapies(patient)
-    problems += [
-        Problem(f"toxicities[{i}].grade", f"CTCAE grade must be 1-5, got {t.grade}")
-        for i, t in enumerate(patient.toxicities)
-        if not 1 <= t.grade <= 5
-    ]
+    problems += _check_toxicities(patient)
     if as_of is not None:
         problems += [
             Problem(path, f"is after the evaluation date {as_of.isoformat()}, got {date.isoformat()}")
@@ -115,19 +151,61 @@ def _check_egfr(patient: Patient) -> Iterator[Problem]:
         seen.add(variant)
 
 
-def _check_performance_status(patient: Patient) -> Iterator[Problem]:
+def _performance_statuses(patient: Patient) -> Iterator[tuple[str, PerformanceStatus]]:
+    """Each performance-status assessment with its path (a history is indexed)."""
     ps = patient.performance_status
-    if ps is None:
+    if isinstance(ps, tuple):
+        yield from ((f"performance_status[{i}]", item) for i, item in enumerate(ps))
+    elif ps is not None:
+        yield "performance_status", ps
+
+
+def _check_performance_status(patient: Patient) -> Iterator[Problem]:
+    assessments = list(_performance_statuses(patient))
+    for path, ps in assessments:
+        if ps.scale is PsScale.ECOG and not 0 <= ps.score <= 4:
+            hint = " (ECOG 5 means deceased)" if ps.score == 5 else ""
+            yield Problem(f"{path}.score", f"ECOG must be 0-4{hint}, got {ps.score}")
+        if ps.scale is PsScale.KPS:
+            if not 10 <= ps.score <= 100:
+                hint = " (KPS 0 means deceased)" if ps.score == 0 else ""
+                yield Problem(f"{path}.score", f"KPS must be 10-100{hint}, got {ps.score}")
+            elif ps.score % 10:
+                yield Problem(f"{path}.score", f"KPS must be a multiple of 10, got {ps.score}")
+    if len(assessments) < 2:
         return
-    if ps.scale is PsScale.ECOG and not 0 <= ps.score <= 4:
-        hint = " (ECOG 5 means deceased)" if ps.score == 5 else ""
-        yield Problem("performance_status.score", f"ECOG must be 0-4{hint}, got {ps.score}")
-    if ps.scale is PsScale.KPS:
-        if not 10 <= ps.score <= 100:
-            hint = " (KPS 0 means deceased)" if ps.score == 0 else ""
-            yield Problem("performance_status.score", f"KPS must be 10-100{hint}, got {ps.score}")
-        elif ps.score % 10:
-            yield Problem("performance_status.score", f"KPS must be a multiple of 10, got {ps.score}")
+    first_on: dict[dt.date, str] = {}
+    for path, ps in assessments:
+        if ps.date is None:
+            yield Problem(f"{path}.date", "required in a history of two or more assessments")
+        elif ps.date in first_on:
+            yield Problem(f"{path}.date", f"{first_on[ps.date]} has the same date {ps.date.isoformat()}")
+        else:
+            first_on[ps.date] = path
+
+
+def _check_dated_facts(patient: Patient) -> Iterator[Problem]:
+    """A date field needs the fact it dates."""
+    if patient.brain_metastases_date is not None and not patient.brain_metastases:
+        yield Problem("brain_metastases_date", "only with brain_metastases: true")
+    if patient.csf_flow_date is not None and patient.csf_flow is CsfFlow.UNKNOWN:
+        yield Problem("csf_flow_date", "dates a flow study: not with csf_flow 'unknown'")
+    if patient.systemic_disease_date is not None and patient.systemic_disease is SystemicDisease.UNKNOWN:
+        yield Problem("systemic_disease_date", "dates an assessment: not with systemic_disease 'unknown'")
+
+
+def _check_toxicities(patient: Patient) -> Iterator[Problem]:
+    in_record = {therapy.agent for therapy in patient.therapies}
+    for i, toxicity in enumerate(patient.toxicities):
+        if not 1 <= toxicity.grade <= 5:
+            yield Problem(f"toxicities[{i}].grade", f"CTCAE grade must be 1-5, got {toxicity.grade}")
+        if toxicity.attributed_to is None:
+            continue
+        if not toxicity.attributed_to:
+            yield Problem(f"toxicities[{i}].attributed_to", "must name at least one agent; leave it out otherwise")
+        for j, agent in enumerate(toxicity.attributed_to):
+            if agent not in in_record:
+                yield Problem(f"toxicities[{i}].attributed_to[{j}]", f"no therapy of agent '{agent}' is in the record")
 
 
 def _check_assessment_dates(patient: Patient) -> Iterator[Problem]:
@@ -153,17 +231,19 @@ def _check_assessment_dates(patient: Patient) -> Iterator[Problem]:
 
 
 def _check_therapies(patient: Patient) -> Iterator[Problem]:
-    active: dict[tuple[Agent, Route | None], int] = {}
+    active: dict[tuple[Agent, Route | None, str | None], int] = {}
     for i, therapy in enumerate(patient.therapies):
         path = f"therapies[{i}]"
         yield from _check_therapy(therapy, path)
-        if therapy.status is TherapyStatus.ACTIVE and therapy.agent is not Agent.OTHER:
-            key = (therapy.agent, effective_route(therapy))
+        # Two active `other` drugs are one regimen only when the record names them alike.
+        if therapy.status is TherapyStatus.ACTIVE and (therapy.agent is not Agent.OTHER or therapy.name):
+            key = (therapy.agent, effective_route(therapy), therapy.name if therapy.agent is Agent.OTHER else None)
             if key in active:
                 route = f" ({key[1]})" if key[1] else ""
+                what = f"'{therapy.name}'" if therapy.agent is Agent.OTHER else str(therapy.agent)
                 yield Problem(
                     f"{path}.status",
-                    f"therapies[{active[key]}] is already an active {therapy.agent}{route} regimen",
+                    f"therapies[{active[key]}] is already an active {what}{route} regimen",
                 )
             else:
                 active[key] = i
@@ -181,7 +261,7 @@ def _check_therapy(therapy: Therapy, path: str) -> Iterator[Problem]:
                 f"{path}.end",
                 f"must be on or after start {therapy.start.isoformat()}, got {therapy.end.isoformat()}",
             )
-    if agent in DRUGS and therapy.dose_mg is None:
+    if agent in DOSE_REQUIRED and therapy.dose_mg is None:
         yield Problem(f"{path}.dose_mg", f"required for {agent}")
     if therapy.dose_mg is not None:
         if agent is Agent.RADIOTHERAPY:
@@ -193,8 +273,32 @@ def _check_therapy(therapy: Therapy, path: str) -> Iterator[Problem]:
                 f"{path}.dose_mg", f"must be at most {MAX_DOSE_MG} mg (a plausibility bound), got {therapy.dose_mg:g}"
             )
     if therapy.route is None:
-        if agent is Agent.PEMETREXED:
-            yield Problem(f"{path}.route", "required for pemetrexed: intrathecal or intravenous")
+        if agent is not Agent.OTHER and len(_ROUTES[agent]) > 1:
+            allowed = " or ".join(sorted(_ROUTES[agent]))
+            yield Problem(f"{path}.route", f"required for {agent}: {allowed}")
     elif therapy.route not in _ROUTES[agent]:
         allowed = " or ".join(sorted(_ROUTES[agent]))
         yield Problem(f"{path}.route", f"{agent} is given {allowed}, got '{therapy.route}'")
+    yield from _check_therapy_details(therapy, path)
+
+
+def _check_therapy_details(therapy: Therapy, path: str) -> Iterator[Problem]:
+    """The fields of the 2026-12 revision: name, drug class, interval, stop reason."""
+    if therapy.name is not None and not 1 <= len(therapy.name) <= MAX_NAME_LENGTH:
+        yield Problem(f"{path}.name", f"must be 1-{MAX_NAME_LENGTH} characters, got {len(therapy.name)}")
+    if therapy.drug_class is not None:
+        if therapy.agent is not Agent.OTHER:
+            own = AGENT_CLASSES[therapy.agent]
+            yield Problem(f"{path}.drug_class", f"only for agent 'other'; {therapy.agent} is always of class '{own}'")
+        elif therapy.drug_class is DrugClass.RADIOTHERAPY:
+            yield Problem(f"{path}.drug_class", "radiotherapy is the agent 'radiotherapy', not a drug class of 'other'")
+    if therapy.interval_days is not None:
+        if therapy.agent is Agent.RADIOTHERAPY:
+            yield Problem(f"{path}.interval_days", "only for drugs; radiotherapy has no dosing interval")
+        elif not 1 <= therapy.interval_days <= MAX_INTERVAL_DAYS:
+            yield Problem(f"{path}.interval_days", f"must be 1-{MAX_INTERVAL_DAYS} days, got {therapy.interval_days}")
+    if therapy.stop_reason is not None and therapy.status not in (TherapyStatus.COMPLETED, TherapyStatus.STOPPED):
+        yield Problem(
+            f"{path}.stop_reason",
+            f"only a completed or stopped therapy has a stop reason; status is '{therapy.status}'",
+        )

@@ -16,11 +16,13 @@ import enum
 import attrs
 
 __all__ = [
+    "AGENT_CLASSES",
     "NSCLC_HISTOLOGIES",
     "Agent",
     "CsfCytology",
     "CsfFlow",
     "CytologyResult",
+    "DrugClass",
     "Egfr",
     "EgfrStatus",
     "EgfrVariant",
@@ -32,6 +34,7 @@ __all__ = [
     "PerformanceStatus",
     "PsScale",
     "Route",
+    "StopReason",
     "Symptoms",
     "SystemicDisease",
     "Therapy",
@@ -130,17 +133,69 @@ class SystemicDisease(enum.StrEnum):
 
 
 class Agent(enum.StrEnum):
-    """Therapy agent."""
+    """Therapy agent. Each listed agent has a fixed drug class (:data:`AGENT_CLASSES`)."""
 
     OSIMERTINIB = "osimertinib"
     GEFITINIB = "gefitinib"
     ERLOTINIB = "erlotinib"
     AFATINIB = "afatinib"
     DACOMITINIB = "dacomitinib"
+    ICOTINIB = "icotinib"
+    LAZERTINIB = "lazertinib"
+    AUMOLERTINIB = "aumolertinib"
+    FURMONERTINIB = "furmonertinib"
+    BEFOTERTINIB = "befotertinib"
+    SUNVOZERTINIB = "sunvozertinib"
     PEMETREXED = "pemetrexed"
     CARBOPLATIN = "carboplatin"
     CISPLATIN = "cisplatin"
+    DOCETAXEL = "docetaxel"
+    PACLITAXEL = "paclitaxel"
+    GEMCITABINE = "gemcitabine"
+    TEMOZOLOMIDE = "temozolomide"
+    METHOTREXATE = "methotrexate"
+    CYTARABINE = "cytarabine"
+    THIOTEPA = "thiotepa"
+    BEVACIZUMAB = "bevacizumab"
+    AMIVANTAMAB = "amivantamab"
     RADIOTHERAPY = "radiotherapy"
+    OTHER = "other"
+
+
+class DrugClass(enum.StrEnum):
+    """The drug class of a drug: fixed for each listed agent, given for `other`.
+
+    Radiotherapy is no drug and has no drug class (it is the agent
+    `radiotherapy`).
+    """
+
+    EGFR_TKI = "egfr-tki"
+    CHEMOTHERAPY = "chemotherapy"
+    ANTIBODY = "antibody"
+    OTHER = "other"
+
+
+_TKIS = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib", "icotinib", "lazertinib")
+_TKIS += ("aumolertinib", "furmonertinib", "befotertinib", "sunvozertinib")
+_CHEMOTHERAPIES = ("pemetrexed", "carboplatin", "cisplatin", "docetaxel", "paclitaxel", "gemcitabine")
+_CHEMOTHERAPIES += ("temozolomide", "methotrexate", "cytarabine", "thiotepa")
+
+AGENT_CLASSES: dict[Agent, DrugClass] = {
+    **{Agent(name): DrugClass.EGFR_TKI for name in _TKIS},
+    **{Agent(name): DrugClass.CHEMOTHERAPY for name in _CHEMOTHERAPIES},
+    Agent.BEVACIZUMAB: DrugClass.ANTIBODY,
+    Agent.AMIVANTAMAB: DrugClass.ANTIBODY,
+}
+"""The drug class of every listed drug; `other` takes its class from `Therapy.drug_class`."""
+
+
+class StopReason(enum.StrEnum):
+    """Why a completed or stopped therapy ended."""
+
+    TOXICITY = "toxicity"
+    PROGRESSION = "progression"
+    DOSE_CHANGE = "dose-change"
+    COURSE_COMPLETED = "course-completed"
     OTHER = "other"
 
 
@@ -252,23 +307,33 @@ class MriAssessment:
 
 @attrs.frozen
 class Therapy:
-    """One therapy regimen. Osimertinib doses are per day.
+    """One therapy regimen.
 
     Attributes:
-        agent: The drug, or radiotherapy.
+        agent: The drug, or radiotherapy; `other` for a drug lmtx does not list.
         status: Where the regimen stands on the evaluation date.
-        route: Required for pemetrexed (`intrathecal` or `intravenous`).
-            Optional where the agent has one route: EGFR TKIs are `oral`,
-            carboplatin and cisplatin `intravenous`, radiotherapy
-            `external_beam`; `other` takes any route. A route that does not fit
-            the agent is rejected.
-        dose_mg: Dose in mg, greater than 0. Required for the EGFR TKIs,
-            pemetrexed, carboplatin and cisplatin; osimertinib doses are per
-            day. Not allowed for radiotherapy; optional for `other`.
+        route: Required where the agent has several routes: pemetrexed,
+            methotrexate, cytarabine and thiotepa (`intrathecal` or
+            `intravenous`). Optional where the agent has one route: EGFR TKIs
+            and temozolomide are `oral`, the other chemotherapies and the
+            antibodies `intravenous`, radiotherapy `external_beam`; `other`
+            takes any route. A route that does not fit the agent is rejected.
+        dose_mg: Dose per administration in mg, greater than 0. Required for
+            osimertinib (the rules read it); optional for every other drug; not
+            allowed for radiotherapy. The daily dose is `dose_mg / interval_days`.
         start: Day the regimen began. Required unless the regimen is
             `planned`; a planned start may lie after the evaluation date.
-        end: Day the regimen ended. Only for `completed` or `stopped`
-            regimens, and not before `start`.
+        end: Day the regimen ended (its last day). Only for `completed` or
+            `stopped` regimens, and not before `start`.
+        name: What the record calls the drug (1-128 characters), echoed in
+            texts. Optional on any therapy.
+        drug_class: The class of an `other` drug (`egfr-tki`, `chemotherapy`,
+            `antibody` or `other`). Only with agent `other`; unset, its class
+            is unknown. Every listed agent has its fixed class.
+        interval_days: Days between doses (1-365), for drugs only. Absent
+            means the agent's usual schedule (daily for the oral TKIs).
+        stop_reason: Why the regimen ended. Only for `completed` or `stopped`
+            regimens.
     """
 
     agent: Agent
@@ -277,6 +342,10 @@ class Therapy:
     dose_mg: float | None = None
     start: _dt.date | None = None
     end: _dt.date | None = None
+    name: str | None = None
+    drug_class: DrugClass | None = None
+    interval_days: int | None = None
+    stop_reason: StopReason | None = None
 
 
 @attrs.frozen
@@ -287,11 +356,15 @@ class Toxicity:
         term: The adverse event.
         grade: CTCAE v5 grade, 1-5.
         date: When it was recorded. Must not be after the evaluation date.
+        attributed_to: The agents the treating team attributes it to, each the
+            agent of some therapy in the record. Non-empty when given; unset,
+            lmtx attributes it by the document's links (docs/interpretation.md).
     """
 
     term: ToxicityTerm
     grade: int
     date: _dt.date | None = None
+    attributed_to: tuple[Agent, ...] | None = None
 
 
 @attrs.frozen
@@ -307,9 +380,11 @@ class Patient:
         id: Your identifier for the record (at most 256 characters), echoed as
             `patient_id` in the result. lmtx does not interpret it.
         egfr: EGFR testing. Leaving it out means the status is unknown.
-        performance_status: The current performance status, ECOG or Karnofsky.
-            Needed for the prognosis note and, at progression on the
-            combination, for the poor-performance-status choice.
+        performance_status: The performance status, ECOG or Karnofsky: one
+            assessment, or a history of them (in a history of two or more,
+            every item is dated, at most one a day). The PS at LM diagnosis
+            goes into the prognosis note; the latest decides the
+            poor-performance-status choice at progression on the combination.
         brain_metastases: Whether there are parenchymal brain metastases. On its
             own this counts as CNS involvement.
         neuro_exams: Standardized neurological examinations, in any order. The
@@ -325,12 +400,17 @@ class Patient:
             or `unknown` gives an alert for established LM.
         therapies: Therapy regimens: past, current and planned.
         toxicities: Adverse events the patient has now, each graded by CTCAE v5.
+        brain_metastases_date: When the brain metastases were first found.
+            Only with `brain_metastases`.
+        csf_flow_date: Day of the flow study. Not with `csf_flow` `unknown`.
+        systemic_disease_date: Day of that assessment. Not with
+            `systemic_disease` `unknown`.
     """
 
     histology: Histology
     id: str | None = None
     egfr: Egfr = Egfr()
-    performance_status: PerformanceStatus | None = None
+    performance_status: PerformanceStatus | tuple[PerformanceStatus, ...] | None = None
     brain_metastases: bool = False
     neuro_exams: tuple[NeuroExam, ...] = ()
     csf_cytology: tuple[CsfCytology, ...] = ()
@@ -339,3 +419,14 @@ class Patient:
     systemic_disease: SystemicDisease = SystemicDisease.UNKNOWN
     therapies: tuple[Therapy, ...] = ()
     toxicities: tuple[Toxicity, ...] = ()
+    brain_metastases_date: _dt.date | None = None
+    csf_flow_date: _dt.date | None = None
+    systemic_disease_date: _dt.date | None = None
+
+    @property
+    def performance_statuses(self) -> tuple[PerformanceStatus, ...]:
+        """The performance-status assessments as a tuple (empty, one, or a history)."""
+        ps = self.performance_status
+        if ps is None:
+            return ()
+        return ps if isinstance(ps, tuple) else (ps,)

@@ -37,14 +37,16 @@ import attrs
 from lmtx.__about__ import __version__
 from lmtx._codec import MAX_STRING_LENGTH
 from lmtx._docstrings import field_docs, summary
-from lmtx._validate import DRUGS, MAX_DOSE_MG, allowed_routes
+from lmtx._validate import DOSE_REQUIRED, DRUGS, MAX_DOSE_MG, MAX_INTERVAL_DAYS, MAX_NAME_LENGTH, allowed_routes
 from lmtx.model import (
     Agent,
+    CsfFlow,
     Egfr,
     EgfrStatus,
     Patient,
     PerformanceStatus,
     PsScale,
+    SystemicDisease,
     Therapy,
     TherapyStatus,
     Toxicity,
@@ -76,13 +78,18 @@ FIELD_CONSTRAINTS: dict[tuple[type, str], dict[str, Any]] = {
     (Egfr, "variants"): {"uniqueItems": True},
     (PerformanceStatus, "score"): {"minimum": min(_ECOG_SCORES[0], _KPS_LOW), "maximum": _KPS_HIGH},
     (Therapy, "dose_mg"): {"exclusiveMinimum": 0, "maximum": MAX_DOSE_MG},
+    (Therapy, "name"): {"minLength": 1, "maxLength": MAX_NAME_LENGTH},
+    (Therapy, "interval_days"): {"minimum": 1, "maximum": MAX_INTERVAL_DAYS},
+    (Toxicity, "attributed_to"): {"minItems": 1},
     (Toxicity, "grade"): {"minimum": _CTCAE_GRADES[0], "maximum": _CTCAE_GRADES[1]},
 }
 """Constraints on single fields (docs/input-format.md), by (model class, field name)."""
 
 _NOT_IN_SCHEMA = (
     "Checked by lmtx, not expressible here: dates after the evaluation date, a therapy end before its "
-    "start, two active regimens of the same agent and route, two different findings of one kind on one date."
+    "start, two active regimens of the same agent and route, two different findings of one kind on one date, "
+    "a performance-status history of two or more without dates or with two on one day, an attributed_to agent "
+    "that no therapy in the record has."
 )
 
 
@@ -127,14 +134,32 @@ def _class_constraints(cls: type) -> list[dict[str, Any]]:
         rules = [
             _when("status", started, _present("start")),
             _when("status", unended, _absent_or_null("end")),
-            _when("agent", sorted(a.value for a in DRUGS), _present("dose_mg")),
+            _when("agent", sorted(a.value for a in DOSE_REQUIRED), _present("dose_mg")),
             _when("agent", [Agent.RADIOTHERAPY.value], _absent_or_null("dose_mg")),
-            _when("agent", [Agent.PEMETREXED.value], _present("route")),
+            _when("agent", [Agent.RADIOTHERAPY.value], _absent_or_null("interval_days")),
+            _when("agent", sorted(a.value for a in DRUGS | {Agent.RADIOTHERAPY}), _absent_or_null("drug_class")),
+            _when("status", unended, _absent_or_null("stop_reason")),
+            _when(
+                "agent",
+                sorted(a.value for a in DRUGS if len(allowed_routes(a)) > 1),
+                _present("route"),
+            ),
         ]
         for agent in Agent:
             routes = sorted(r.value for r in allowed_routes(agent))
             rules.append(_when("agent", [agent.value], {"properties": {"route": {"enum": [*routes, None]}}}))
         return rules
+    if cls is Patient:
+        return [
+            {
+                "if": {"properties": {"brain_metastases": {"const": True}}, "required": ["brain_metastases"]},
+                "else": _absent_or_null("brain_metastases_date"),
+            },
+            _when("csf_flow", [CsfFlow.UNKNOWN.value], _absent_or_null("csf_flow_date")),
+            {"if": {"not": {"required": ["csf_flow"]}}, "then": _absent_or_null("csf_flow_date")},
+            _when("systemic_disease", [SystemicDisease.UNKNOWN.value], _absent_or_null("systemic_disease_date")),
+            {"if": {"not": {"required": ["systemic_disease"]}}, "then": _absent_or_null("systemic_disease_date")},
+        ]
     return []
 
 
@@ -164,8 +189,7 @@ class _Builder:
         origin = typing.get_origin(hint)
         if origin in (typing.Union, types.UnionType):
             options = [a for a in typing.get_args(hint) if a is not type(None)]
-            (inner,) = options
-            return {"anyOf": [self.type_schema(inner), {"type": "null"}]}
+            return {"anyOf": [*(self.type_schema(inner) for inner in options), {"type": "null"}]}
         if origin is tuple:
             item, _ellipsis = typing.get_args(hint)
             return {"type": "array", "items": self.type_schema(item)}
@@ -242,8 +266,8 @@ def _described(schema: Any, docs: dict[str, str]) -> Any:
 def _constrain(schema: dict[str, Any], constraints: dict[str, Any]) -> dict[str, Any]:
     """Add constraints to the non-null branch of a schema (``anyOf [T, null]``) or to the schema."""
     if "anyOf" in schema:
-        value, null = schema["anyOf"]
-        return {"anyOf": [_constrain(value, constraints), null]}
+        *values, null = schema["anyOf"]
+        return {"anyOf": [*(_constrain(value, constraints) for value in values), null]}
     return {**schema, **constraints}
 
 

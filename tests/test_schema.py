@@ -134,8 +134,37 @@ SCHEMA_INVALID: list[tuple[str, Any]] = [
     ("id too long", {"histology": "sclc", "id": "x" * 257}),
     ("zero dose", {"histology": "sclc", "therapies": [{"agent": "cisplatin", "dose_mg": 0, "status": "planned"}]}),
     ("huge dose", {"histology": "sclc", "therapies": [{"agent": "cisplatin", "dose_mg": 1e6, "status": "planned"}]}),
-    ("drug without dose", {"histology": "sclc", "therapies": [{"agent": "cisplatin", "status": "planned"}]}),
-    ("null dose", {"histology": "sclc", "therapies": [{"agent": "cisplatin", "dose_mg": None, "status": "planned"}]}),
+    ("osimertinib without dose", {"histology": "sclc", "therapies": [{"agent": "osimertinib", "status": "planned"}]}),
+    ("no route, methotrexate", {"histology": "sclc", "therapies": [{"agent": "methotrexate", "status": "planned"}]}),
+    (
+        "drug class on a listed agent",
+        {"histology": "sclc", "therapies": [{"agent": "icotinib", "drug_class": "egfr-tki", "status": "planned"}]},
+    ),
+    (
+        "interval 0",
+        {"histology": "sclc", "therapies": [{"agent": "erlotinib", "interval_days": 0, "status": "planned"}]},
+    ),
+    (
+        "interval on radiotherapy",
+        {"histology": "sclc", "therapies": [{"agent": "radiotherapy", "interval_days": 7, "status": "planned"}]},
+    ),
+    (
+        "stop reason while active",
+        {
+            "histology": "sclc",
+            "therapies": [{"agent": "erlotinib", "status": "active", "start": "2026-01-01", "stop_reason": "toxicity"}],
+        },
+    ),
+    ("empty name", {"histology": "sclc", "therapies": [{"agent": "other", "name": "", "status": "planned"}]}),
+    ("empty attribution", {"histology": "sclc", "toxicities": [{"term": "rash", "grade": 2, "attributed_to": []}]}),
+    ("brain metastases date alone", {"histology": "sclc", "brain_metastases_date": "2026-01-01"}),
+    ("flow date, unknown flow", {"histology": "sclc", "csf_flow": "unknown", "csf_flow_date": "2026-01-01"}),
+    ("systemic date, no assessment", {"histology": "sclc", "systemic_disease_date": "2026-01-01"}),
+    ("ECOG 5 in a history", {"histology": "sclc", "performance_status": [{"scale": "ecog", "score": 5}]}),
+    (
+        "null dose",
+        {"histology": "sclc", "therapies": [{"agent": "osimertinib", "dose_mg": None, "status": "planned"}]},
+    ),
     (
         "radiotherapy dosed",
         {"histology": "sclc", "therapies": [{"agent": "radiotherapy", "dose_mg": 30, "status": "planned"}]},
