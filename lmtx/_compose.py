@@ -63,6 +63,19 @@ def _mg(dose: float) -> str:
     return f"{int(dose)}" if float(dose).is_integer() else f"{dose:g}"
 
 
+def _schedule(dose: float, interval: int) -> str:
+    """A dose with its schedule: ``80 mg a day``, ``1500 mg every 7 days``."""
+    return f"{_mg(dose)} mg " + ("a day" if interval == 1 else f"every {interval} days")
+
+
+_REASONS = {
+    "toxicity": "for toxicity",
+    "progression": "for progression",
+    "course-completed": "as its course was completed",
+    "other": "for a reason recorded as other",
+}
+
+
 def _agent(fact: Mapping[str, Any]) -> str:
     agent = str(fact["agent"])
     name = _AGENTS.get(agent, agent)
@@ -223,7 +236,8 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
         extra = {
             "stop": _iso(fact["stop"]) if fact["stop"] != NO_DATE else "a date not recorded",
             "start": _iso(fact["start"]),
-            "dose": _mg(fact["dose"]),
+            "dose": _schedule(fact["dose"], fact["interval"]),
+            "reason": f" ({_REASONS[fact['reason']]})" if fact["reason"] in _REASONS else "",
         }
     elif code == "performance-status-prognostic":
         ps_date = patient.performance_status.date if patient.performance_status is not None else None

@@ -14,8 +14,8 @@ import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from lmtx._validate import effective_route
-from lmtx.model import Patient
+from lmtx._validate import drug_class, effective_route
+from lmtx.model import Agent, Patient, Therapy, TherapyStatus
 from lmtx.policy import Policy
 
 __all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact"]
@@ -24,7 +24,7 @@ Fact = dict[str, Any]
 K = TypeVar("K")
 
 NO_DATE = -1
-DATE_FIELDS = frozenset({"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop"})
+DATE_FIELDS = frozenset({"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop", "run_start"})
 """Every fact field that holds a day (as a proleptic ordinal, ``NO_DATE`` when absent).
 
 The record's dates and the derived facts' fields that carry one of them on;
@@ -74,6 +74,101 @@ first one asserted only in one probe ruleset and for both in another that
 differed only in names. Every "pick one" rule of lmtx therefore breaks ties
 itself, with a further negation on ``seq``, and wants a single firing.
 """
+
+
+RESUME_DAYS = 7
+"""Days after a therapy's end within which a successor continues it (a regimen held, a dose changed)."""
+
+
+def _daily_mg(therapy: Therapy) -> float:
+    return (therapy.dose_mg or 0.0) / (therapy.interval_days or 1)
+
+
+def _is_high_dose_daily(therapy: Therapy) -> bool:
+    """Osimertinib 160 mg or more, once a day (docs/interpretation.md#initial)."""
+    return (
+        therapy.agent is Agent.OSIMERTINIB
+        and (therapy.dose_mg or 0.0) >= 160
+        and (therapy.interval_days or 1) == 1
+        and therapy.status is not TherapyStatus.PLANNED
+        and therapy.start is not None
+    )
+
+
+def _run_starts(therapies: tuple[Therapy, ...]) -> dict[int, dt.date]:
+    """The start of each 160 mg regimen recorded in pieces, by the index of its last piece.
+
+    A piece continues the chain that ends in the next when it starts before it and ends
+    no more than :data:`RESUME_DAYS` days before the next begins (an overlap counts); the
+    chain's start is the start of its earliest piece.
+    """
+    pieces = [(i, t) for i, t in enumerate(therapies) if _is_high_dose_daily(t)]
+    starts: dict[int, dt.date] = {}
+    for i, last in pieces:
+        current = last
+        while True:
+            assert current.start is not None
+            earlier = [
+                t
+                for _, t in pieces
+                if t.start is not None
+                and t.start < current.start
+                and t.end is not None
+                and current.start <= t.end + dt.timedelta(days=RESUME_DAYS)
+            ]
+            if not earlier:
+                break
+            current = min(earlier, key=lambda t: t.start or dt.date.max)
+        assert current.start is not None
+        starts[i] = current.start
+    return starts
+
+
+def _is_dose_change(stopped: Therapy, therapies: tuple[Therapy, ...]) -> bool:
+    """Whether a stopped osimertinib was a change of dose, not a stop (docs/interpretation.md#stopped-osimertinib).
+
+    Recorded as ``dose-change`` with another osimertinib begun after it (a planned one
+    without a start counts); or, with no reason recorded, ended and followed within
+    :data:`RESUME_DAYS` days by another osimertinib, given, at the same or a higher daily dose.
+    """
+    if stopped.agent is not Agent.OSIMERTINIB or stopped.status is not TherapyStatus.STOPPED or stopped.start is None:
+        return False
+    others = [t for t in therapies if t is not stopped and t.agent is Agent.OSIMERTINIB]
+    if stopped.stop_reason is not None:
+        return stopped.stop_reason.value == "dose-change" and any(
+            (t.start is None and t.status is TherapyStatus.PLANNED) or (t.start is not None and t.start > stopped.start)
+            for t in others
+        )
+    if stopped.end is None:
+        return False
+    resume_by = stopped.end + dt.timedelta(days=RESUME_DAYS)
+    return any(
+        t.status is not TherapyStatus.PLANNED
+        and t.start is not None
+        and stopped.start < t.start <= resume_by
+        and _daily_mg(t) >= _daily_mg(stopped)
+        for t in others
+    )
+
+
+def _therapy_fact(therapy: Therapy, run_start: dt.date | None, dose_change: bool) -> Fact:
+    cls = drug_class(therapy)
+    return {
+        "agent": therapy.agent.value,
+        "route": (route.value if (route := effective_route(therapy)) else ""),
+        "dose_mg": _engine_number(therapy.dose_mg) if therapy.dose_mg is not None else 0.0,
+        "interval": therapy.interval_days or 1,
+        "once_daily_mg": _engine_number(therapy.dose_mg)
+        if therapy.dose_mg and (therapy.interval_days or 1) == 1
+        else 0.0,
+        "cls": cls.value if cls is not None else "",
+        "status": therapy.status.value,
+        "start": _day(therapy.start),
+        "end": _day(therapy.end),
+        "reason": therapy.stop_reason.value if therapy.stop_reason is not None else "",
+        "run_start": _day(run_start if run_start is not None else therapy.start),
+        "dose_change": dose_change,
+    }
 
 
 def _numbered(kind: str, records: Iterable[Fact], first: tuple[str, ...]) -> list[Fact]:
@@ -138,18 +233,12 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
         ),
         ("date",),
     )
+    run_starts = _run_starts(patient.therapies)
     by_type["therapy"] = _numbered(
         "therapy",
         (
-            {
-                "agent": t.agent.value,
-                "route": (route.value if (route := effective_route(t)) else ""),
-                "dose_mg": _engine_number(t.dose_mg) if t.dose_mg is not None else 0.0,
-                "status": t.status.value,
-                "start": _day(t.start),
-                "end": _day(t.end),
-            }
-            for t in patient.therapies
+            _therapy_fact(t, run_starts.get(i), _is_dose_change(t, patient.therapies))
+            for i, t in enumerate(patient.therapies)
         ),
         ("start",),
     )
@@ -160,6 +249,8 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
 
 
 _HIDDEN = frozenset({"t", "sid", "seq", "prev", "n"})
+_USUAL = {"interval": 1, "dose_change": False}
+"""Therapy fields left out of a label when they hold the usual value (a daily dose, a real stop)."""
 
 
 @functools.cache
@@ -170,11 +261,14 @@ def _iso(day: int) -> str:
 def describe_fact(fact: Fact) -> str:
     """A readable, order-independent label such as ``neuro_exam(date=2026-02-01, symptoms=new)``.
 
-    Bookkeeping fields (``seq``, ``prev``) and absent values (``""``, no date) are left out.
+    Bookkeeping fields (``seq``, ``prev``), absent values (``""``, no date) and usual ones
+    (a daily interval, a regimen that starts with its own therapy) are left out.
     """
     parts = []
     for key, value in fact.items():
-        if key in _HIDDEN:
+        if key in _HIDDEN or (key in _USUAL and value == _USUAL[key]):
+            continue
+        if (key == "run_start" and value == fact.get("start")) or (key == "once_daily_mg" and value == fact["dose_mg"]):
             continue
         kind = type(value)
         if kind is str:

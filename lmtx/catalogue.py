@@ -305,7 +305,7 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "": Text(
                 "Osimertinib was stopped before: find out why before it is given again.",
-                "Osimertinib {dose} mg a day, begun on {start}, was stopped on {stop}. Dose changes may be "
+                "Osimertinib {dose}, begun on {start}, was stopped on {stop}{reason}. Dose changes may be "
                 "needed for toxicity, but the highest tolerable dose matters for CNS control: learn the reason "
                 "for the stop before restarting.",
             )

@@ -25,6 +25,19 @@ docs/interpretation.md say lmtx must conclude. It imports nothing from lmtx
 - planned therapy starts are plans: they may lie after ``as_of`` and do not
   move the default evaluation date.
 
+Revision 2026-12-06 (real records), as far as lmtx implements it:
+
+- an EGFR TKI is any listed TKI or an ``other`` with ``drug_class: egfr-tki``;
+- the 160 mg regimen is an active osimertinib >= 160 mg with ``interval_days``
+  absent or 1; recorded in pieces (each piece starting after the previous
+  one's start, no later than 7 days after its end), it starts with its
+  earliest piece;
+- a stopped osimertinib is no stop when it was a change of dose: recorded as
+  ``dose-change`` with a later osimertinib (or a planned one without a
+  start), or with no reason, an end, and a later given osimertinib starting
+  within 7 days of that end at the same or a higher daily dose;
+- a performance-status history decides by its latest assessment.
+
 The function is deliberately naive (lists and loops, no cleverness) so that
 it can also serve as the "computation floor" of the benchmarks.
 """
@@ -38,7 +51,19 @@ from typing import Any
 __all__ = ["ADVERSE_EFFECT_STATEMENTS", "ADVERSE_EFFECT_TERMS", "decide"]
 
 NSCLC = ("adenocarcinoma", "squamous", "large_cell", "nsclc_nos")
-EGFR_TKIS = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib")
+EGFR_TKIS = (
+    "osimertinib",
+    "gefitinib",
+    "erlotinib",
+    "afatinib",
+    "dacomitinib",
+    "icotinib",
+    "lazertinib",
+    "aumolertinib",
+    "furmonertinib",
+    "befotertinib",
+    "sunvozertinib",
+)
 PLATINUM = ("carboplatin", "cisplatin")
 SYMPTOMATIC = ("new", "persistent", "worsened")
 MONITORING = ("monitor-neuro-exam", "monitor-mri", "monitor-csf-cytology", "assess-rano-lm")
@@ -76,6 +101,71 @@ def _ecog(performance_status: Mapping[str, Any]) -> int:
     return {100: 0, 90: 0, 80: 1, 70: 1, 60: 2, 50: 2, 40: 3, 30: 3, 20: 4, 10: 4}[score]
 
 
+def _is_tki(therapy: Mapping[str, Any]) -> bool:
+    return therapy["agent"] in EGFR_TKIS or (therapy["agent"] == "other" and therapy.get("drug_class") == "egfr-tki")
+
+
+def _daily(therapy: Mapping[str, Any]) -> float:
+    return float(therapy.get("dose_mg") or 0) / int(therapy.get("interval_days") or 1)
+
+
+def _is_160_daily(therapy: Mapping[str, Any]) -> bool:
+    return (
+        therapy["agent"] == "osimertinib"
+        and therapy["dose_mg"] >= 160
+        and therapy.get("interval_days", 1) in (1, None)
+        and therapy["status"] != "planned"
+    )
+
+
+def _regimen_start(therapies: list[Mapping[str, Any]], active: Mapping[str, Any]) -> dt.date:
+    """The start of the earliest piece of the 160 mg regimen that ends in ``active``."""
+    start = _date(active["start"])
+    pieces = [t for t in therapies if _is_160_daily(t) and t.get("end")]
+    changed = True
+    while changed:
+        changed = False
+        for piece in pieces:
+            if _date(piece["start"]) < start <= _date(piece["end"]) + dt.timedelta(days=7):
+                start = _date(piece["start"])
+                changed = True
+    return start
+
+
+def _dose_changed(stopped: Mapping[str, Any], therapies: list[Mapping[str, Any]]) -> bool:
+    later = [t for t in therapies if t is not stopped and t["agent"] == "osimertinib"]
+    begun = _date(stopped["start"])
+    reason = stopped.get("stop_reason")
+    if reason == "dose-change":
+        return any(
+            (not t.get("start") and t["status"] == "planned") or (t.get("start") and _date(t["start"]) > begun)
+            for t in later
+        )
+    if reason is not None or not stopped.get("end"):
+        return False
+    end = _date(stopped["end"])
+    return any(
+        t["status"] != "planned"
+        and begun < _date(t["start"]) <= end + dt.timedelta(days=7)
+        and _daily(t) >= _daily(stopped)
+        for t in later
+    )
+
+
+def _assessments(patient: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    ps = patient.get("performance_status")
+    if ps is None:
+        return []
+    return list(ps) if isinstance(ps, list) else [ps]
+
+
+def _latest_ps(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    assessments = _assessments(patient)
+    if len(assessments) <= 1:
+        return assessments[0] if assessments else None
+    return max(assessments, key=lambda a: _date(a["date"]))
+
+
 def _severity(grade: int) -> str:
     return "info" if grade <= 2 else "warning" if grade == 3 else "critical"
 
@@ -90,10 +180,10 @@ def _latest_after(records: Iterable[Mapping[str, Any]], start: dt.date) -> Mappi
 
 
 def _default_as_of(patient: Mapping[str, Any]) -> dt.date | None:
-    dates = []
-    ps = patient.get("performance_status")
-    if ps and ps.get("date"):
-        dates.append(_date(ps["date"]))
+    dates = [_date(a["date"]) for a in _assessments(patient) if a.get("date")]
+    for key in ("brain_metastases_date", "csf_flow_date", "systemic_disease_date"):
+        if patient.get(key):
+            dates.append(_date(patient[key]))
     for key in ("neuro_exams", "csf_cytology", "mri"):
         dates += [_date(r["date"]) for r in patient.get(key, [])]
     for therapy in patient.get("therapies", []):
@@ -165,14 +255,14 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     therapies = patient.get("therapies", [])
     active = [t for t in therapies if t["status"] == "active"]
     active_osimertinib = [t for t in active if t["agent"] == "osimertinib"]
-    osimertinib_160 = [t for t in active_osimertinib if t["dose_mg"] >= 160]
-    osimertinib_below_160 = [t for t in active_osimertinib if t["dose_mg"] < 160]
-    other_tki = [t for t in active if t["agent"] in EGFR_TKIS and t["agent"] != "osimertinib"]
+    osimertinib_160 = [t for t in active_osimertinib if _is_160_daily(t)]
+    osimertinib_below_160 = [t for t in active_osimertinib if not _is_160_daily(t)]
+    other_tki = [t for t in active if _is_tki(t) and t["agent"] != "osimertinib"]
     exams = patient.get("neuro_exams", [])
     cytology = patient.get("csf_cytology", [])
     mri = patient.get("mri", [])
     egfr = patient.get("egfr", {}).get("status", "unknown")
-    ps = patient.get("performance_status")
+    ps = _latest_ps(patient)
     nsclc = patient["histology"] in NSCLC
 
     # LM status (#lm-status); scope (#scope).
@@ -219,7 +309,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         else:
             treatment["osimertinib-160"] = "start"
     elif applicable:
-        osimertinib_start = _date(osimertinib_160[0]["start"])
+        osimertinib_start = _regimen_start(therapies, osimertinib_160[0])
         treatment["osimertinib-160"] = "continue"  # from monotherapy on, always continue.
         # Stages by treatment history: what was given while this 160 mg regimen ran.
         given = [
@@ -276,8 +366,14 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
                 phase = "osimertinib-monotherapy"
 
     # A stopped osimertinib is flagged before osimertinib is started, switched to or raised.
-    if any(treatment.get(c) in ("start", "switch", "increase") for c in ("osimertinib-160", "osimertinib-80")) and any(
-        t["agent"] == "osimertinib" and t["status"] == "stopped" for t in therapies
+    stops = [
+        t
+        for t in therapies
+        if t["agent"] == "osimertinib" and t["status"] == "stopped" and not _dose_changed(t, therapies)
+    ]
+    if (
+        any(treatment.get(c) in ("start", "switch", "increase") for c in ("osimertinib-160", "osimertinib-80"))
+        and stops
     ):
         alerts["prior-osimertinib-stopped"] = "warning"
 
@@ -347,9 +443,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         "phase": phase,
         "judged_from": judged_from.isoformat() if judged_from else None,
         "deciding": [(d.isoformat(), (d - judged_from).days + 1) for d in sorted(set(deciding))] if judged_from else [],
-        "stopped_osimertinib_ends": sorted(
-            str(t.get("end") or "") for t in therapies if t["agent"] == "osimertinib" and t["status"] == "stopped"
-        ),
+        "stopped_osimertinib_ends": sorted(str(t.get("end") or "") for t in stops),
         "treatment": treatment,
         "workup": workup,
         "monitoring": monitoring,

@@ -123,7 +123,7 @@ def test_why_not_follows_derived_facts_down_to_the_input_that_would_change_it() 
     # Down the deriving rules: the dose of the osimertinib regimen in the input.
     dose = [c for c in _unmet(answer) if "therapies[0].dose_mg" in c.inputs]
     assert dose
-    assert dose[0].near_misses[0].failed == ("dose_mg >= 160 (is 80)",)
+    assert dose[0].near_misses[0].failed == ("once_daily_mg >= 160 (is 80)",)
     assert dose[0].near_misses[0].fact.inputs == ("therapies[0]",)
     # Following the hint gives the code.
     assert lmtx.evaluate(EXAMPLE).recommendation("it-pemetrexed") is not None
@@ -402,7 +402,8 @@ def test_why_not_names_the_field_that_would_change_it() -> None:
     text = lmtx.why_not(_on_80_mg(), "it-pemetrexed").to_text()
     flat = " ".join(text.split())
     assert (
-        "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need a dose of at least "
+        "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need a once-daily "
+        "dose of at least "
         "160 mg. To change it: change therapies[0].dose_mg, add a record to therapies." in flat
     )
     assert ENGINE_WORDS.search(text) is None

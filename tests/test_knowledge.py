@@ -160,6 +160,7 @@ def _copies() -> list[tuple[str, str, str, object]]:
 def _date_carrying_fields() -> set[tuple[str, str]]:
     """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
     dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
+    dates.add(("therapy", "run_start"))
     copies = _copies()
     while True:
         found = dates | {(kind, field) for _, kind, field, source in copies if source in dates}

@@ -117,7 +117,12 @@ _LABELS = {
 _FLAGS = {"enhancement": "leptomeningeal enhancement", "brain_metastases": "brain metastases"}
 """Boolean fields: the words for true (false is ``no`` + the words)."""
 
-_QUANTITIES = {"dose_mg": ("a dose", " mg"), "score": ("a score", ""), "grade": ("a grade", "")}
+_QUANTITIES = {
+    "dose_mg": ("a dose", " mg"),
+    "once_daily_mg": ("a once-daily dose", " mg"),
+    "score": ("a score", ""),
+    "grade": ("a grade", ""),
+}
 _DATE_VERBS = {
     "date": "dated",
     "start": "started",

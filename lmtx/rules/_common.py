@@ -8,7 +8,12 @@ The base facts asserted for every evaluation (see :mod:`lmtx._facts`):
 - ``neuro_exam``: date, symptoms, seq, prev
 - ``cytology``: date, result
 - ``mri``: date, enhancement, response
-- ``therapy``: agent, route, dose_mg, status, start, end, seq
+- ``therapy``: agent, route, dose_mg, interval (days between doses, 1 when
+  not recorded), once_daily_mg (``dose_mg`` when given once a day, else 0),
+  cls (drug class, ``""`` when unknown or for radiotherapy), status, start,
+  end, reason (stop reason), run_start (the start of a 160 mg regimen
+  recorded in pieces, else ``start``), dose_change (a stopped osimertinib
+  that was a change of dose), seq
 - ``toxicity``: term, grade, seq
 
 Dates are ordinal day numbers (``-1`` where there is none); ``seq``
@@ -19,12 +24,10 @@ and "the latest" are questions the engine answers by joins and negations.
 
 from __future__ import annotations
 
-from lmtx.dsl import Test, eq, ge, lt, one_of
+from lmtx.dsl import Test, eq, ge, lt, ne, one_of
 from lmtx.model import NSCLC_HISTOLOGIES
 
 NSCLC = tuple(sorted(NSCLC_HISTOLOGIES))
-EGFR_TKIS = ("afatinib", "dacomitinib", "erlotinib", "gefitinib", "osimertinib")
-OTHER_EGFR_TKIS = ("afatinib", "dacomitinib", "erlotinib", "gefitinib")
 PLATINUM = ("carboplatin", "cisplatin")
 ESTABLISHED = ("confirmed", "probable")
 SYMPTOMATIC = ("new", "persistent", "worsened")
@@ -39,9 +42,12 @@ GIVEN: Test = one_of("status", GIVEN_STATUSES)
 NO_END: Test = eq("end", -1)
 """The therapy has no end date (``-1``, see :mod:`lmtx._facts`)."""
 OSIMERTINIB: Test = eq("agent", "osimertinib")
-HIGH_DOSE: Test = ge("dose_mg", 160)
-BELOW_HIGH_DOSE: Test = lt("dose_mg", 160)
-ANY_EGFR_TKI: Test = one_of("agent", EGFR_TKIS)
-OTHER_EGFR_TKI: Test = one_of("agent", OTHER_EGFR_TKIS)
+HIGH_DOSE: Test = ge("once_daily_mg", 160)
+"""Osimertinib 160 mg or more once a day: the *160 mg regimen* (docs/interpretation.md#initial)."""
+BELOW_HIGH_DOSE: Test = lt("once_daily_mg", 160)
+"""Any other osimertinib: a lower dose, or a dose not given once a day."""
+ANY_EGFR_TKI: Test = eq("cls", "egfr-tki")
+"""Every EGFR TKI: the listed ones and ``other`` of class ``egfr-tki``."""
+OTHER_EGFR_TKI: tuple[Test, ...] = (eq("cls", "egfr-tki"), ne("agent", "osimertinib"))
 INTRATHECAL_PEMETREXED: tuple[Test, ...] = (eq("agent", "pemetrexed"), eq("route", "intrathecal"))
 ANY_PLATINUM: Test = one_of("agent", PLATINUM)

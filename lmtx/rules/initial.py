@@ -28,13 +28,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="other-egfr-tki-in-use",
         section=SECTION,
-        description="An EGFR TKI other than osimertinib is being given (one is enough).",
+        description="An EGFR TKI other than osimertinib is being given, listed or of class egfr-tki (one is enough).",
         statements=("S02", "S27"),
         when=(
-            match("tki", "therapy", OTHER_EGFR_TKI, ACTIVE),
-            no("therapy", OTHER_EGFR_TKI, ACTIVE, gt("seq", ref("tki", "seq"))),
+            match("tki", "therapy", *OTHER_EGFR_TKI, ACTIVE),
+            no("therapy", *OTHER_EGFR_TKI, ACTIVE, gt("seq", ref("tki", "seq"))),
         ),
-        then=(derive("other_tki_in_use", agent=ref("tki", "agent")),),
+        then=(derive("other_tki_in_use", agent=ref("tki", "agent"), seq=ref("tki", "seq")),),
     ),
     Rule(
         id="phase-initial",
@@ -133,11 +133,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="prior-osimertinib-stopped",
         section=SECTION,
-        description="Osimertinib is to be started, switched to or raised, and an earlier osimertinib was stopped.",
+        description=(
+            "Osimertinib is to be started, switched to or raised, and an earlier osimertinib was stopped "
+            "(not for a change of dose)."
+        ),
         statements=("S25",),
         when=(
-            match("stopped", "therapy", OSIMERTINIB, eq("status", "stopped")),
-            no("therapy", OSIMERTINIB, eq("status", "stopped"), gt("seq", ref("stopped", "seq"))),
+            match("stopped", "therapy", OSIMERTINIB, eq("status", "stopped"), eq("dose_change", False)),
+            no(
+                "therapy",
+                OSIMERTINIB,
+                eq("status", "stopped"),
+                eq("dose_change", False),
+                gt("seq", ref("stopped", "seq")),
+            ),
             match(
                 "advised",
                 "recommendation",
@@ -152,6 +161,9 @@ RULES: tuple[Rule, ...] = (
                 stop=ref("stopped", "end"),
                 dose=ref("stopped", "dose_mg"),
                 start=ref("stopped", "start"),
+                interval=ref("stopped", "interval"),
+                reason=ref("stopped", "reason"),
+                therapy=ref("stopped", "seq"),
             ),
         ),
     ),

@@ -154,14 +154,17 @@ REGIMEN_RULES: tuple[Rule, ...] = (
     Rule(
         id="high-dose-regimen",
         section=SECTION,
-        description="Established LM on osimertinib 160 mg daily: the regimen later stages build on.",
+        description=(
+            "Established LM on osimertinib 160 mg daily (from the first of its pieces when held and resumed): "
+            "the regimen later stages build on."
+        ),
         statements=("S01", "S04", "S08"),
         when=(
             _APPLICABLE,
             match("lm", "lm", one_of("status", ESTABLISHED)),
             match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
         ),
-        then=(derive("high_dose_regimen", start=ref("osimertinib", "start"), dose=ref("osimertinib", "dose_mg")),),
+        then=(derive("high_dose_regimen", start=ref("osimertinib", "run_start"), dose=ref("osimertinib", "dose_mg")),),
     ),
     *(rule for row in _STAGE_THERAPIES for rule in _history_rules(*row)),
     Rule(
