@@ -1,0 +1,87 @@
+"""Hypothesis strategies for lmtx's domain model, for property-based tests.
+
+Needs the optional extra ``lmtx[testing]`` (hypothesis); ``import lmtx`` does
+not. The strategies generate records that :func:`lmtx.evaluate` accepts, in
+both forms: wire-format dicts (docs/input-format.md, JSON-compatible) and typed
+:class:`lmtx.Patient` objects; and invalid payloads, each with the JSON path
+of the problem it carries::
+
+    from hypothesis import given
+    import lmtx
+    from lmtx import strategies as lst
+
+    @given(lst.evaluation_cases())
+    def test_my_pipeline_accepts_every_result(case):
+        result = lmtx.evaluate(case.patient, as_of=case.as_of)
+        my_pipeline(result.to_dict())
+
+Valid records cover the whole wire format: every enumeration value, both
+performance-status scales or none, optional fields present or left out, empty
+and absent lists, every therapy combination the phases need (osimertinib
+below, at and above 160 mg, with intrathecal pemetrexed, with platinum
+chemotherapy, other EGFR TKIs, radiotherapy), and realistic date orderings:
+the dates of a record are drawn around a few key days, so that assessments
+fall before, on and after each therapy start, and the record is then moved to
+a random year. A third of the records tell a treatment story (established LM
+on osimertinib 160 mg, often with courses of intrathecal pemetrexed and
+platinum that are active, completed or stopped, and follow-up findings that
+often show failure), a sixth a diagnostic story (runs of neurological exams
+with MRIs and CSF cytologies around the symptom onset, and often new or
+worse symptoms after that workup),
+so that every phase and every reading of docs/interpretation.md is common.
+
+Drug doses are any positive number up to lmtx's plausibility bound of
+100,000 mg, often a usual clinical dose, and for osimertinib often one at or
+just below 160 mg.
+"""
+
+from __future__ import annotations
+
+try:
+    import hypothesis.strategies  # noqa: F401  (every submodule needs it: one clear message here)
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError("lmtx.strategies needs hypothesis: pip install 'lmtx[testing]'") from error
+
+from lmtx.strategies._common import dates
+from lmtx.strategies._invalid import _SCHEMA as _SCHEMA  # the mutations' wire table (tests check it)
+from lmtx.strategies._invalid import InvalidCase, invalid_cases, invalid_payloads
+from lmtx.strategies._patients import EvaluationCase, evaluation_cases, patient_dicts, patients
+from lmtx.strategies._records import (
+    csf_cytology_dicts,
+    mri_dicts,
+    neuro_exam_dicts,
+    performance_status_dicts,
+    therapy_dicts,
+    toxicity_dicts,
+)
+from lmtx.strategies._typed import (
+    csf_cytologies,
+    mri_assessments,
+    neuro_exams,
+    performance_statuses,
+    therapies,
+    toxicities,
+)
+
+__all__ = [
+    "EvaluationCase",
+    "InvalidCase",
+    "csf_cytologies",
+    "csf_cytology_dicts",
+    "dates",
+    "evaluation_cases",
+    "invalid_cases",
+    "invalid_payloads",
+    "mri_assessments",
+    "mri_dicts",
+    "neuro_exam_dicts",
+    "neuro_exams",
+    "patient_dicts",
+    "patients",
+    "performance_status_dicts",
+    "performance_statuses",
+    "therapies",
+    "therapy_dicts",
+    "toxicities",
+    "toxicity_dicts",
+]
