@@ -16,10 +16,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lmtx._facts import NO_DATE, Fact
+from lmtx._facts import NO_DATE, Fact, latest_performance_status
+from lmtx._validate import drug_class, effective_route
 from lmtx.dsl import Rule
-from lmtx.model import Patient
+from lmtx.model import Agent, DrugClass, Patient, PerformanceStatus, PsScale, Therapy, TherapyStatus
 from lmtx.result import ADVERSE_EFFECT_TERMS
+from lmtx.rules.prognosis import KPS_TO_ECOG
 
 __all__ = ["ItemText", "compose"]
 
@@ -232,6 +234,8 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
         extra = {"term": _and(_grades(_of(derived, "reported"), _alert_terms(rule)))}
     elif code == "dose-modification":
         extra = _dose_modification(derived)
+    elif code in _OSIMERTINIB_CODES and fact["action"] in ("start", "switch"):
+        extra = _current_tkis(patient)
     elif code == "prior-osimertinib-stopped":
         extra = {
             "stop": _iso(fact["stop"]) if fact["stop"] != NO_DATE else "a date not recorded",
@@ -240,6 +244,123 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
             "reason": f" ({_REASONS[fact['reason']]})" if fact["reason"] in _REASONS else "",
         }
     elif code == "performance-status-prognostic":
-        ps_date = patient.performance_status.date if patient.performance_status is not None else None
-        extra = {"date": f"recorded on {ps_date.isoformat()}" if ps_date is not None else "date not recorded"}
+        extra = _performance_status_note(patient)
+    elif code == "prefer-intrathecal":
+        latest = latest_performance_status(patient)
+        extra = {"ps": _ps_dated(latest) if latest is not None else "not recorded"}
+    elif code == "performance-status-missing":
+        extra = {"missing": _performance_status_missing(fact)}
     return extra, statements, effects
+
+
+def _therapy_words(therapy: Therapy) -> str:
+    """A therapy as a clinician writes it: ``erlotinib 1500 mg every 7 days, since 2026-01-04``."""
+    name = (
+        therapy.agent.value if therapy.agent is not Agent.OTHER else f"'{therapy.name}'" if therapy.name else "a drug"
+    )
+    if therapy.agent is not Agent.OTHER and therapy.name:
+        name += f" ({therapy.name})"
+    if therapy.dose_mg is not None:
+        name += f" {_schedule(therapy.dose_mg, therapy.interval_days or 1)}"
+    elif therapy.interval_days not in (None, 1):
+        name += f" every {therapy.interval_days} days"
+    route = effective_route(therapy)
+    if therapy.agent is Agent.OTHER and route is not None:
+        name += f", {route.value}"
+    return f"{name}, since {therapy.start.isoformat()}" if therapy.start else name
+
+
+def _current_tkis(patient: Patient) -> dict[str, str]:
+    """The EGFR TKIs a switch leaves, and the active drugs of unknown class a start cannot judge."""
+    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE]
+    tkis = [t for t in active if t.agent is not Agent.OSIMERTINIB and drug_class(t) is DrugClass.EGFR_TKI]
+    unknown = [t for t in active if t.agent is Agent.OTHER and t.drug_class is None]
+    unclassified = ""
+    if unknown:
+        unclassified = (
+            f" Also active: {_and([_therapy_words(t) for t in unknown])}, whose drug class the record does not "
+            "give; lmtx cannot tell whether it is an EGFR TKI. If it is, the advice is a switch to osimertinib "
+            "instead of adding it."
+        )
+    return {"tkis": "; ".join(_therapy_words(t) for t in tkis), "unclassified": unclassified}
+
+
+PS_AT_DIAGNOSIS_DAYS = 30
+"""How far from the LM diagnosis a performance status may lie to be the one at diagnosis."""
+
+
+def _ecog_of(ps: PerformanceStatus) -> int:
+    if ps.scale is PsScale.ECOG:
+        return ps.score
+    return next(ecog for low, high, ecog in KPS_TO_ECOG if low <= ps.score <= high)
+
+
+def _ps_words(ps: PerformanceStatus) -> str:
+    return f"ECOG {ps.score}" if ps.scale is PsScale.ECOG else f"KPS {ps.score} (ECOG {_ecog_of(ps)})"
+
+
+def _ps_dated(ps: PerformanceStatus) -> str:
+    when = f"recorded on {ps.date.isoformat()}" if ps.date is not None else "date not recorded"
+    return f"{_ps_words(ps)}, {when}"
+
+
+def _lm_diagnosis(patient: Patient) -> dt.date | None:
+    """The earlier of the first positive CSF cytology and the first MRI with leptomeningeal enhancement."""
+    found = [c.date for c in patient.csf_cytology if c.result.value == "positive"]
+    found += [m.date for m in patient.mri if m.leptomeningeal_enhancement]
+    return min(found, default=None)
+
+
+def performance_status_at_diagnosis(patient: Patient) -> PerformanceStatus | None:
+    """The PS at LM diagnosis (docs/interpretation.md#performance-status): a single one, or from a history."""
+    assessments = patient.performance_statuses
+    if len(assessments) == 1:
+        return assessments[0]
+    diagnosis = _lm_diagnosis(patient)
+    if diagnosis is None:
+        return None
+    window = dt.timedelta(days=PS_AT_DIAGNOSIS_DAYS)
+    before = [ps for ps in assessments if ps.date is not None and diagnosis - window <= ps.date <= diagnosis]
+    if before:
+        return max(before, key=lambda ps: ps.date or dt.date.min)
+    after = [ps for ps in assessments if ps.date is not None and diagnosis < ps.date <= diagnosis + window]
+    return min(after, key=lambda ps: ps.date or dt.date.max) if after else None
+
+
+def _performance_status_note(patient: Patient) -> dict[str, str]:
+    latest = latest_performance_status(patient)
+    assert latest is not None  # the note needs a performance status
+    at_diagnosis = performance_status_at_diagnosis(patient)
+    if len(patient.performance_statuses) == 1:
+        return {"ps": _ps_words(latest), "detail": f"{_ps_dated(latest)}."}
+    diagnosis = _lm_diagnosis(patient)
+    on = f" ({diagnosis.isoformat()})" if diagnosis is not None else ""
+    if at_diagnosis is None:
+        return {
+            "ps": f"{_ps_words(latest)}, the latest; none recorded at LM diagnosis",
+            "detail": f"No performance status was recorded within {PS_AT_DIAGNOSIS_DAYS} days of the LM "
+            f"diagnosis{on}; the latest is {_ps_dated(latest)}.",
+        }
+    if at_diagnosis == latest:
+        return {
+            "ps": f"{_ps_words(latest)} at LM diagnosis",
+            "detail": f"At LM diagnosis{on}: {_ps_dated(latest)}; it is also the latest assessment.",
+        }
+    return {
+        "ps": f"{_ps_words(at_diagnosis)} at LM diagnosis; latest {_ps_words(latest)}",
+        "detail": f"At LM diagnosis{on}: {_ps_dated(at_diagnosis)}. Latest: {_ps_dated(latest)}.",
+    }
+
+
+def _performance_status_missing(fact: Fact) -> str:
+    if "date" not in fact:
+        return (
+            "No performance status is recorded. The document names it as the main prognostic factor, and at "
+            "progression on the combination it decides whether intrathecal therapy is preferred."
+        )
+    words = f"ECOG {fact['score']}" if fact["scale"] == "ecog" else f"KPS {fact['score']}"
+    return (
+        f"The latest performance status, {words}, was recorded on {_iso(fact['date'])}, {fact['age']} days before "
+        "the evaluation date: more than 90 days old, it cannot decide whether intrathecal therapy is preferred at "
+        "this progression. Record a current one."
+    )

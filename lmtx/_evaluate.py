@@ -201,7 +201,7 @@ def infer(patient: Patient, as_of: dt.date | None, policy: Policy) -> Inference:
 
     Used by :func:`evaluate` and by explanations that need the facts themselves.
     """
-    facts = base_facts(patient, policy)
+    facts = base_facts(patient, policy, as_of)
     return Inference(patient, as_of, policy, tuple(facts), _engine().run(facts))
 
 

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from lmtx._validate import drug_class, effective_route
-from lmtx.model import Agent, Patient, Therapy, TherapyStatus
+from lmtx.model import Agent, Patient, PerformanceStatus, Therapy, TherapyStatus
 from lmtx.policy import Policy
 
-__all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact"]
+__all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact", "latest_performance_status"]
 
 Fact = dict[str, Any]
 K = TypeVar("K")
@@ -192,8 +192,19 @@ def _numbered(kind: str, records: Iterable[Fact], first: tuple[str, ...]) -> lis
     return numbered[::-1]
 
 
-def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
-    """The base facts of one evaluation, in assertion order (:data:`BASE_FACT_ORDER`)."""
+def latest_performance_status(patient: Patient) -> PerformanceStatus | None:
+    """The latest assessment: by date in a history; a single one, dated or not, is the latest."""
+    assessments = patient.performance_statuses
+    if len(assessments) <= 1:
+        return assessments[0] if assessments else None
+    return max(assessments, key=lambda ps: ps.date or dt.date.min)
+
+
+def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -> list[Fact]:
+    """The base facts of one evaluation, in assertion order (:data:`BASE_FACT_ORDER`).
+
+    ``as_of`` dates the performance status (its ``age`` in days; ``-1`` when either is unknown).
+    """
     by_type: dict[str, list[Fact]] = {
         "policy": [{"t": "policy", "poor_ps_ecog": policy.poor_ps_ecog}],
         "ps": [],
@@ -208,9 +219,10 @@ def base_facts(patient: Patient, policy: Policy) -> list[Fact]:
             }
         ],
     }
-    if patient.performance_status is not None:
-        ps = patient.performance_status
-        by_type["ps"].append({"t": "ps", "scale": ps.scale.value, "score": ps.score})
+    ps = latest_performance_status(patient)
+    if ps is not None:
+        age = (as_of - ps.date).days if ps.date is not None and as_of is not None else NO_DATE
+        by_type["ps"].append({"t": "ps", "scale": ps.scale.value, "score": ps.score, "date": _day(ps.date), "age": age})
     by_type["neuro_exam"] = _numbered(
         "neuro_exam",
         ({"date": _day(e.date), "symptoms": e.symptoms.value} for e in patient.neuro_exams),

@@ -286,12 +286,10 @@ def _check_therapy_details(therapy: Therapy, path: str) -> Iterator[Problem]:
     """The fields of the 2026-12 revision: name, drug class, interval, stop reason."""
     if therapy.name is not None and not 1 <= len(therapy.name) <= MAX_NAME_LENGTH:
         yield Problem(f"{path}.name", f"must be 1-{MAX_NAME_LENGTH} characters, got {len(therapy.name)}")
-    if therapy.drug_class is not None:
-        if therapy.agent is not Agent.OTHER:
-            own = AGENT_CLASSES[therapy.agent]
-            yield Problem(f"{path}.drug_class", f"only for agent 'other'; {therapy.agent} is always of class '{own}'")
-        elif therapy.drug_class is DrugClass.RADIOTHERAPY:
-            yield Problem(f"{path}.drug_class", "radiotherapy is the agent 'radiotherapy', not a drug class of 'other'")
+    if therapy.drug_class is not None and therapy.agent is not Agent.OTHER:
+        own = AGENT_CLASSES.get(therapy.agent)
+        fixed = f"{therapy.agent} is always of class '{own}'" if own else "radiotherapy has no drug class"
+        yield Problem(f"{path}.drug_class", f"only for agent 'other'; {fixed}")
     if therapy.interval_days is not None:
         if therapy.agent is Agent.RADIOTHERAPY:
             yield Problem(f"{path}.interval_days", "only for drugs; radiotherapy has no dosing interval")

@@ -106,7 +106,7 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "start": Text(
                 "Start osimertinib 160 mg once daily as primary treatment of the leptomeningeal metastases.",
-                f"LM is established and no EGFR TKI is active. {_WHY_160}",
+                f"LM is established and no EGFR TKI is active.{{unclassified}} {_WHY_160}",
             ),
             "increase": Text(
                 "Raise osimertinib to 160 mg once daily: the current dose is below the one preferred for LM.",
@@ -115,8 +115,8 @@ _ENTRIES: tuple[Entry, ...] = (
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 160 mg once daily for the leptomeningeal disease.",
-                "LM is established on an EGFR TKI other than osimertinib. Osimertinib is the preferred agent "
-                f"for CNS disease. {_WHY_160}",
+                "LM is established on an EGFR TKI other than osimertinib ({tkis}). Osimertinib is the preferred "
+                f"agent for CNS disease. {_WHY_160}",
             ),
             "continue": Text(
                 "Continue osimertinib 160 mg once daily, at the highest tolerable dose, for CNS control.",
@@ -130,13 +130,13 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "start": Text(
                 "Start osimertinib 80 mg once daily for CNS metastases without leptomeningeal disease.",
-                "There are brain metastases but no established or suspected LM, and no EGFR TKI is active. "
-                "Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+                "There are brain metastases but no established or suspected LM, and no EGFR TKI is active."
+                "{unclassified} Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 80 mg once daily for the CNS metastases.",
-                "There are brain metastases without LM on an EGFR TKI other than osimertinib. Osimertinib is "
-                "the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+                "There are brain metastases without LM on an EGFR TKI other than osimertinib ({tkis}). "
+                "Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
             ),
             "continue": Text(
                 "Continue osimertinib at the standard 80 mg daily dose for CNS metastases without LM.",
@@ -188,8 +188,8 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "consider": Text(
                 "Poor performance status: intrathecal treatment may be easier to tolerate than systemic chemotherapy.",
-                "The patient's performance status is at or beyond the policy's threshold for poor (default "
-                "ECOG 3 or worse, KPS mapped to ECOG).",
+                "The latest performance status, {ps}, is at or beyond the policy's threshold for poor: "
+                "ECOG {threshold} or worse (KPS mapped to ECOG).",
             ),
         },
     ),
@@ -315,7 +315,8 @@ _ENTRIES: tuple[Entry, ...] = (
         "performance-status-missing", "alert", ("S19", "S10"),
         texts={
             "": Text(
-                "No performance status recorded: it is the main prognostic factor and guides therapy choice.",
+                "No current performance status: it is the main prognostic factor and guides therapy choice.",
+                "{missing}",
             )
         },
     ),
@@ -336,15 +337,11 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={"": Text("Median survival with LM from NSCLC is about 3-6 months without targeted therapy.")},
     ),
     Entry(
-        "performance-status-prognostic", "prognosis", ("S19",), variant="scale",
+        "performance-status-prognostic", "prognosis", ("S19",),
         texts={
-            "ecog": Text(
-                "Performance status ECOG {score}: performance status is the strongest prognostic factor.",
-                "ECOG {score}, {date}.",
-            ),
-            "kps": Text(
-                "Performance status KPS {score} (ECOG {ecog}): the strongest prognostic factor.",
-                "KPS {score} (ECOG {ecog}), {date}.",
+            "": Text(
+                "Performance status {ps}: performance status is the strongest prognostic factor.",
+                "{detail}",
             ),
         },
     ),

@@ -36,7 +36,10 @@ Revision 2026-12-06 (real records), as far as lmtx implements it:
   ``dose-change`` with a later osimertinib (or a planned one without a
   start), or with no reason, an end, and a later given osimertinib starting
   within 7 days of that end at the same or a higher daily dose;
-- a performance-status history decides by its latest assessment.
+- a performance-status history decides by its latest assessment; at
+  progression on the combination a latest PS dated more than 90 days before
+  ``as_of`` counts as missing (``performance-status-missing``, no
+  ``prefer-intrathecal``).
 
 The function is deliberately naive (lists and loops, no cleverness) so that
 it can also serve as the "computation floor" of the benchmarks.
@@ -334,7 +337,15 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
             if deciding:
                 phase = "progression-on-combination"
                 treatment["platinum-pemetrexed"] = "consider"
-                if ps is not None and _ecog(ps) >= poor_ps_ecog:
+                stale = (
+                    ps is not None
+                    and ps.get("date") is not None
+                    and evaluation_date is not None
+                    and (evaluation_date - _date(ps["date"])).days > 90
+                )
+                if stale:
+                    alerts["performance-status-missing"] = "warning"  # a PS over 90 days old cannot decide
+                elif ps is not None and _ecog(ps) >= poor_ps_ecog:
                     treatment["prefer-intrathecal"] = "consider"
             else:
                 phase = "combination"

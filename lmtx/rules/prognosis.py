@@ -7,7 +7,7 @@ policy's ECOG threshold on (default 3).
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, alert, derive, eq, ge, le, match, no, one_of, prognosis, ref
+from lmtx.dsl import Rule, alert, derive, eq, ge, gt, le, match, no, one_of, prognosis, ref
 from lmtx.rules._common import ESTABLISHED
 
 SECTION = "Prognosis"
@@ -20,6 +20,9 @@ KPS_TO_ECOG: tuple[tuple[int, int, int], ...] = (
     (10, 20, 4),
 )
 """(lowest KPS, highest KPS, ECOG) bands."""
+
+STALE_PS_DAYS = 90
+"""A performance status older than this (days before the evaluation date) no longer decides (S10)."""
 
 _ESTABLISHED_LM = (
     match("applicable", "applicable"),
@@ -49,13 +52,17 @@ PERFORMANCE_STATUS_RULES: tuple[Rule, ...] = (
     Rule(
         id="poor-performance-status",
         section=SECTION,
-        description="ECOG at or above the policy's threshold (default 3): performance status is poor.",
+        description=(
+            f"ECOG at or above the policy's threshold (default 3), assessed no more than {STALE_PS_DAYS} days "
+            "ago (or undated): performance status is poor."
+        ),
         statements=("S10",),
         when=(
             match("policy", "policy"),
             match("ecog", "ecog", ge("score", ref("policy", "poor_ps_ecog"))),
+            match("ps", "ps", le("age", STALE_PS_DAYS)),
         ),
-        then=(derive("poor_ps"),),
+        then=(derive("poor_ps", ecog=ref("ecog", "score"), threshold=ref("policy", "poor_ps_ecog")),),
     ),
 )
 
@@ -91,6 +98,29 @@ RULES: tuple[Rule, ...] = (
         statements=("S19", "S10"),
         when=(_ESTABLISHED_LM[0], no("ps"), _ESTABLISHED_LM[1]),
         then=(alert("performance-status-missing", "warning"),),
+    ),
+    Rule(
+        id="performance-status-stale",
+        section=SECTION,
+        description=(
+            f"Progression on the combination, and the latest performance status is more than {STALE_PS_DAYS} "
+            "days old: it cannot decide the S10 choice; a current one is missing."
+        ),
+        statements=("S10",),
+        when=(
+            match("ps", "ps", gt("age", STALE_PS_DAYS)),
+            match("phase", "phase", eq("value", "progression-on-combination")),
+        ),
+        then=(
+            alert(
+                "performance-status-missing",
+                "warning",
+                scale=ref("ps", "scale"),
+                score=ref("ps", "score"),
+                date=ref("ps", "date"),
+                age=ref("ps", "age"),
+            ),
+        ),
     ),
     Rule(
         id="prognosis-csf-flow-interrupted",

@@ -45,7 +45,7 @@ RULES: tuple[Rule, ...] = (
             match("phase", "phase", eq("value", "progression-on-combination")),
             match("poor_ps", "poor_ps"),
         ),
-        then=(recommend("prefer-intrathecal", "consider"),),
+        then=(recommend("prefer-intrathecal", "consider", threshold=ref("poor_ps", "threshold")),),
     ),
     Rule(
         id="phase-beyond-document",
