@@ -190,16 +190,44 @@ VALUE_MEANINGS: dict[str, dict[str, str]] = {
         "unknown": "Not assessed, or not known.",
     },
     "Agent": {
-        "osimertinib": "Osimertinib, third-generation EGFR TKI (dose per day).",
+        "osimertinib": "Osimertinib, third-generation EGFR TKI (the one drug that needs `dose_mg`).",
         "gefitinib": "Gefitinib, EGFR TKI.",
         "erlotinib": "Erlotinib, EGFR TKI.",
         "afatinib": "Afatinib, EGFR TKI.",
         "dacomitinib": "Dacomitinib, EGFR TKI.",
+        "icotinib": "Icotinib, EGFR TKI.",
+        "lazertinib": "Lazertinib, third-generation EGFR TKI.",
+        "aumolertinib": "Aumolertinib (almonertinib), third-generation EGFR TKI.",
+        "furmonertinib": "Furmonertinib (alflutinib), third-generation EGFR TKI.",
+        "befotertinib": "Befotertinib, third-generation EGFR TKI.",
+        "sunvozertinib": "Sunvozertinib, EGFR TKI.",
         "pemetrexed": "Pemetrexed, intrathecal or intravenous.",
         "carboplatin": "Carboplatin (platinum chemotherapy).",
         "cisplatin": "Cisplatin (platinum chemotherapy).",
+        "docetaxel": "Docetaxel, chemotherapy (intravenous).",
+        "paclitaxel": "Paclitaxel, chemotherapy (intravenous).",
+        "gemcitabine": "Gemcitabine, chemotherapy (intravenous).",
+        "temozolomide": "Temozolomide, chemotherapy (oral).",
+        "methotrexate": "Methotrexate, chemotherapy, intrathecal or intravenous.",
+        "cytarabine": "Cytarabine, chemotherapy, intrathecal or intravenous.",
+        "thiotepa": "Thiotepa, chemotherapy, intrathecal or intravenous.",
+        "bevacizumab": "Bevacizumab, antibody (intravenous).",
+        "amivantamab": "Amivantamab, antibody (intravenous).",
         "radiotherapy": "Radiotherapy of any target.",
-        "other": "Anything else; no rule reads it.",
+        "other": "Any other drug: give its `drug_class` when known, and its `name`.",
+    },
+    "DrugClass": {
+        "egfr-tki": "An EGFR tyrosine kinase inhibitor: any but osimertinib is *another EGFR TKI*.",
+        "chemotherapy": "Cytotoxic chemotherapy.",
+        "antibody": "A therapeutic antibody.",
+        "other": "Some other class of drug.",
+    },
+    "StopReason": {
+        "toxicity": "Ended for an adverse effect.",
+        "progression": "Ended because the disease progressed.",
+        "dose-change": "Ended to go on at another dose (another regimen of the same drug follows).",
+        "course-completed": "The planned course was given.",
+        "other": "Any other reason.",
     },
     "Route": {
         "oral": "By mouth.",
@@ -311,7 +339,15 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return rest[0], True
+        return typing.Union[tuple(rest)], True  # noqa: UP007 - built from a runtime tuple
     return tp, False
+
+
+def _alternatives(tp: Any) -> list[Any]:
+    """The members of a union (one value or a list of them), else the type itself."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return list(typing.get_args(tp))
+    return [tp]
 
 
 def _walk(root: type) -> list[type]:
@@ -333,9 +369,13 @@ def _walk(root: type) -> list[type]:
 
 def _leaves(tp: Any) -> list[Any]:
     tp, _ = _unwrap_optional(tp)
-    if typing.get_origin(tp) is tuple:
-        return _leaves(typing.get_args(tp)[0])
-    return [tp]
+    leaves: list[Any] = []
+    for member in _alternatives(tp):
+        if typing.get_origin(member) is tuple:
+            member = typing.get_args(member)[0]
+        if member not in leaves:
+            leaves.append(member)
+    return leaves
 
 
 def _enums(classes: Iterable[type]) -> list[type[enum.Enum]]:
@@ -351,6 +391,11 @@ def _enums(classes: Iterable[type]) -> list[type[enum.Enum]]:
 def _type_text(tp: Any, titles: Mapping[str, tuple[str, str]]) -> tuple[str, str]:
     """(wire type, allowed values) of a field type."""
     tp, _ = _unwrap_optional(tp)
+    members = _alternatives(tp)
+    if len(members) > 1:
+        texts = [_type_text(member, titles) for member in members]
+        allowed = next((a for _, a in texts if a), "")
+        return " or ".join(t for t, _ in texts), allowed
     if typing.get_origin(tp) is tuple:
         inner, allowed = _type_text(typing.get_args(tp)[0], titles)
         return f"list of {inner}", allowed

@@ -102,7 +102,9 @@ def test_every_catalogue_code_is_emitted_by_some_rule() -> None:
 
 def test_catalogue_statements_exist_and_summaries_fit_a_card() -> None:
     known = {s.id for s in STATEMENTS}
-    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4}
+    # The longest performance-status phrase the note can state (lmtx._compose).
+    ps = "KPS 100 (ECOG 0), the latest; none recorded at LM diagnosis"
+    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4, "ps": ps}
     for code, entry in CATALOGUE.items():
         assert entry.statements, code
         assert set(entry.statements) | set(entry.evidence) <= known, code
@@ -160,7 +162,7 @@ def _copies() -> list[tuple[str, str, str, object]]:
 def _date_carrying_fields() -> set[tuple[str, str]]:
     """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
     dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
-    dates.add(("therapy", "run_start"))
+    dates |= {("therapy", "run_start"), ("ps", "date")}
     copies = _copies()
     while True:
         found = dates | {(kind, field) for _, kind, field, source in copies if source in dates}
