@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lmtx._facts import NO_DATE, Fact, latest_performance_status
-from lmtx._validate import drug_class, effective_route
+from lmtx._validate import allowed_routes, drug_class, effective_route
 from lmtx.dsl import Rule
-from lmtx.model import Agent, DrugClass, Patient, PerformanceStatus, PsScale, Therapy, TherapyStatus
+from lmtx.model import Agent, DrugClass, Patient, PerformanceStatus, PsScale, Route, Therapy, TherapyStatus
 from lmtx.result import ADVERSE_EFFECT_TERMS
 from lmtx.rules.prognosis import KPS_TO_ECOG
 
@@ -32,6 +32,7 @@ _REGIMENS = {
     "osimertinib": "osimertinib 160 mg",
     "combination": "osimertinib 160 mg with intrathecal pemetrexed",
     "platinum": "platinum chemotherapy with osimertinib 160 mg",
+    "platinum-without-intrathecal": "platinum chemotherapy with osimertinib 160 mg",
 }
 _FINDINGS = {
     "neuro": "neurological exam {finding}",
@@ -141,6 +142,68 @@ def _history(derived: Sequence[Fact]) -> dict[str, str]:
     return {"course": _therapy(course, start), "platinum": _therapy(platinum, start)}
 
 
+def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+    """What runs beside the document's steps: earlier chemotherapy, other intrathecal agents.
+
+    ``regimen`` is refined for osimertinib alone: it is "alone" only when no other systemic
+    drug is active (docs/interpretation.md#texts).
+    """
+    regimens = _of(derived, "high_dose_regimen")
+    start = dt.date.fromordinal(regimens[0]["start"]) if regimens else None
+    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE]
+    beside = [t for t in active if t.agent not in (Agent.OSIMERTINIB, Agent.RADIOTHERAPY)]
+    extra: dict[str, str] = {}
+    judged = _of(derived, "regimen")
+    if judged and judged[0]["name"] == "osimertinib":
+        extra["regimen"] = "osimertinib 160 mg" if beside else "osimertinib 160 mg alone"
+    extra["alongside"] = ""
+    if beside:
+        listed = f" Also given now: {_and([_therapy_words(t) for t in beside])}"
+        if all(t.start is not None and start is not None and t.start < start for t in beside):
+            subject = "it is" if len(beside) == 1 else "they are"
+            extra["alongside"] = f"{listed}; begun before the 160 mg regimen, {subject} not a step of the document."
+        else:
+            extra["alongside"] = f"{listed}."
+    earlier = [
+        t
+        for t in patient.therapies
+        if t.agent in (Agent.CARBOPLATIN, Agent.CISPLATIN)
+        and t.status is not TherapyStatus.PLANNED
+        and start is not None
+        and t.start is not None
+        and t.start < start
+    ]
+    extra["earlier"] = extra["earlier_running"] = ""
+    if earlier:
+        words = [_course_words(t) for t in sorted(earlier, key=lambda t: t.start or dt.date.min)]
+        extra["earlier"] = (
+            f" Platinum chemotherapy begun before the 160 mg regimen: {_and(words)}. That was earlier "
+            "chemotherapy, not the document's step after the combination."
+        )
+        if any(t.status is TherapyStatus.ACTIVE for t in earlier):
+            running = [_course_words(t) for t in earlier if t.status is TherapyStatus.ACTIVE]
+            extra["earlier_running"] = _and(running)
+    other_intrathecal = [
+        t for t in active if effective_route(t) is Route.INTRATHECAL and t.agent is not Agent.PEMETREXED
+    ]
+    extra["other_intrathecal"] = (
+        f" Also given: {_and([_therapy_words(t) for t in other_intrathecal])}, which is not the document's "
+        "intrathecal step (intrathecal pemetrexed)."
+        if other_intrathecal
+        else ""
+    )
+    return extra
+
+
+def _course_words(therapy: Therapy) -> str:
+    """A course with its dates: ``carboplatin, begun on 2025-06-01 and completed on 2025-09-01``."""
+    begun = f"begun on {therapy.start.isoformat()}" if therapy.start else "not yet begun"
+    if therapy.status is TherapyStatus.ACTIVE:
+        return f"{_drug_words(therapy)}, {begun} and still given"
+    ended = f" on {therapy.end.isoformat()}" if therapy.end else ""
+    return f"{_drug_words(therapy)}, {begun} and {therapy.status.value}{ended}"
+
+
 def _grades(reported: Iterable[Fact], terms: Iterable[str] | None = None) -> list[str]:
     """``grade N term`` for each term (at its highest grade), highest grade first."""
     wanted = set(terms) if terms is not None else None
@@ -226,7 +289,7 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     extra: dict[str, str] = {}
     effects: tuple[str, ...] = ()
     if code in ("it-pemetrexed", "platinum-pemetrexed", "guideline-exhausted"):
-        extra = {**_findings(derived), **_history(derived)}
+        extra = {**_findings(derived), **_history(derived), **_beside_the_steps(derived, patient)}
     elif code == "monitor-adverse-effects":
         extra, cited, effects = _adverse_effects(derived)
         statements = tuple(s for s in statements if s in cited)
@@ -253,21 +316,30 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     return extra, statements, effects
 
 
-def _therapy_words(therapy: Therapy) -> str:
-    """A therapy as a clinician writes it: ``erlotinib 1500 mg every 7 days, since 2026-01-04``."""
-    name = (
-        therapy.agent.value if therapy.agent is not Agent.OTHER else f"'{therapy.name}'" if therapy.name else "a drug"
-    )
-    if therapy.agent is not Agent.OTHER and therapy.name:
-        name += f" ({therapy.name})"
+def _drug_words(therapy: Therapy) -> str:
+    """A drug as a clinician names it: ``intravenous pemetrexed 500 mg every 21 days``, ``'XY-101' (oral)``."""
+    agent = therapy.agent
+    route = effective_route(therapy)
+    if agent is Agent.OTHER:
+        name = f"'{therapy.name}'" if therapy.name else "a drug not listed by lmtx"
+        if route is not None:
+            name += f" ({route.value})"
+    else:
+        name = agent.value
+        if len(allowed_routes(agent)) > 1 and route is not None:
+            name = f"{route.value} {name}"
+        if therapy.name and therapy.name.casefold() not in agent.value and agent.value not in therapy.name.casefold():
+            name += f" ('{therapy.name}')"
     if therapy.dose_mg is not None:
         name += f" {_schedule(therapy.dose_mg, therapy.interval_days or 1)}"
     elif therapy.interval_days not in (None, 1):
         name += f" every {therapy.interval_days} days"
-    route = effective_route(therapy)
-    if therapy.agent is Agent.OTHER and route is not None:
-        name += f", {route.value}"
-    return f"{name}, since {therapy.start.isoformat()}" if therapy.start else name
+    return name
+
+
+def _therapy_words(therapy: Therapy) -> str:
+    """A therapy with its start: ``erlotinib 1500 mg every 7 days since 2026-01-04``."""
+    return f"{_drug_words(therapy)} since {therapy.start.isoformat()}" if therapy.start else _drug_words(therapy)
 
 
 def _current_tkis(patient: Patient) -> dict[str, str]:

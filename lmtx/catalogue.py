@@ -151,17 +151,18 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "inadequate-response": Text(
                 "Add intrathecal pemetrexed 30-50 mg (2-3 doses per course, a course every 2-3 months) to osimertinib.",
-                "The response to osimertinib 160 mg alone, begun on {regimen_start}, is inadequate: {findings}. "
+                "The response to {regimen}, begun on {regimen_start}, is inadequate: {findings}.{alongside}"
+                "{other_intrathecal} "
                 "The document adds intrathecal pemetrexed while high-dose osimertinib continues; a case report "
                 "and a small series support it.",
             ),
             "platinum-without-intrathecal": Text(
                 "Add intrathecal pemetrexed 30-50 mg to osimertinib 160 mg: the document's intrathecal step is "
                 "still unused.",
-                "The disease progressed on {regimen}, judged from {regimen_start} ({findings}), and no "
-                "intrathecal pemetrexed was given while "
-                "osimertinib 160 mg ran. Platinum given: {platinum}. The intrathecal step of the document comes "
-                "before platinum; a case report and a small series support it.",
+                "The response to {regimen}, judged from {regimen_start}, is inadequate ({findings}), and no "
+                "intrathecal pemetrexed was given while osimertinib 160 mg ran. Platinum given: {platinum}."
+                "{other_intrathecal} The intrathecal step of the document comes before platinum; a case report "
+                "and a small series support it.",
             ),
             "combination": Text(
                 "Continue intrathecal pemetrexed courses together with osimertinib 160 mg.",
@@ -178,7 +179,7 @@ _ENTRIES: tuple[Entry, ...] = (
             "consider": Text(
                 "Consider platinum-based chemotherapy, preferably a pemetrexed-containing regimen.",
                 "The disease progressed despite {regimen}, judged from {regimen_start}: {findings}. "
-                "Latest intrathecal course: {course}.",
+                "Latest intrathecal course: {course}.{earlier}",
             ),
         },
     ),
@@ -321,14 +322,20 @@ _ENTRIES: tuple[Entry, ...] = (
         },
     ),
     Entry(
-        "guideline-exhausted", "alert", ("S09",),
+        "guideline-exhausted", "alert", ("S09",), variant="stage",
         texts={
-            "": Text(
+            "platinum": Text(
                 "Progression on platinum-based chemotherapy: the document offers no further step.",
                 "The disease progressed on {regimen}, judged from {regimen_start}: {findings}. Both later steps "
                 "were given while osimertinib 160 mg ran: intrathecal pemetrexed ({course}) and platinum "
                 "chemotherapy ({platinum}).",
-            )
+            ),
+            "earlier-platinum": Text(
+                "Progression on the combination while platinum chemotherapy runs: the document offers no further step.",
+                "The disease progressed despite {regimen}, judged from {regimen_start}: {findings}. The document's "
+                "next step, platinum-based chemotherapy, has been given since before the 160 mg regimen: "
+                "{earlier_running}. Latest intrathecal course: {course}.",
+            ),
         },
     ),
     # --- prognosis -----------------------------------------------------------------

@@ -39,7 +39,11 @@ Revision 2026-12-06 (real records), as far as lmtx implements it:
 - a performance-status history decides by its latest assessment; at
   progression on the combination a latest PS dated more than 90 days before
   ``as_of`` counts as missing (``performance-status-missing``, no
-  ``prefer-intrathecal``).
+  ``prefer-intrathecal``);
+- only platinum begun on or after the 160 mg start makes the platinum stage;
+  earlier platinum still running at progression on the combination means
+  ``guideline-exhausted`` instead of ``platinum-pemetrexed``; in the platinum
+  stage without intrathecal pemetrexed the inadequate-response test decides.
 
 The function is deliberately naive (lists and loops, no cleverness) so that
 it can also serve as the "computation floor" of the benchmarks.
@@ -167,6 +171,23 @@ def _latest_ps(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if len(assessments) <= 1:
         return assessments[0] if assessments else None
     return max(assessments, key=lambda a: _date(a["date"]))
+
+
+def _ps_at_diagnosis(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A single PS; from a history, the one nearest before (or else after) the LM diagnosis, within 30 days."""
+    assessments = _assessments(patient)
+    if len(assessments) <= 1:
+        return assessments[0] if assessments else None
+    found = [_date(c["date"]) for c in patient.get("csf_cytology", []) if c["result"] == "positive"]
+    found += [_date(m["date"]) for m in patient.get("mri", []) if m["leptomeningeal_enhancement"]]
+    if not found:
+        return None
+    diagnosis = min(found)
+    before = [a for a in assessments if 0 <= (diagnosis - _date(a["date"])).days <= 30]
+    if before:
+        return max(before, key=lambda a: _date(a["date"]))
+    after = [a for a in assessments if 0 < (_date(a["date"]) - diagnosis).days <= 30]
+    return min(after, key=lambda a: _date(a["date"])) if after else None
 
 
 def _severity(grade: int) -> str:
@@ -319,24 +340,31 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
             t for t in therapies if t["status"] in GIVEN and (not t.get("end") or _date(t["end"]) >= osimertinib_start)
         ]
         it_given = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
-        platinum_given = [t for t in given if t["agent"] in PLATINUM]
+        # Only platinum begun on or after the 160 mg start is the document's step; earlier is earlier chemotherapy.
+        platinum_given = [t for t in given if t["agent"] in PLATINUM and _date(t["start"]) >= osimertinib_start]
         if platinum_given:
             # The platinum stage: the document's last step.
             phase = "beyond-document"
             judged_from = max(osimertinib_start, min(_date(t["start"]) for t in platinum_given))
-            deciding = _progression(exams, mri, judged_from)
-            if deciding:
-                if it_given:
+            if it_given:
+                deciding = _progression(exams, mri, judged_from)
+                if deciding:
                     alerts["guideline-exhausted"] = "warning"
-                else:
-                    treatment["it-pemetrexed"] = "add"  # the intrathecal step is still unused
+            else:
+                # The intrathecal step is still unused: the inadequate-response test decides.
+                deciding = _inadequate(exams, cytology, mri, judged_from)
+                if deciding:
+                    treatment["it-pemetrexed"] = "add"
         elif it_given:
             # The combination stage.
             judged_from = max(osimertinib_start, min(_date(t["start"]) for t in it_given))
             deciding = _progression(exams, mri, judged_from)
             if deciding:
                 phase = "progression-on-combination"
-                treatment["platinum-pemetrexed"] = "consider"
+                if any(t["agent"] in PLATINUM for t in active):
+                    alerts["guideline-exhausted"] = "warning"  # earlier platinum still runs: the last step is given
+                else:
+                    treatment["platinum-pemetrexed"] = "consider"
                 stale = (
                     ps is not None
                     and ps.get("date") is not None
@@ -361,15 +389,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         else:
             # Osimertinib 160 mg alone.
             judged_from = osimertinib_start
-            exam = _latest_after(exams, judged_from)
-            sample = _latest_after(cytology, judged_from)
-            scan = _latest_after(mri, judged_from)
-            failing = [
-                (exam, exam is not None and exam["symptoms"] in SYMPTOMATIC),
-                (sample, sample is not None and sample["result"] == "positive"),
-                (scan, scan is not None and scan.get("response") == "progression"),
-            ]
-            deciding = [_date(record["date"]) for record, fails in failing if record is not None and fails]
+            deciding = _inadequate(exams, cytology, mri, judged_from)
             if deciding:
                 phase = "inadequate-response"
                 treatment["it-pemetrexed"] = "add"
@@ -464,6 +484,8 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         "linked_agents": sorted(set(linked_agents)),
         "alerts": alerts,
         "prognosis": sorted(prognosis),
+        "latest_ps": ps,
+        "ps_at_diagnosis": _ps_at_diagnosis(patient),
     }
 
 
@@ -478,6 +500,21 @@ def _progression(exams: list[Mapping[str, Any]], mri: list[Mapping[str, Any]], s
     if scan is not None and scan.get("response") == "progression":
         found.append(_date(scan["date"]))
     return found
+
+
+def _inadequate(
+    exams: list[Mapping[str, Any]], cytology: list[Mapping[str, Any]], mri: list[Mapping[str, Any]], start: dt.date
+) -> list[dt.date]:
+    """The dates of the failing latest findings after ``start`` by the inadequate-response test (empty: none)."""
+    exam = _latest_after(exams, start)
+    sample = _latest_after(cytology, start)
+    scan = _latest_after(mri, start)
+    failing = [
+        (exam, exam is not None and exam["symptoms"] in SYMPTOMATIC),
+        (sample, sample is not None and sample["result"] == "positive"),
+        (scan, scan is not None and scan.get("response") == "progression"),
+    ]
+    return [_date(record["date"]) for record, fails in failing if record is not None and fails]
 
 
 def _adverse_effects(active: list[Mapping[str, Any]], treatment: Mapping[str, str]) -> list[str]:

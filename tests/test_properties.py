@@ -670,11 +670,14 @@ def check_what_decided(case: lst.EvaluationCase, expected: dict[str, Any], resul
         assert expected["judged_from"] in item.detail
     stated = next((p for p in result.prognosis if p.code == "performance-status-prognostic"), None)
     if stated is not None:
-        # The note states the patient's performance status, and its date when it has one.
-        ps = case.patient["performance_status"]
-        assert f"{ps['scale'].upper()} {ps['score']}" in stated.summary
-        if ps.get("date"):
-            assert str(ps["date"]) in stated.detail
+        # The note states the PS at LM diagnosis and the latest, each with its date when it has one.
+        for ps in (expected["ps_at_diagnosis"], expected["latest_ps"]):
+            if ps is not None:
+                assert f"{ps['scale'].upper()} {ps['score']}" in stated.summary, (ps, stated.summary)
+                if ps.get("date"):
+                    assert str(ps["date"]) in stated.detail
+        if expected["ps_at_diagnosis"] is None:
+            assert "none recorded at LM diagnosis" in stated.summary
 
 
 @given(cases, policies)

@@ -10,9 +10,8 @@ on that regimen, and otherwise the document is exhausted.
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, alert, derive, eq, match, recommend, ref
-from lmtx.rules._common import INTRATHECAL_PEMETREXED
-from lmtx.rules.response import none_given_on_regimen
+from lmtx.dsl import Rule, alert, derive, eq, match, no, one_of, recommend, ref
+from lmtx.rules._common import ACTIVE, ANY_PLATINUM
 
 SECTION = "Progression"
 
@@ -31,10 +30,38 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="consider-platinum-pemetrexed",
         section=SECTION,
-        description="Progression on the combination: consider platinum-based chemotherapy, preferably with pemetrexed.",
+        description=(
+            "Progression on the combination, no platinum running: consider platinum-based chemotherapy, "
+            "preferably with pemetrexed."
+        ),
         statements=("S09",),
-        when=(match("phase", "phase", eq("value", "progression-on-combination")),),
+        when=(
+            match("phase", "phase", eq("value", "progression-on-combination")),
+            no("therapy", ANY_PLATINUM, ACTIVE),
+        ),
         then=(recommend("platinum-pemetrexed", "consider"),),
+    ),
+    Rule(
+        id="guideline-exhausted-platinum-running",
+        section=SECTION,
+        description=(
+            "Progression on the combination while platinum begun before the 160 mg regimen still runs: the "
+            "document's last step is already given."
+        ),
+        statements=("S09",),
+        when=(
+            match("phase", "phase", eq("value", "progression-on-combination")),
+            match("platinum", "therapy", ANY_PLATINUM, ACTIVE),
+        ),
+        then=(
+            alert(
+                "guideline-exhausted",
+                "warning",
+                stage="earlier-platinum",
+                agent=ref("platinum", "agent"),
+                start=ref("platinum", "start"),
+            ),
+        ),
     ),
     Rule(
         id="prefer-intrathecal-poor-ps",
@@ -50,9 +77,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-beyond-document",
         section=SECTION,
-        description="Platinum chemotherapy was given on osimertinib 160 mg: the document has no later step.",
+        description="Platinum chemotherapy begun on osimertinib 160 mg: the document's last step (S09).",
         statements=("S09",),
-        when=(match("regimen", "regimen", eq("name", "platinum")),),
+        when=(match("regimen", "regimen", one_of("name", ("platinum", "platinum-without-intrathecal"))),),
         then=(derive("phase", value="beyond-document"),),
     ),
     Rule(
@@ -63,20 +90,19 @@ RULES: tuple[Rule, ...] = (
         when=(
             match("regimen", "regimen", eq("name", "platinum")),
             match("verdict", "verdict", eq("regimen", "platinum"), eq("failing", True)),
-            match("course", "intrathecal_latest"),
         ),
-        then=(alert("guideline-exhausted", "warning"),),
+        then=(alert("guideline-exhausted", "warning", stage="platinum"),),
     ),
     Rule(
         id="add-intrathecal-pemetrexed-after-platinum",
         section=SECTION,
-        description="Progression on platinum chemotherapy, no intrathecal pemetrexed given on 160 mg: add it.",
+        description=(
+            "Inadequate response on platinum chemotherapy, no intrathecal pemetrexed given on 160 mg: add it."
+        ),
         statements=("S07", "S01", "S09"),
         when=(
-            match("on_160", "high_dose_regimen"),
-            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
-            match("regimen", "regimen", eq("name", "platinum")),
-            match("verdict", "verdict", eq("regimen", "platinum"), eq("failing", True)),
+            match("regimen", "regimen", eq("name", "platinum-without-intrathecal")),
+            match("verdict", "verdict", eq("regimen", "platinum-without-intrathecal"), eq("failing", True)),
         ),
         then=(recommend("it-pemetrexed", "add", stage="platinum-without-intrathecal"),),
     ),

@@ -64,14 +64,26 @@ def none_given_on_regimen(tests: tuple[Test, ...], since: Ref, *more: Test) -> t
     return (no("therapy", *tests, GIVEN, NO_END, *more), no("therapy", *tests, GIVEN, ge("end", since), *more))
 
 
-# (stage, therapy tests, plain name, statements) of the therapies that define a later stage.
-_STAGE_THERAPIES: tuple[tuple[str, tuple[Test, ...], str, tuple[str, ...]], ...] = (
-    ("intrathecal", INTRATHECAL_PEMETREXED, "intrathecal pemetrexed", ("S07", "S08")),
-    ("platinum", (ANY_PLATINUM,), "platinum chemotherapy", ("S09",)),
+def no_platinum_since(since: Ref) -> NoMatch:
+    """No platinum begun on or after the 160 mg start (day ``since``) was given.
+
+    Platinum begun before it, first-line chemotherapy given with an EGFR TKI, is earlier
+    chemotherapy: it never makes the document's platinum step (docs/interpretation.md#beyond-document).
+    """
+    return no("therapy", ANY_PLATINUM, GIVEN, ge("start", since))
+
+
+# (stage, therapy tests, plain name, statements, whether one begun before the 160 mg start counts)
+# of the therapies that define a later stage.
+_STAGE_THERAPIES: tuple[tuple[str, tuple[Test, ...], str, tuple[str, ...], bool], ...] = (
+    ("intrathecal", INTRATHECAL_PEMETREXED, "intrathecal pemetrexed", ("S07", "S08"), True),
+    ("platinum", (ANY_PLATINUM,), "platinum chemotherapy", ("S09",), False),
 )
 
 
-def _history_rules(stage: str, tests: tuple[Test, ...], name: str, statements: tuple[str, ...]) -> tuple[Rule, ...]:
+def _history_rules(
+    stage: str, tests: tuple[Test, ...], name: str, statements: tuple[str, ...], earlier_counts: bool
+) -> tuple[Rule, ...]:
     given = f"{stage}_given"
 
     def given_rule(suffix: str, started: tuple[Test, ...], judged_from: str, description: str) -> Rule:
@@ -100,13 +112,19 @@ def _history_rules(stage: str, tests: tuple[Test, ...], name: str, statements: t
         )
 
     since = ref("given", "regimen_start")
-    return (
-        given_rule(
-            "started-later",
-            (ge("start", ref("on_160", "start")),),
-            "therapy",
-            f"{name.capitalize()} begun on the 160 mg regimen: a later stage, judged from its own start.",
-        ),
+    started_later = given_rule(
+        "started-later",
+        (ge("start", ref("on_160", "start")),),
+        "therapy",
+        f"{name.capitalize()} begun on the 160 mg regimen: a later stage, judged from its own start.",
+    )
+    if earlier_counts:
+        negations = none_given_on_regimen(tests, since, lt("seq", ref("given", "seq")))
+        latest_negations = none_given_on_regimen(tests, since, gt("start", ref("given", "start")))
+    else:
+        negations = (no("therapy", *tests, GIVEN, ge("start", since), lt("seq", ref("given", "seq"))),)
+        latest_negations = (no("therapy", *tests, GIVEN, ge("start", since), gt("start", ref("given", "start"))),)
+    earlier = (
         given_rule(
             "started-before-no-end",
             (lt("start", ref("on_160", "start")), NO_END),
@@ -119,12 +137,16 @@ def _history_rules(stage: str, tests: tuple[Test, ...], name: str, statements: t
             "on_160",
             f"{name.capitalize()} begun earlier, ended on or after the 160 mg start: judged from that start.",
         ),
+    )
+    return (
+        started_later,
+        *(earlier if earlier_counts else ()),
         Rule(
             id=f"{stage}-first-given-on-160",
             section=SECTION,
             description=f"The earliest {name} given on the 160 mg regimen: its stage is judged from it.",
             statements=statements,
-            when=(match("given", given), *none_given_on_regimen(tests, since, lt("seq", ref("given", "seq")))),
+            when=(match("given", given), *negations),
             then=(derive(f"{stage}_first", start=ref("given", "start"), judged_from=ref("given", "judged_from")),),
         ),
         Rule(
@@ -132,10 +154,7 @@ def _history_rules(stage: str, tests: tuple[Test, ...], name: str, statements: t
             section=SECTION,
             description=f"The latest {name} given on the 160 mg regimen (by start; each one begun that day).",
             statements=statements,
-            when=(
-                match("given", given),
-                *none_given_on_regimen(tests, since, gt("start", ref("given", "start"))),
-            ),
+            when=(match("given", given), *latest_negations),
             then=(
                 derive(
                     f"{stage}_latest",
@@ -175,18 +194,20 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         when=(
             match("on_160", "high_dose_regimen"),
             *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
-            *none_given_on_regimen((ANY_PLATINUM,), ref("on_160", "start")),
+            no_platinum_since(ref("on_160", "start")),
         ),
         then=(derive("regimen", name="osimertinib", start=ref("on_160", "start")),),
     ),
     Rule(
         id="regimen-combination",
         section=SECTION,
-        description="Intrathecal pemetrexed given on the 160 mg regimen, no platinum: judge the combination.",
+        description=(
+            "Intrathecal pemetrexed given on the 160 mg regimen, no platinum begun since it: judge the combination."
+        ),
         statements=("S07", "S08"),
         when=(
             match("on_160", "high_dose_regimen"),
-            *none_given_on_regimen((ANY_PLATINUM,), ref("on_160", "start")),
+            no_platinum_since(ref("on_160", "start")),
             match("first", "intrathecal_first"),
         ),
         then=(derive("regimen", name="combination", start=ref("first", "judged_from")),),
@@ -194,10 +215,28 @@ REGIMEN_RULES: tuple[Rule, ...] = (
     Rule(
         id="regimen-platinum",
         section=SECTION,
-        description="Platinum chemotherapy given on the 160 mg regimen, the document's last step: judge it.",
+        description=(
+            "Platinum chemotherapy begun on the 160 mg regimen after intrathecal pemetrexed was given on it, "
+            "the document's last step: judge it for progression."
+        ),
         statements=("S09",),
-        when=(match("first", "platinum_first"),),
+        when=(match("first", "platinum_first"), match("intrathecal", "intrathecal_first")),
         then=(derive("regimen", name="platinum", start=ref("first", "judged_from")),),
+    ),
+    Rule(
+        id="regimen-platinum-without-intrathecal",
+        section=SECTION,
+        description=(
+            "Platinum chemotherapy begun on the 160 mg regimen, no intrathecal pemetrexed given on it: the "
+            "document's intrathecal step is unused, so judge the response as on osimertinib alone."
+        ),
+        statements=("S07", "S09"),
+        when=(
+            match("on_160", "high_dose_regimen"),
+            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
+            match("first", "platinum_first"),
+        ),
+        then=(derive("regimen", name="platinum-without-intrathecal", start=ref("first", "judged_from")),),
     ),
 )
 
@@ -218,6 +257,12 @@ FAILING: dict[str, dict[str, tuple[Test, Test]]] = {
         "neuro": (eq("symptoms", "worsened"), none_of("symptoms", ("worsened",))),
         "mri": (eq("response", "progression"), none_of("response", ("progression",))),
     },
+    # The intrathecal step is still unused: an inadequate response calls for it, as on osimertinib alone.
+    "platinum-without-intrathecal": {
+        "neuro": (one_of("symptoms", SYMPTOMATIC), none_of("symptoms", SYMPTOMATIC)),
+        "cytology": (eq("result", "positive"), none_of("result", ("positive",))),
+        "mri": (eq("response", "progression"), none_of("response", ("progression",))),
+    },
 }
 """regimen -> assessment kind -> (failing test, its complement) on the latest finding."""
 
@@ -227,7 +272,12 @@ _KINDS = {
     "cytology": ("latest_cytology", "cytology", "S16", "CSF cytology", "result"),
     "mri": ("latest_mri", "mri", "S15", "MRI", "response"),
 }
-_REGIMEN_STATEMENTS = {"osimertinib": ("S07", "S01"), "combination": ("S09",), "platinum": ("S09",)}
+_REGIMEN_STATEMENTS = {
+    "osimertinib": ("S07", "S01"),
+    "combination": ("S09",),
+    "platinum": ("S09",),
+    "platinum-without-intrathecal": ("S07", "S09"),
+}
 
 
 def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tuple[Rule, ...]:
