@@ -19,7 +19,17 @@ from typing import Any
 from lmtx._facts import NO_DATE, Fact, latest_performance_status
 from lmtx._validate import allowed_routes, drug_class, effective_route
 from lmtx.dsl import Rule
-from lmtx.model import Agent, DrugClass, Patient, PerformanceStatus, PsScale, Route, Therapy, TherapyStatus
+from lmtx.model import (
+    AGENT_CLASSES,
+    Agent,
+    DrugClass,
+    Patient,
+    PerformanceStatus,
+    PsScale,
+    Route,
+    Therapy,
+    TherapyStatus,
+)
 from lmtx.result import ADVERSE_EFFECT_TERMS
 from lmtx.rules.prognosis import KPS_TO_ECOG
 
@@ -223,30 +233,28 @@ def _alert_terms(rule: Rule) -> tuple[str, ...]:
     return ()
 
 
-def _adverse_effects(derived: Sequence[Fact]) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+def _adverse_effects(
+    derived: Sequence[Fact], patient: Patient
+) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
     watch = _of(derived, "watch")
     effects = [e for e in _EFFECT_ORDER if any(w["effect"] == e for w in watch)]
-    given: dict[str, list[str]] = {}
-    advised: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, list[str]]] = {"active": {}, "recent": {}, "advised": {}}
     for fact in watch:
-        if fact["basis"] == "active":
-            name = f"{_agent(fact)} (since {_iso(fact['start'])})"
-            given.setdefault(name, []).append(fact["effect"])
+        if fact["basis"] in ("active", "recent"):
+            name = _linked_words(fact, patient)
+            groups[str(fact["basis"])].setdefault(name, []).append(str(fact["effect"]))
         else:
-            advised.setdefault(str(fact["agent"]), []).append(fact["effect"])
+            groups["advised"].setdefault(str(fact["agent"]), []).append(str(fact["effect"]))
 
     def listed(sources: dict[str, list[str]]) -> str:
         parts = []
         for name in sorted(sources):
             named = [_EFFECTS[e][0] for e in _EFFECT_ORDER if e in sources[name]]
-            parts.append(f"{name}: {_and(named)}")
+            parts.append(f"{name}: {_and(named) if named else 'none of the adverse effects the document names'}")
         return "; ".join(parts)
 
-    sentences = []
-    if given:
-        sentences.append(f"Given now: {listed(given)}.")
-    if advised:
-        sentences.append(f"Advised: {listed(advised)}.")
+    heads = {"active": "Given now", "recent": "Ended in the last six weeks", "advised": "Advised"}
+    sentences = [f"{heads[basis]}: {listed(sources)}." for basis, sources in groups.items() if sources]
     terms = {t for e in effects for t in _EFFECTS[e][2]}
     return (
         {"term": _and([_EFFECTS[e][0] for e in effects]), "sources": " ".join(sentences)},
@@ -255,23 +263,88 @@ def _adverse_effects(derived: Sequence[Fact]) -> tuple[dict[str, str], tuple[str
     )
 
 
+def _therapy_of(fact: Mapping[str, Any], patient: Patient) -> Therapy | None:
+    """The record's therapy a derived fact describes (by agent, route, status and dates)."""
+    for therapy in patient.therapies:
+        route = effective_route(therapy)
+        if (
+            therapy.agent.value == fact["agent"]
+            and (route.value if route else "") == fact["route"]
+            and therapy.status.value == fact["status"]
+            and (therapy.start.toordinal() if therapy.start else NO_DATE) == fact["start"]
+            and (therapy.end.toordinal() if therapy.end else NO_DATE) == fact["end"]
+        ):
+            return therapy
+    return None
+
+
+def _linked_words(fact: Mapping[str, Any], patient: Patient) -> str:
+    """A therapy named with its status and dates: ``intrathecal pemetrexed 50 mg, stopped on 2025-10-14``."""
+    therapy = _therapy_of(fact, patient)
+    name = _drug_words(therapy) if therapy is not None else _agent(fact)
+    status = str(fact["status"])
+    if status == "active":
+        when = f"given since {_iso(fact['start'])}" if fact["start"] != NO_DATE else "given"
+    elif status == "planned":
+        when = "planned"
+    else:
+        when = f"{status} on {_iso(fact['end'])}" if fact["end"] != NO_DATE else status
+    return f"{name}, {when}"
+
+
+def _linked_agents(linked: Sequence[Fact], patient: Patient) -> list[str]:
+    """The linked therapies, chemotherapy first and osimertinib last, each named once."""
+    chemotherapy = {agent.value for agent, cls in AGENT_CLASSES.items() if cls is DrugClass.CHEMOTHERAPY}
+    unique = {int(f["therapy"]): f for f in linked}
+    ordered = sorted(
+        unique.values(),
+        key=lambda f: (
+            0 if f["agent"] in chemotherapy else 2 if f["agent"] == "osimertinib" else 1,
+            str(f["agent"]),
+            int(f["start"]),
+        ),
+    )
+    return [_linked_words(f, patient) for f in ordered]
+
+
+_NO_AGENT = "No agent this reading links to it was given around it (from six weeks before it to its day)"
+
+
+def _toxicity_text(rule: Rule, derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+    terms = _alert_terms(rule)
+    linked = [f for f in _of(derived, "linked") if f["term"] in terms]
+    named = _linked_agents(linked, patient)
+    agents = {str(f["agent"]) for f in linked}
+    if named:
+        basis = " (as the treating team attributes it)" if any(f["basis"] == "attributed" for f in linked) else ""
+        said = f"Agents linked to it{basis}: {'; '.join(named)}."
+    else:
+        said = f"{_NO_AGENT}."
+    if agents == {"osimertinib"}:
+        cause = ": the document names it the most common adverse effect of osimertinib"
+    elif len(agents) > 2:
+        cause = f", with {len(agents)} agents linked to it (named in the detail)"
+    elif agents:
+        cause = f", with {_and(sorted(agents))}"
+    else:
+        cause = ""
+    return {"term": _and(_grades(_of(derived, "reported"), terms)), "agents": said, "cause": cause}
+
+
 _OSIMERTINIB_CODES = frozenset({"osimertinib-160", "osimertinib-80"})
 
 
-def _dose_modification(derived: Sequence[Fact]) -> dict[str, str]:
+def _dose_modification(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
     severe = _grades(f for f in _of(derived, "reported") if f["grade"] >= 3)
-    linked = _of(derived, "linked")
-    agents = sorted({_agent(f) for f in linked})
-    if agents:
-        terms = _and(sorted({_TERMS.get(str(f["term"]), str(f["term"])) for f in linked}))
-        said = f"The document links {terms} to what is given now: {_and(agents)}."
+    linked = [f for f in _of(derived, "linked") if f["grade"] >= 3]
+    named = _linked_agents(linked, patient)
+    if named:
+        said = f"Agents linked to it: {'; '.join(named)}."
     else:
         # The alert needs osimertinib in use: recommended, or else given (the alert also fires
         # for a patient outside the document's scope, where nothing is recommended).
         recommended = any(f["code"] in _OSIMERTINIB_CODES for f in _of(derived, "recommendation"))
-        said = "No agent the document links to it is given now; osimertinib is " + (
-            "recommended." if recommended else "given."
-        )
+        said = f"{_NO_AGENT}; osimertinib is " + ("recommended." if recommended else "given.")
     return {"severe": _and(severe).capitalize() if severe else "", "agents": said}
 
 
@@ -291,12 +364,12 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     if code in ("it-pemetrexed", "platinum-pemetrexed", "guideline-exhausted"):
         extra = {**_findings(derived), **_history(derived), **_beside_the_steps(derived, patient)}
     elif code == "monitor-adverse-effects":
-        extra, cited, effects = _adverse_effects(derived)
+        extra, cited, effects = _adverse_effects(derived, patient)
         statements = tuple(s for s in statements if s in cited)
     elif code.startswith("toxicity-"):
-        extra = {"term": _and(_grades(_of(derived, "reported"), _alert_terms(rule)))}
+        extra = _toxicity_text(rule, derived, patient)
     elif code == "dose-modification":
-        extra = _dose_modification(derived)
+        extra = _dose_modification(derived, patient)
     elif code in _OSIMERTINIB_CODES and fact["action"] in ("start", "switch"):
         extra = _current_tkis(patient)
     elif code == "prior-osimertinib-stopped":
@@ -330,8 +403,12 @@ def _drug_words(therapy: Therapy) -> str:
             name = f"{route.value} {name}"
         if therapy.name and therapy.name.casefold() not in agent.value and agent.value not in therapy.name.casefold():
             name += f" ('{therapy.name}')"
+    # An absent interval is the agent's usual schedule: daily only for the oral EGFR TKIs.
+    daily = therapy.interval_days == 1 or (therapy.interval_days is None and drug_class(therapy) is DrugClass.EGFR_TKI)
     if therapy.dose_mg is not None:
-        name += f" {_schedule(therapy.dose_mg, therapy.interval_days or 1)}"
+        name += f" {_mg(therapy.dose_mg)} mg"
+    if daily and therapy.dose_mg is not None:
+        name += " a day"
     elif therapy.interval_days not in (None, 1):
         name += f" every {therapy.interval_days} days"
     return name

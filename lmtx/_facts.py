@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from lmtx._validate import drug_class, effective_route
-from lmtx.model import Agent, Patient, PerformanceStatus, Therapy, TherapyStatus
+from lmtx.model import Agent, Patient, PerformanceStatus, Therapy, TherapyStatus, Toxicity
 from lmtx.policy import Policy
 
 __all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact", "latest_performance_status"]
@@ -24,7 +24,10 @@ Fact = dict[str, Any]
 K = TypeVar("K")
 
 NO_DATE = -1
-DATE_FIELDS = frozenset({"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop", "run_start"})
+DATE_FIELDS = frozenset(
+    {"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop", "run_start"}
+    | {"day", "window", "as_of", "recent_from"}
+)
 """Every fact field that holds a day (as a proleptic ordinal, ``NO_DATE`` when absent).
 
 The record's dates and the derived facts' fields that carry one of them on;
@@ -49,7 +52,7 @@ def _day(date: dt.date | None) -> int:
     return date.toordinal() if date is not None else NO_DATE
 
 
-BASE_FACT_ORDER = ("policy", "ps", "toxicity", "therapy", "cytology", "neuro_exam", "mri", "patient")
+BASE_FACT_ORDER = ("policy", "ps", "therapy", "toxicity", "attribution", "cytology", "neuro_exam", "mri", "patient")
 """The order in which base fact types are asserted (see :data:`DESCENDING`)."""
 
 DESCENDING: dict[str, tuple[str, ...]] = {
@@ -75,6 +78,10 @@ differed only in names. Every "pick one" rule of lmtx therefore breaks ties
 itself, with a further negation on ``seq``, and wants a single firing.
 """
 
+
+AROUND_DAYS = 42
+"""How long after its end a therapy still counts for a toxicity or the watch list (six weeks: chemotherapy
+nadirs fall three to four weeks after a dose; docs/interpretation.md#toxicity)."""
 
 RESUME_DAYS = 7
 """Days after a therapy's end within which a successor continues it (a regimen held, a dose changed)."""
@@ -216,6 +223,8 @@ def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -
                 "brain_metastases": patient.brain_metastases,
                 "csf_flow": patient.csf_flow.value,
                 "systemic_disease": patient.systemic_disease.value,
+                "as_of": _day(as_of),
+                "recent_from": _day(as_of) - AROUND_DAYS if as_of is not None else NO_DATE,
             }
         ],
     }
@@ -254,14 +263,32 @@ def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -
         ),
         ("start",),
     )
-    by_type["toxicity"] = _numbered(
-        "toxicity", ({"term": x.term.value, "grade": x.grade} for x in patient.toxicities), ("grade",)
-    )
+    by_type["toxicity"] = _numbered("toxicity", (_toxicity_fact(x, as_of) for x in patient.toxicities), ("grade",))
+    by_type["attribution"] = [
+        {"t": "attribution", "toxicity": fact["seq"], "agent": agent}
+        for fact in by_type["toxicity"]
+        if fact["attributed"]
+        for agent in str(fact["attributed"]).split(",")
+    ]
     return [fact for kind in BASE_FACT_ORDER for fact in by_type[kind]]
+
+
+def _toxicity_fact(toxicity: Toxicity, as_of: dt.date | None) -> Fact:
+    """A toxicity with the day it counts from (its date, else the evaluation date) and its attribution."""
+    day = toxicity.date or as_of
+    return {
+        "term": toxicity.term.value,
+        "grade": toxicity.grade,
+        "day": _day(day),
+        "window": _day(day) - AROUND_DAYS if day is not None else NO_DATE,
+        "attributed": ",".join(sorted({agent.value for agent in toxicity.attributed_to or ()})),
+    }
 
 
 _HIDDEN = frozenset({"t", "sid", "seq", "prev", "n"})
 _USUAL = {"interval": 1, "dose_change": False}
+_QUIET = frozenset({"as_of", "recent_from", "day", "window"})
+"""Bookkeeping dates left out of labels (the evaluation date and the windows counted from it)."""
 """Therapy fields left out of a label when they hold the usual value (a daily dose, a real stop)."""
 
 
@@ -278,7 +305,7 @@ def describe_fact(fact: Fact) -> str:
     """
     parts = []
     for key, value in fact.items():
-        if key in _HIDDEN or (key in _USUAL and value == _USUAL[key]):
+        if key in _HIDDEN or key in _QUIET or (key in _USUAL and value == _USUAL[key]):
             continue
         if (key == "run_start" and value == fact.get("start")) or (key == "once_daily_mg" and value == fact["dose_mg"]):
             continue

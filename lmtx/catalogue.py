@@ -243,7 +243,8 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "perform": Text(
                 "Watch for {term}: the adverse effects of what is given and advised.",
-                "{sources} Rash comes mostly with osimertinib, aseptic meningitis with intrathecal chemotherapy.",
+                "{sources} The document names rash as most common with osimertinib and aseptic meningitis as "
+                "frequent with intrathecal chemotherapy.",
             ),
         },
     ),
@@ -278,25 +279,32 @@ _ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "toxicity-skin-rash", "alert", ("S21",),
-        texts={"": Text("Skin rash, CTCAE grade {grade}: the most common adverse effect of osimertinib.")},
+        texts={"": Text("Skin rash, CTCAE grade {grade}{cause}.", "{agents}")},
     ),
     Entry(
         "toxicity-myelosuppression", "alert", ("S22",),
-        texts={"": Text("Myelosuppression ({term}): a listed adverse effect to follow.")},
+        texts={"": Text("Myelosuppression ({term}): a listed adverse effect to follow.", "{agents}")},
     ),
     Entry(
         "toxicity-aseptic-meningitis", "alert", ("S23",),
-        texts={"": Text("Aseptic meningitis, CTCAE grade {grade}: frequent with intrathecal chemotherapy.")},
+        texts={
+            "": Text(
+                "Aseptic meningitis, CTCAE grade {grade}: the document calls it frequent with intrathecal "
+                "chemotherapy.",
+                "{agents}",
+            )
+        },
     ),
     Entry(
         "toxicity-fatigue", "alert", ("S24",),
-        texts={"": Text("Fatigue, CTCAE grade {grade}.")},
+        texts={"": Text("Fatigue, CTCAE grade {grade}.", "{agents}")},
     ),
     Entry(
         "dose-modification", "alert", ("S25",),
         texts={
             "": Text(
-                "Grade 3+ toxicity with osimertinib: dose changes may be needed; keep the highest tolerable dose.",
+                "Grade 3+ toxicity, osimertinib given or advised: dose changes may be needed; keep the highest "
+                "tolerable dose.",
                 f"{{severe}}. {{agents}} {_KEEP_HIGHEST}",
             )
         },

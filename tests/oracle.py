@@ -43,7 +43,16 @@ Revision 2026-12-06 (real records), as far as lmtx implements it:
 - only platinum begun on or after the 160 mg start makes the platinum stage;
   earlier platinum still running at progression on the combination means
   ``guideline-exhausted`` instead of ``platinum-pemetrexed``; in the platinum
-  stage without intrathecal pemetrexed the inadequate-response test decides.
+  stage without intrathecal pemetrexed the inadequate-response test decides;
+- a toxicity is linked to the agents it is attributed to, else to the
+  therapies given around its day (not planned, begun by then, no end or an
+  end at most 42 days before) that its kind links to (rash: EGFR TKIs and
+  amivantamab; aseptic meningitis: intrathecal agents; cytopenias:
+  chemotherapy, else osimertinib; fatigue and other: any);
+- the adverse effects watched are those of every therapy active or ended in
+  the last 42 days (by class: EGFR TKI rash and fatigue, amivantamab rash,
+  chemotherapy myelosuppression, intrathecal aseptic meningitis) and of every
+  recommended treatment.
 
 The function is deliberately naive (lists and loops, no cleverness) so that
 it can also serve as the "computation floor" of the benchmarks.
@@ -420,7 +429,15 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     prognosis: list[str] = []
     if applicable and established:
         monitoring = dict.fromkeys((*MONITORING, "monitor-adverse-effects"), "perform")
-        adverse_effects = _adverse_effects(active, treatment)
+        recent = [
+            t
+            for t in therapies
+            if t["status"] in ("completed", "stopped")
+            and t.get("end")
+            and evaluation_date is not None
+            and _date(t["end"]) >= evaluation_date - dt.timedelta(days=42)
+        ]
+        adverse_effects = _adverse_effects([*active, *recent], treatment)
         prognosis.append("median-survival")
         if ps is not None:
             prognosis.append("performance-status-prognostic")
@@ -452,19 +469,8 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     linked_agents: list[str] = []
     if severe and osimertinib_in_use:
         alerts["dose-modification"] = "warning"
-        # The active agents the document links to each severe toxicity.
         for toxicity in severe:
-            for therapy in active:
-                intrathecal = therapy["agent"] == "pemetrexed" and therapy.get("route") == "intrathecal"
-                if (
-                    (toxicity["term"] == "rash" and therapy["agent"] == "osimertinib")
-                    or (toxicity["term"] == "aseptic_meningitis" and intrathecal)
-                    or (
-                        toxicity["term"] not in ("rash", "aseptic_meningitis")
-                        and therapy["agent"] in ("osimertinib", "pemetrexed", *PLATINUM)
-                    )
-                ):
-                    linked_agents.append(therapy["agent"])
+            linked_agents += [t["agent"] for t in _toxicity_agents(toxicity, therapies, evaluation_date)]
 
     return {
         "as_of": evaluation_date.isoformat() if evaluation_date else None,
@@ -517,15 +523,74 @@ def _inadequate(
     return [_date(record["date"]) for record, fails in failing if record is not None and fails]
 
 
-def _adverse_effects(active: list[Mapping[str, Any]], treatment: Mapping[str, str]) -> list[str]:
-    """The union of the effects of every active agent and of every recommended treatment."""
+CHEMOTHERAPY = (
+    "pemetrexed",
+    "carboplatin",
+    "cisplatin",
+    "docetaxel",
+    "paclitaxel",
+    "gemcitabine",
+    "temozolomide",
+    "methotrexate",
+    "cytarabine",
+    "thiotepa",
+)
+
+
+def _is_chemotherapy(therapy: Mapping[str, Any]) -> bool:
+    return therapy["agent"] in CHEMOTHERAPY or (
+        therapy["agent"] == "other" and therapy.get("drug_class") == "chemotherapy"
+    )
+
+
+def _route(therapy: Mapping[str, Any]) -> str | None:
+    if therapy.get("route"):
+        return str(therapy["route"])
+    if therapy["agent"] in (*EGFR_TKIS, "temozolomide"):
+        return "oral"
+    if therapy["agent"] in ("docetaxel", "paclitaxel", "gemcitabine", "bevacizumab", "amivantamab", *PLATINUM):
+        return "intravenous"
+    return None
+
+
+def _toxicity_agents(
+    toxicity: Mapping[str, Any], therapies: list[Mapping[str, Any]], as_of: dt.date | None
+) -> list[Mapping[str, Any]]:
+    """The therapies a toxicity is linked to: as attributed, else those given around it that its kind links to."""
+    if toxicity.get("attributed_to"):
+        return [t for t in therapies if t["agent"] in toxicity["attributed_to"]]
+    day = _date(toxicity["date"]) if toxicity.get("date") else as_of
+    if day is None:
+        return []
+    around = [
+        t
+        for t in therapies
+        if t["status"] != "planned"
+        and _date(t["start"]) <= day
+        and (not t.get("end") or _date(t["end"]) >= day - dt.timedelta(days=42))
+    ]
+    term = toxicity["term"]
+    if term == "rash":
+        return [t for t in around if _is_tki(t) or t["agent"] == "amivantamab"]
+    if term == "aseptic_meningitis":
+        return [t for t in around if _route(t) == "intrathecal"]
+    if term in ("leukopenia", "neutropenia", "thrombocytopenia", "anemia"):
+        chemotherapy = [t for t in around if _is_chemotherapy(t)]
+        return chemotherapy or [t for t in around if t["agent"] == "osimertinib"]
+    return around
+
+
+def _adverse_effects(watched: list[Mapping[str, Any]], treatment: Mapping[str, str]) -> list[str]:
+    """The union of the effects of every therapy watched (active or recently ended) and every recommendation."""
     effects: set[str] = set()
-    for therapy in active:
-        if therapy["agent"] == "osimertinib":
+    for therapy in watched:
+        if _is_tki(therapy):
             effects |= {"rash", "fatigue"}
-        elif therapy["agent"] == "pemetrexed" and therapy.get("route") == "intrathecal":
-            effects |= {"myelosuppression", "aseptic-meningitis"}
-        elif therapy["agent"] in ("pemetrexed", *PLATINUM):
+        elif therapy["agent"] == "amivantamab":
+            effects.add("rash")
+        if _route(therapy) == "intrathecal":
+            effects.add("aseptic-meningitis")
+        if _is_chemotherapy(therapy):
             effects.add("myelosuppression")
     for code in treatment:
         if code.startswith("osimertinib-"):

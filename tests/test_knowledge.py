@@ -104,7 +104,9 @@ def test_catalogue_statements_exist_and_summaries_fit_a_card() -> None:
     known = {s.id for s in STATEMENTS}
     # The longest performance-status phrase the note can state (lmtx._compose).
     ps = "KPS 100 (ECOG 0), the latest; none recorded at LM diagnosis"
-    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4, "ps": ps}
+    # The longest cause a rash alert names (two agents; more are counted, lmtx._compose).
+    cause = ", with furmonertinib and sunvozertinib"
+    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4, "ps": ps, "cause": cause}
     for code, entry in CATALOGUE.items():
         assert entry.statements, code
         assert set(entry.statements) | set(entry.evidence) <= known, code
@@ -162,7 +164,8 @@ def _copies() -> list[tuple[str, str, str, object]]:
 def _date_carrying_fields() -> set[tuple[str, str]]:
     """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
     dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
-    dates |= {("therapy", "run_start"), ("ps", "date")}
+    dates |= {("therapy", "run_start"), ("ps", "date"), ("toxicity", "day"), ("toxicity", "window")}
+    dates |= {("patient", "as_of"), ("patient", "recent_from")}
     copies = _copies()
     while True:
         found = dates | {(kind, field) for _, kind, field, source in copies if source in dates}

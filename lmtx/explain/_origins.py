@@ -39,6 +39,7 @@ INPUT_LISTS = {
     "mri": "mri",
     "therapy": "therapies",
     "toxicity": "toxicities",
+    "attribution": "toxicities",
 }
 INPUT_FIELDS: dict[str, dict[str, str]] = {
     "patient": {
@@ -47,9 +48,16 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "brain_metastases": "brain_metastases",
         "csf_flow": "csf_flow",
         "systemic_disease": "systemic_disease",
+        "as_of": "as_of",
+        "recent_from": "as_of",
     },
     "policy": {"poor_ps_ecog": "policy.poor_ps_ecog"},
-    "ps": {"scale": "performance_status.scale", "score": "performance_status.score"},
+    "ps": {
+        "scale": "performance_status.scale",
+        "score": "performance_status.score",
+        "date": "performance_status.date",
+        "age": "performance_status.date",
+    },
     # seq/prev number the records in the order of their date (start, grade): that field moves them.
     "neuro_exam": {"date": "date", "symptoms": "symptoms", "seq": "date", "prev": "date"},
     "cytology": {"date": "date", "result": "result", "seq": "date", "prev": "date"},
@@ -76,7 +84,16 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "seq": "start",
         "prev": "start",
     },
-    "toxicity": {"term": "term", "grade": "grade", "seq": "grade", "prev": "grade"},
+    "toxicity": {
+        "term": "term",
+        "grade": "grade",
+        "day": "date",
+        "window": "date",
+        "attributed": "attributed_to",
+        "seq": "grade",
+        "prev": "grade",
+    },
+    "attribution": {"toxicity": "attributed_to", "agent": "attributed_to"},
 }
 """Base fact type -> fact field -> input field (a path of its own, or relative to the record)."""
 

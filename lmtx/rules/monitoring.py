@@ -2,15 +2,15 @@
 
 Established LM is followed with neurological exams, MRI and CSF cytology,
 judged by the modified RANO-LM criteria, and with a watch on adverse effects:
-those of every agent the patient receives (active) and of the regimen
-recommended. Each ``watch`` fact links one adverse effect to one agent; the
+those of every therapy the patient receives (active) or received in the last
+six weeks, and of every treatment recommended. Each ``watch`` fact links one adverse effect to one agent; the
 ``monitor-adverse-effects`` item names their union.
 """
 
 from __future__ import annotations
 
-from lmtx.dsl import Derive, Rule, Test, derive, eq, match, one_of, recommend, ref
-from lmtx.rules._common import ACTIVE, ESTABLISHED, INTRATHECAL_PEMETREXED, OSIMERTINIB, PLATINUM
+from lmtx.dsl import Rule, Test, Value, derive, eq, ge, match, ne, one_of, recommend, ref
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, ESTABLISHED
 
 SECTION = "Monitoring"
 
@@ -23,55 +23,119 @@ ADVERSE_EFFECTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 """The adverse effects the document asks to watch, with their statement and toxicity terms."""
 
-# What each agent brings to watch for. The document ties rash to osimertinib (S21) and
-# aseptic meningitis to intrathecal chemotherapy (S23); myelosuppression is read as the
-# effect of pemetrexed and platinum chemotherapy, fatigue as one of osimertinib's.
-_OSIMERTINIB_EFFECTS = ("rash", "fatigue")
+# What each therapy brings to watch for (docs/interpretation.md#toxicity). The document ties rash
+# to osimertinib (S21) and aseptic meningitis to intrathecal chemotherapy (S23); rash is read as a
+# class effect of the EGFR TKIs (and of amivantamab), myelosuppression as the effect of chemotherapy,
+# fatigue as one of the EGFR TKIs'. Bevacizumab, radiotherapy and drugs of another or no class carry
+# none of the document's effects: they are named, with no effect.
+_TKI_EFFECTS = ("rash", "fatigue")
 _INTRATHECAL_EFFECTS = ("myelosuppression", "aseptic-meningitis")
 _CHEMOTHERAPY_EFFECTS = ("myelosuppression",)
+
+_NOT_INTRATHECAL = ne("route", "intrathecal")
+WATCHED_SOURCES: tuple[tuple[str, str, tuple[str, ...], tuple[Test, ...]], ...] = (
+    ("egfr-tki", "An EGFR TKI", _TKI_EFFECTS, (ANY_EGFR_TKI,)),
+    ("amivantamab", "Amivantamab", ("rash",), (eq("agent", "amivantamab"),)),
+    (
+        "systemic-chemotherapy",
+        "Systemic chemotherapy",
+        _CHEMOTHERAPY_EFFECTS,
+        (eq("cls", "chemotherapy"), _NOT_INTRATHECAL),
+    ),
+    (
+        "intrathecal-chemotherapy",
+        "Intrathecal chemotherapy",
+        _INTRATHECAL_EFFECTS,
+        (eq("cls", "chemotherapy"), eq("route", "intrathecal")),
+    ),
+    (
+        "intrathecal-other",
+        "Another intrathecal agent",
+        ("aseptic-meningitis",),
+        (ne("cls", "chemotherapy"), eq("route", "intrathecal")),
+    ),
+    (
+        "no-listed-effect",
+        "Bevacizumab, radiotherapy or a drug of another or no class",
+        (),
+        (one_of("cls", ("antibody", "other", "")), ne("agent", "amivantamab"), _NOT_INTRATHECAL),
+    ),
+)
+"""(name, what, effects, therapy tests) of the therapies whose adverse effects are watched."""
 
 _WATCHING = match("watch_list", "recommendation", eq("code", "monitor-adverse-effects"))
 
 
-def _watch_rule(
-    rule_id: str,
-    description: str,
-    effects: tuple[str, ...],
-    source: Test | tuple[Test, ...],
-    *,
-    active: bool,
-    agent: str | None,
-    extra: tuple[Test, ...] = (),
-) -> Rule:
-    tests = source if isinstance(source, tuple) else (source,)
-    consequences: tuple[Derive, ...]
-    if active:
-        condition = match("given", "therapy", *tests, ACTIVE, *extra)
-        consequences = tuple(
-            derive(
-                "watch",
-                effect=e,
-                agent=ref("given", "agent"),
-                route=ref("given", "route"),
-                basis="active",
-                start=ref("given", "start"),
-                dose=ref("given", "dose_mg"),
-            )
-            for e in effects
-        )
-    else:
-        condition = match("advised", "recommendation", *tests)
-        consequences = tuple(
-            derive("watch", effect=e, agent=agent or "", route="", basis=ref("advised", "code"), start=-1, dose=0.0)
-            for e in effects
-        )
+def _watched(basis: Value) -> dict[str, Value]:
+    return {
+        "agent": ref("given", "agent"),
+        "route": ref("given", "route"),
+        "basis": basis,
+        "status": ref("given", "status"),
+        "start": ref("given", "start"),
+        "end": ref("given", "end"),
+        "dose": ref("given", "dose_mg"),
+        "interval": ref("given", "interval"),
+        "therapy": ref("given", "seq"),
+    }
+
+
+def _given_rules(name: str, what: str, effects: tuple[str, ...], tests: tuple[Test, ...]) -> tuple[Rule, ...]:
+    statements = tuple(ADVERSE_EFFECTS[e][0] for e in effects) or ("S21", "S22", "S23", "S24")
+    watched = ", ".join(e.replace("-", " ") for e in effects) or "none of the document's adverse effects"
+    return (
+        Rule(
+            id=f"watch-{name}-given",
+            section=SECTION,
+            description=f"{what} is given: watch for {watched}.",
+            statements=statements,
+            when=(_WATCHING, match("given", "therapy", *tests, ACTIVE)),
+            then=tuple(derive("watch", effect=e, **_watched("active")) for e in effects or ("",)),
+        ),
+        Rule(
+            id=f"watch-{name}-recent",
+            section=SECTION,
+            description=f"{what} ended in the last 6 weeks: still watch for {watched}.",
+            statements=statements,
+            when=(
+                _WATCHING,
+                match("patient", "patient"),
+                match(
+                    "given",
+                    "therapy",
+                    *tests,
+                    one_of("status", ("completed", "stopped")),
+                    ge("end", ref("patient", "recent_from")),
+                ),
+            ),
+            then=tuple(derive("watch", effect=e, **_watched("recent")) for e in effects or ("",)),
+        ),
+    )
+
+
+def _advised_rule(rule_id: str, description: str, effects: tuple[str, ...], codes: tuple[str, ...], agent: str) -> Rule:
     return Rule(
         id=rule_id,
         section=SECTION,
         description=description,
         statements=tuple(ADVERSE_EFFECTS[e][0] for e in effects),
-        when=(_WATCHING, condition),
-        then=consequences,
+        when=(_WATCHING, match("advised", "recommendation", one_of("code", codes))),
+        then=tuple(
+            derive(
+                "watch",
+                effect=e,
+                agent=agent,
+                route="",
+                basis=ref("advised", "code"),
+                status="",
+                start=-1,
+                end=-1,
+                dose=0.0,
+                interval=1,
+                therapy=-1,
+            )
+            for e in effects
+        ),
     )
 
 
@@ -103,37 +167,20 @@ RULES: tuple[Rule, ...] = (
         ),
         then=(recommend("monitor-adverse-effects", "perform"),),
     ),
-    _watch_rule(
-        "watch-osimertinib-given",
-        "Osimertinib is given: watch for skin rash and fatigue.",
-        _OSIMERTINIB_EFFECTS, OSIMERTINIB, active=True, agent=None,
-    ),
-    _watch_rule(
+    *(rule for row in WATCHED_SOURCES for rule in _given_rules(*row)),
+    _advised_rule(
         "watch-osimertinib-advised",
         "Osimertinib is recommended: watch for skin rash and fatigue.",
-        _OSIMERTINIB_EFFECTS, one_of("code", ("osimertinib-160", "osimertinib-80")), active=False, agent="osimertinib",
+        _TKI_EFFECTS, ("osimertinib-160", "osimertinib-80"), "osimertinib",
     ),
-    _watch_rule(
-        "watch-intrathecal-given",
-        "Intrathecal pemetrexed is given: watch for myelosuppression and aseptic meningitis.",
-        _INTRATHECAL_EFFECTS, INTRATHECAL_PEMETREXED, active=True, agent=None,
-    ),
-    _watch_rule(
+    _advised_rule(
         "watch-intrathecal-advised",
         "Intrathecal treatment is recommended: watch for myelosuppression and aseptic meningitis.",
-        _INTRATHECAL_EFFECTS, one_of("code", ("it-pemetrexed", "prefer-intrathecal")), active=False,
-        agent="intrathecal pemetrexed",
+        _INTRATHECAL_EFFECTS, ("it-pemetrexed", "prefer-intrathecal"), "intrathecal pemetrexed",
     ),
-    _watch_rule(
-        "watch-systemic-chemotherapy-given",
-        "Intravenous pemetrexed or platinum chemotherapy is given: watch for myelosuppression.",
-        _CHEMOTHERAPY_EFFECTS, one_of("agent", ("pemetrexed", *PLATINUM)), active=True, agent=None,
-        extra=(one_of("route", ("intravenous", "")),),
-    ),
-    _watch_rule(
+    _advised_rule(
         "watch-systemic-chemotherapy-advised",
         "Platinum chemotherapy is recommended: watch for myelosuppression.",
-        _CHEMOTHERAPY_EFFECTS, eq("code", "platinum-pemetrexed"), active=False,
-        agent="platinum-based chemotherapy",
+        _CHEMOTHERAPY_EFFECTS, ("platinum-pemetrexed",), "platinum-based chemotherapy",
     ),
 )  # fmt: skip

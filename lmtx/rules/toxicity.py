@@ -3,16 +3,39 @@
 Each reported adverse-event kind gives one alert, whether or not the
 algorithm applies, with its severity from the highest grade reported (1-2
 info, 3 warning, 4-5 critical); the alert names every reported term of its
-kind (the ``reported`` facts). A toxicity of grade 3 or more while
-osimertinib is active or recommended adds ``dose-modification``, naming the
-active agents the document links to that toxicity (the ``linked`` facts);
-the rules never lower the recommended osimertinib dose.
+kind (the ``reported`` facts) and the agents linked to it (the ``linked``
+facts): those the treating team attributes it to, or else the therapies given
+around it that this reading links to its kind. A toxicity of grade 3 or more
+while osimertinib is active or recommended adds ``dose-modification``, naming
+the agents linked to the severe toxicities; the rules never lower the
+recommended osimertinib dose.
 """
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, SeverityFromGrade, Test, alert, derive, eq, ge, gt, match, no, one_of, ref
-from lmtx.rules._common import ACTIVE, INTRATHECAL_PEMETREXED, OSIMERTINIB, PLATINUM
+from lmtx.dsl import (
+    Derive,
+    Ref,
+    Rule,
+    SeverityFromGrade,
+    Test,
+    alert,
+    derive,
+    eq,
+    ge,
+    gt,
+    le,
+    match,
+    no,
+    none_of,
+    one_of,
+    ref,
+)
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, OSIMERTINIB
+
+NO_DATE_VALUE = -1
+"""A therapy without an end (see :mod:`lmtx._facts`)."""
+MYELOSUPPRESSION = ("anemia", "leukopenia", "neutropenia", "thrombocytopenia")
 
 SECTION = "Toxicity"
 
@@ -48,40 +71,87 @@ def _toxicity_alert(code: str, terms: tuple[str, ...], statement_id: str) -> Rul
     )
 
 
-LINKED_AGENTS: tuple[tuple[str, tuple[str, ...], tuple[Test, ...], str], ...] = (
-    ("rash", ("rash",), (OSIMERTINIB,), "S21"),
-    ("aseptic-meningitis", ("aseptic_meningitis",), INTRATHECAL_PEMETREXED, "S23"),
-    (
-        "systemic",
-        ("anemia", "fatigue", "leukopenia", "neutropenia", "other", "thrombocytopenia"),
-        (one_of("agent", ("osimertinib", "pemetrexed", *PLATINUM)),),
-        "S22",
-    ),
+_GIVEN_AROUND: tuple[tuple[str, tuple[Test, ...]], ...] = (
+    ("ongoing", (eq("end", NO_DATE_VALUE),)),
+    ("ended-within-6-weeks", (ge("end", ref("toxicity", "window")),)),
 )
-"""(name, toxicity terms, the active agents the document links to them, statement)."""
+"""A therapy is *given around* a toxicity when it was not only planned, began on or before the
+toxicity's day, and has no end or ended at most six weeks (42 days) before it: one rule per case."""
+
+_AROUND: tuple[Test, ...] = (none_of("status", ("planned",)), le("start", ref("toxicity", "day")))
+
+LINKED_AGENTS: tuple[tuple[str, tuple[str, ...], tuple[Test, ...], str], ...] = (
+    ("rash-egfr-tki", ("rash",), (ANY_EGFR_TKI,), "S21"),
+    ("rash-amivantamab", ("rash",), (eq("agent", "amivantamab"),), "S21"),
+    ("aseptic-meningitis", ("aseptic_meningitis",), (eq("route", "intrathecal"),), "S23"),
+    ("myelosuppression", MYELOSUPPRESSION, (eq("cls", "chemotherapy"),), "S22"),
+    ("fatigue", ("fatigue",), (), "S24"),
+    ("other", ("other",), (), "S25"),
+)
+"""(name, toxicity terms, the therapies this reading links to them, statement).
+
+Rash is a class effect of the EGFR TKIs and of amivantamab (the document names osimertinib),
+aseptic meningitis comes with intrathecal treatment, myelosuppression with chemotherapy; fatigue
+and other adverse events may come from any therapy, radiotherapy included."""
 
 
-def _linked_rule(name: str, terms: tuple[str, ...], agent: tuple[Test, ...], statement_id: str) -> Rule:
-    return Rule(
-        id=f"dose-modification-linked-{name}",
-        section=SECTION,
-        description=f"A grade 3+ {' / '.join(terms)} and an active agent the document links to it.",
-        statements=("S25", statement_id),
-        when=(
-            match("modification", "alert", eq("code", "dose-modification")),
-            match("toxicity", "toxicity", one_of("term", terms), ge("grade", 3)),
-            match("therapy", "therapy", *agent, ACTIVE),
-        ),
-        then=(
-            derive(
-                "linked",
-                term=ref("toxicity", "term"),
-                grade=ref("toxicity", "grade"),
-                agent=ref("therapy", "agent"),
-                route=ref("therapy", "route"),
-                dose=ref("therapy", "dose_mg"),
+def _linked(toxicity: Ref | str, basis: str) -> Derive:
+    return derive(
+        "linked",
+        term=ref("toxicity", "term"),
+        grade=ref("toxicity", "grade"),
+        toxicity=toxicity,
+        basis=basis,
+        agent=ref("therapy", "agent"),
+        route=ref("therapy", "route"),
+        dose=ref("therapy", "dose_mg"),
+        interval=ref("therapy", "interval"),
+        status=ref("therapy", "status"),
+        start=ref("therapy", "start"),
+        end=ref("therapy", "end"),
+        therapy=ref("therapy", "seq"),
+    )
+
+
+def _linked_rules(name: str, terms: tuple[str, ...], agent: tuple[Test, ...], statement_id: str) -> tuple[Rule, ...]:
+    return tuple(
+        Rule(
+            id=f"toxicity-linked-{name}-{case}",
+            section=SECTION,
+            description=(
+                f"A reported {' / '.join(terms)}, attributed to nothing in the record: a therapy this reading "
+                f"links to it, given around it ({case.replace('-', ' ')})."
             ),
-        ),
+            statements=(statement_id,),
+            when=(
+                match("toxicity", "toxicity", one_of("term", terms), eq("attributed", "")),
+                match("therapy", "therapy", *agent, *_AROUND, *given),
+            ),
+            then=(_linked(ref("toxicity", "seq"), "reading"),),
+        )
+        for case, given in _GIVEN_AROUND
+    )
+
+
+def _osimertinib_myelosuppression_rules() -> tuple[Rule, ...]:
+    no_chemotherapy = tuple(no("therapy", eq("cls", "chemotherapy"), *_AROUND, *given) for _, given in _GIVEN_AROUND)
+    return tuple(
+        Rule(
+            id=f"toxicity-linked-myelosuppression-osimertinib-{case}",
+            section=SECTION,
+            description=(
+                "A reported cytopenia, attributed to nothing in the record, with no chemotherapy given around "
+                f"it: osimertinib given around it ({case.replace('-', ' ')}) is the agent linked to it."
+            ),
+            statements=("S22",),
+            when=(
+                match("toxicity", "toxicity", one_of("term", MYELOSUPPRESSION), eq("attributed", "")),
+                *no_chemotherapy,
+                match("therapy", "therapy", OSIMERTINIB, *_AROUND, *given),
+            ),
+            then=(_linked(ref("toxicity", "seq"), "reading"),),
+        )
+        for case, given in _GIVEN_AROUND
     )
 
 
@@ -130,5 +200,18 @@ RULES: tuple[Rule, ...] = (
         when=(match("severe", "severe_toxicity"), match("osimertinib", "osimertinib_in_use")),
         then=(alert("dose-modification", "warning"),),
     ),
-    *(_linked_rule(*row) for row in LINKED_AGENTS),
+    Rule(
+        id="toxicity-attributed",
+        section=SECTION,
+        description="A toxicity the treating team attributes to an agent: every therapy of that agent is named.",
+        statements=("S25",),
+        when=(
+            match("toxicity", "toxicity"),
+            match("attribution", "attribution", eq("toxicity", ref("toxicity", "seq"))),
+            match("therapy", "therapy", eq("agent", ref("attribution", "agent"))),
+        ),
+        then=(_linked(ref("toxicity", "seq"), "attributed"),),
+    ),
+    *(rule for row in LINKED_AGENTS for rule in _linked_rules(*row)),
+    *_osimertinib_myelosuppression_rules(),
 )
