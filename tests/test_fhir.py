@@ -75,6 +75,8 @@ def test_inadequate_response_bundle_reproduces_the_shipped_example_patient() -> 
     mapping = from_bundle(load("lm-inadequate-response.bundle.json"))
     example = json.loads((Path(lmtx.__file__).parent / "examples" / "inadequate-response.json").read_text())
     example["id"] = "lm-001"
+    # The bundle's AdverseEvent names its suspect (the osimertinib order): FHIR says more than the example.
+    example["toxicities"][0]["attributed_to"] = ["osimertinib"]
     assert mapping.to_dict()["patient"] == example
     assert mapping.issues == ()
     assert mapping.patient is not None
