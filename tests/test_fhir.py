@@ -83,8 +83,10 @@ def test_inadequate_response_bundle_reproduces_the_shipped_example_patient() -> 
     mapping = from_bundle(load("lm-inadequate-response.bundle.json"))
     example = json.loads((Path(lmtx.__file__).parent / "examples" / "inadequate-response.json").read_text())
     example["id"] = "lm-001"
-    # The bundle's AdverseEvent names its suspect (the osimertinib order): FHIR says more than the example.
+    # FHIR says more than the example: the AdverseEvent names its suspect (the osimertinib order), and
+    # the CSF flow study and systemic assessment are dated.
     example["toxicities"][0]["attributed_to"] = ["osimertinib"]
+    example |= {"csf_flow_date": "2026-01-07", "systemic_disease_date": "2026-01-08"}
     assert mapping.to_dict()["patient"] == example
     assert mapping.issues == ()
     assert mapping.patient is not None
@@ -98,6 +100,7 @@ def test_sources_name_the_resource_behind_every_field() -> None:
     assert mapping.sources["csf_cytology[1]"] == ("Observation/csf-2026-03-03",)
     assert mapping.sources["therapies[0]"] == ("MedicationRequest/osimertinib-160",)
     assert mapping.sources["toxicities[0]"] == ("AdverseEvent/ae-rash",)
+    assert mapping.sources["csf_flow"] == ("Observation/csf-flow-2026-01-07",)
 
 
 def test_input_forms_agree() -> None:

@@ -211,8 +211,8 @@ class Mapper(Findings):
         cytology = self._series(self.cytology, "csf_cytology", sources)
         mri = self._series(self.mri, "mri", sources)
         neuro = self._series(self.neuro_exams, "neuro_exams", sources)
-        flow = _latest(self.csf_flow, "csf_flow", sources)
-        systemic = _latest(self.systemic, "systemic_disease", sources)
+        flow, flow_date = _latest_dated(self.csf_flow, "csf_flow", sources)
+        systemic, systemic_date = _latest_dated(self.systemic, "systemic_disease", sources)
         therapies = self._merge_therapies()
         for i, item in enumerate(therapies):
             sources[f"therapies[{i}]"] = (item.source,)
@@ -245,6 +245,8 @@ class Mapper(Findings):
             therapies=tuple(d.value for d in therapies),
             toxicities=tuple(d.value for d in toxicities),
             brain_metastases_date=brain_date,
+            csf_flow_date=flow_date,
+            systemic_disease_date=systemic_date,
         )
         try:
             parse_patient(patient)
@@ -540,6 +542,15 @@ def _one_agent(concept: CodeableConcept | None) -> tuple[Agent | None, str]:
     if agents:
         return None, f"it names several agents ({', '.join(sorted(agents))})"
     return None, f"{text!r} is not a drug lmtx knows" if text else "it names no drug"
+
+
+def _latest_dated(items: list[Dated], name: str, sources: dict[str, tuple[str, ...]]) -> tuple[Any, dt.date | None]:
+    """The value of the latest dated item and its date (see :func:`_latest`); ``(None, None)`` when there is none."""
+    value = _latest(items, name, sources)
+    if value is None:
+        return None, None
+    chosen = next(d for d in items if d.source == sources[name][0])
+    return value, chosen.date
 
 
 def _latest(items: list[Dated], name: str, sources: dict[str, tuple[str, ...]]) -> Any:
