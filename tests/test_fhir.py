@@ -489,6 +489,7 @@ def test_timing_repeat_gives_interval_days(repeat: dict[str, Any], interval: int
         ({"text": "Dose reduced to 30 mg"}, StopReason.DOSE_CHANGE),
         ({"text": "Course completed"}, StopReason.COURSE_COMPLETED),
         ({"text": "Patient moved to another hospital"}, StopReason.OTHER),
+        ({"text": "Incomplete response, switched"}, StopReason.OTHER),
     ],
 )
 def test_status_reason_gives_stop_reason(reason: dict[str, Any], stop_reason: StopReason) -> None:
@@ -505,11 +506,12 @@ def test_stop_reason_only_for_ended_therapies_and_several_reasons_read_as_other(
     _, therapy = pemetrexed_with(status="active", statusReason=[{"text": "toxicity"}])
     assert therapy is not None
     assert (therapy.status, therapy.stop_reason, therapy.end) == (TherapyStatus.ACTIVE, None, None)
-    mapping, therapy = pemetrexed_with(statusReason=[{"text": "toxicity"}, {"text": "progression"}])
-    assert therapy is not None
-    assert therapy.stop_reason is StopReason.OTHER
-    (issue,) = mapping.issues
-    assert "several stop reasons" in issue.reason
+    for reasons in ([{"text": "toxicity"}, {"text": "progression"}], [{"text": "progression despite dose escalation"}]):
+        mapping, therapy = pemetrexed_with(statusReason=reasons)
+        assert therapy is not None
+        assert therapy.stop_reason is StopReason.OTHER
+        (issue,) = mapping.issues
+        assert "several stop reasons" in issue.reason
 
 
 def test_a_medication_request_status_reason_is_read_too() -> None:

@@ -157,7 +157,7 @@ _STOP_REASON_PATTERNS = (
         StopReason.DOSE_CHANGE,
         r"dose (?:change|reduc|escalat|increas|decreas|adjust|modif)|new dose|changed? (?:the )?dose",
     ),
-    (StopReason.COURSE_COMPLETED, r"complet|finished|course (?:over|ended)"),
+    (StopReason.COURSE_COMPLETED, r"\bcomplet|\bfinished|course (?:over|ended)"),
 )
 """Text (the concept's text and every coding's display) read as a stop reason; anything else is `other`."""
 
@@ -326,9 +326,9 @@ def stop_reason(
         if not coded:
             text = text_of(concept)
             coded = {reason for reason, pattern in _STOP_REASON_PATTERNS if re.search(pattern, text)}
-        reason = coded.pop() if len(coded) == 1 else StopReason.OTHER
-        if reason not in reasons:
-            reasons.append(reason)
+        reasons += [reason for reason in sorted(coded) if reason not in reasons]
+        if not coded and StopReason.OTHER not in reasons:
+            reasons.append(StopReason.OTHER)
     if len(reasons) > 1:
         shown = ", ".join(reasons)
         why = f"the status reasons read as several stop reasons ({shown}): read as 'other'"
