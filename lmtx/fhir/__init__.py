@@ -43,12 +43,13 @@ except ImportError as _error:  # pragma: no cover - depends on the installed ext
     raise ImportError("lmtx.fhir needs the 'fhir' extra: pip install 'lmtx[fhir]'") from _error
 
 from lmtx.fhir._assembly import Mapper
-from lmtx.fhir._codes import ICD10CM, LMTX_CODES, LOINC, RXNORM, SNOMED
+from lmtx.fhir._codes import ATC, ICD10CM, LMTX_CODES, LOINC, RXNORM, SNOMED
 from lmtx.fhir._input import flatten, load
 from lmtx.fhir._medications import MAX_DOSE_MG, MIN_DOSE_MG, agent_of
 from lmtx.fhir._report import NO_LUNG_CANCER, BundleError, FhirMapping, IgnoredResource, IssueKind, MappingIssue
 
 __all__ = [
+    "ATC",
     "ICD10CM",
     "LMTX_CODES",
     "LOINC",

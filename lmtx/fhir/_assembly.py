@@ -4,8 +4,10 @@ The run drops duplicate entries, decides which patient is read (and reports
 resources of other patients), validates every resource of a type lmtx reads,
 hands each to its reader, and orders the findings into an lmtx patient: the
 histology chosen, EGFR merged, dated series ordered (two different findings on
-one day are both left out), active regimens of one agent merged, and the
-patient checked by lmtx itself before it is returned.
+one day are both left out), several performance statuses made a history (one
+a day), active regimens of one agent merged, adverse events' suspects read as
+agents of the record's therapies, and the patient checked by lmtx itself
+before it is returned.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import attrs
 from fhir.resources.R4B.adverseevent import AdverseEvent
+from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -32,7 +35,16 @@ from lmtx.fhir._events import is_radiotherapy, read_adverse_event, read_procedur
 from lmtx.fhir._input import split_ref, subject_of, validate
 from lmtx.fhir._medications import agents_of, only_route, read_medication_use, referenced_medication
 from lmtx.fhir._observations import observation_kind, read_observation
-from lmtx.fhir._report import NO_LUNG_CANCER, BundleError, Dated, Entry, FhirMapping, Findings, MappingIssue
+from lmtx.fhir._report import (
+    NO_LUNG_CANCER,
+    BundleError,
+    Dated,
+    Entry,
+    FhirMapping,
+    Findings,
+    MappingIssue,
+    Suspect,
+)
 from lmtx.model import (
     Agent,
     CsfFlow,
@@ -42,10 +54,12 @@ from lmtx.model import (
     EgfrVariant,
     Histology,
     Patient,
+    PerformanceStatus,
     Route,
     SystemicDisease,
     Therapy,
     TherapyStatus,
+    Toxicity,
 )
 
 READ_TYPES = frozenset(
@@ -193,20 +207,27 @@ class Mapper(Findings):
         sources: dict[str, tuple[str, ...]] = {}
         histology = self._choose_histology(sources)
         egfr = self._choose_egfr(sources)
-        performance = _latest(self.performance, "performance_status", sources)
+        performance = self._performance_history(sources)
         cytology = self._series(self.cytology, "csf_cytology", sources)
         mri = self._series(self.mri, "mri", sources)
         neuro = self._series(self.neuro_exams, "neuro_exams", sources)
-        flow = _latest(self.csf_flow, "csf_flow", sources)
-        systemic = _latest(self.systemic, "systemic_disease", sources)
+        flow, flow_date = _latest_dated(self.csf_flow, "csf_flow", sources)
+        systemic, systemic_date = _latest_dated(self.systemic, "systemic_disease", sources)
         therapies = self._merge_therapies()
         for i, item in enumerate(therapies):
             sources[f"therapies[{i}]"] = (item.source,)
         toxicities = sorted(self.toxicities, key=lambda d: (d.date or dt.date.min, d.source))
+        in_record = {d.value.agent for d in therapies}
         for i, item in enumerate(toxicities):
             sources[f"toxicities[{i}]"] = (item.source,)
+            item.value = self._attribute(item, in_record)
+        brain_date = None
         if self.brain_metastases:
             sources["brain_metastases"] = tuple(self.brain_metastases)
+            if self.brain_metastases_dates:
+                first = min(self.brain_metastases_dates, key=lambda d: (d.date, d.source))
+                brain_date = first.date
+                sources["brain_metastases_date"] = (first.source,)
         self._check_lm_conditions(cytology, mri)
         if histology is None:
             return FhirMapping(None, tuple(self.issues), tuple(self.ignored), sources)
@@ -223,6 +244,9 @@ class Mapper(Findings):
             systemic_disease=systemic or SystemicDisease.UNKNOWN,
             therapies=tuple(d.value for d in therapies),
             toxicities=tuple(d.value for d in toxicities),
+            brain_metastases_date=brain_date,
+            csf_flow_date=flow_date,
+            systemic_disease_date=systemic_date,
         )
         try:
             parse_patient(patient)
@@ -337,10 +361,130 @@ class Mapper(Findings):
             sources[f"{name}[{i}]"] = (item.source,)
         return kept
 
+    def _performance_history(
+        self, sources: dict[str, tuple[str, ...]]
+    ) -> PerformanceStatus | tuple[PerformanceStatus, ...] | None:
+        """One assessment as today; two or more dated ones a history, one a day (undated ones left out)."""
+        dated = [d for d in self.performance if d.date is not None]
+        if len(dated) < 2:
+            value: PerformanceStatus | None = _latest(self.performance, "performance_status", sources)
+            return value
+        field = "performance_status"
+        for item in self.performance:
+            if item.date is None:
+                self.issues.append(
+                    MappingIssue(
+                        *split_ref(item.source),
+                        "unmapped",
+                        f"an undated performance status cannot join a history of {len(dated)} dated ones; not used",
+                        field,
+                    )
+                )
+        by_day: dict[dt.date, list[Dated]] = {}
+        for item in dated:
+            assert item.date is not None
+            by_day.setdefault(item.date, []).append(item)
+        kept = [chosen for day in sorted(by_day) if (chosen := self._one_a_day(by_day[day])) is not None]
+        if len(kept) == 1:
+            sources[field] = (kept[0].source,)
+            single: PerformanceStatus = kept[0].value
+            return single
+        for i, item in enumerate(kept):
+            sources[f"{field}[{i}]"] = (item.source,)
+        return tuple(item.value for item in kept) or None
+
+    def _one_a_day(self, group: list[Dated]) -> Dated | None:
+        """The performance status of one day: the same finding read once, else the latest issued; else none."""
+        field = "performance_status"
+        group = sorted(group, key=lambda d: d.source)
+        if len(group) == 1:
+            return group[0]
+        if len({g.value for g in group}) == 1:
+            for duplicate in group[1:]:
+                self.issues.append(
+                    MappingIssue(
+                        *split_ref(duplicate.source),
+                        "ambiguous",
+                        f"same performance status as {group[0].source} on the same day; read once",
+                        field,
+                    )
+                )
+            return group[0]
+        issued = [g.issued for g in group]
+        latest = max((i for i in issued if i is not None), default=None)
+        if latest is not None and None not in issued and issued.count(latest) == 1:
+            chosen = group[issued.index(latest)]
+            for other in group:
+                if other is not chosen:
+                    self.issues.append(
+                        MappingIssue(
+                            *split_ref(other.source),
+                            "unmapped",
+                            f"a different performance status on the same day ({chosen.source}) was issued later; "
+                            "only that one is used",
+                            field,
+                        )
+                    )
+            return chosen
+        for g in group:
+            others = ", ".join(o.source for o in group if o is not g)
+            self.issues.append(
+                MappingIssue(
+                    *split_ref(g.source),
+                    "unmapped",
+                    f"a different performance status on the same day ({others}) and no later issue time says "
+                    "which holds; neither is used",
+                    field,
+                )
+            )
+        return None
+
+    def _attribute(self, item: Dated, in_record: set[Agent]) -> Toxicity:
+        """The toxicity with ``attributed_to``: its suspects read as agents of therapies in the record."""
+        toxicity: Toxicity = item.value
+        agents: list[Agent] = []
+        for suspect in self.suspects.get(item.source, []):
+            agent, why = self._suspect_agent(suspect)
+            if agent is not None and agent not in in_record:
+                agent, why = None, f"no therapy of agent '{agent}' is in the record"
+            if agent is None:
+                self.issues.append(
+                    MappingIssue(
+                        *split_ref(item.source),
+                        "ambiguous",
+                        f"suspect entity {suspect.label} unreadable: {why}; left out of attributed_to",
+                        "toxicities",
+                    )
+                )
+            elif agent not in agents:
+                agents.append(agent)
+        return attrs.evolve(toxicity, attributed_to=tuple(agents)) if agents else toxicity
+
+    def _suspect_agent(self, suspect: Suspect) -> tuple[Agent | None, str]:
+        """The agent a suspect entity names, or ``None`` with the reason."""
+        reference = suspect.reference
+        if reference is not None:
+            agent = self.agents_by_ref.get(reference) or next(
+                (a for key, a in self.agents_by_ref.items() if reference.endswith("/" + key)), None
+            )
+            if agent is not None:
+                return agent, ""
+            medication = self.medications.get(reference) or next(
+                (m for key, m in self.medications.items() if reference.endswith("/" + key)), None
+            )
+            if medication is not None:
+                return _one_agent(medication.code)
+        concept: CodeableConcept | None = suspect.concept
+        if concept is not None:
+            return _one_agent(concept)
+        if reference is not None:
+            return None, "it names no medication or radiotherapy lmtx read"
+        return None, "it names no drug"
+
     def _merge_therapies(self) -> list[Dated]:
         """Active regimens of one agent and route are one regimen: the latest start wins."""
         ordered = sorted(self.therapies, key=lambda d: (d.date or dt.date.max, d.source))
-        active: dict[tuple[Agent, Route | None], Dated] = {}
+        active: dict[tuple[Agent, Route | None, str | None], Dated] = {}
         kept: list[Dated] = []
         for item in ordered:
             therapy: Therapy = item.value
@@ -348,7 +492,8 @@ class Mapper(Findings):
                 kept.append(item)
                 continue
             route = therapy.route or only_route(therapy.agent)
-            key = (therapy.agent, route)
+            # Two active `other` drugs are one regimen only when named alike (as lmtx checks it).
+            key = (therapy.agent, route, therapy.name if therapy.agent is Agent.OTHER else None)
             previous = active.get(key)
             if previous is None:
                 active[key] = item
@@ -388,6 +533,24 @@ class Mapper(Findings):
                     "positive CSF cytology nor an MRI with leptomeningeal enhancement: lmtx has no field for "
                     "the diagnosis itself; record the cytology or MRI finding",
                 )
+
+
+def _one_agent(concept: CodeableConcept | None) -> tuple[Agent | None, str]:
+    agents, text = agents_of(concept)
+    if len(agents) == 1:
+        return agents.pop(), ""
+    if agents:
+        return None, f"it names several agents ({', '.join(sorted(agents))})"
+    return None, f"{text!r} is not a drug lmtx knows" if text else "it names no drug"
+
+
+def _latest_dated(items: list[Dated], name: str, sources: dict[str, tuple[str, ...]]) -> tuple[Any, dt.date | None]:
+    """The value of the latest dated item and its date (see :func:`_latest`); ``(None, None)`` when there is none."""
+    value = _latest(items, name, sources)
+    if value is None:
+        return None, None
+    chosen = next(d for d in items if d.source == sources[name][0])
+    return value, chosen.date
 
 
 def _latest(items: list[Dated], name: str, sources: dict[str, tuple[str, ...]]) -> Any:

@@ -3,18 +3,20 @@
 A Condition is read by SNOMED CT or ICD-10-CM code, or by its text; the mCODE
 histology-morphology extension refines "NSCLC". Refuted and entered-in-error
 diagnoses are ignored; unconfirmed ones and metastases no longer current are
-reported. See the mapping table in docs/fhir.md.
+reported. Brain metastases are dated by the condition's onset (or the day it
+was recorded). See the mapping table in docs/fhir.md.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.condition import Condition
 
-from lmtx.fhir._codes import ICD10CM, SNOMED, codings, first_code, has_code, text_of
-from lmtx.fhir._report import Entry, Findings
+from lmtx.fhir._codes import ICD10CM, SNOMED, codings, day_of, first_code, has_code, text_of
+from lmtx.fhir._report import Dated, Entry, Findings
 from lmtx.model import Histology
 
 _SCT_NSCLC = "254637007"
@@ -64,6 +66,7 @@ def read_condition(found: Findings, entry: Entry, condition: Condition) -> None:
             return
     if brain or brain_by_text:
         found.brain_metastases.append(entry.reference)
+        found.brain_metastases_dates += [Dated(d, None, entry.reference) for d in [_onset_day(condition)] if d]
         if brain_by_text:
             found.issue(
                 entry,
@@ -73,6 +76,12 @@ def read_condition(found: Findings, entry: Entry, condition: Condition) -> None:
             )
     if lm:
         found.lm_conditions.append(entry)
+
+
+def _onset_day(condition: Condition) -> dt.date | None:
+    """The day a condition began: ``onsetDateTime``, ``onsetPeriod.start``, else ``recordedDate``."""
+    onset = condition.onsetPeriod.start if condition.onsetPeriod is not None else condition.onsetDateTime
+    return day_of(onset) or day_of(condition.recordedDate)
 
 
 def metastasis_kinds(code: CodeableConcept | None, text: str) -> tuple[bool, bool, bool]:

@@ -2,7 +2,9 @@
 
 A radiotherapy Procedure becomes an external-beam therapy with the
 procedure's dates; an AdverseEvent that happened and is not resolved becomes a
-toxicity when it carries a CTCAE grade (the ae-grade extension).
+toxicity when it carries a CTCAE grade (the ae-grade extension). Its suspect
+entities are kept and read as ``attributed_to`` once every therapy is known
+(see ``_assembly``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from collections.abc import Sequence
 from fhir.resources.R4B.adverseevent import AdverseEvent
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.medication import Medication
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.reference import Reference
 
-from lmtx.fhir._codes import SNOMED, codings, day_of, first_code, has_code, period_of, text_of
+from lmtx.fhir._codes import SNOMED, codings, day_of, first_code, has_code, period_of, ref_target, text_of
 from lmtx.fhir._medications import add_therapy
-from lmtx.fhir._report import Dated, Entry, Findings
+from lmtx.fhir._report import Dated, Entry, Findings, Suspect
 from lmtx.model import Agent, Route, TherapyStatus, Toxicity, ToxicityTerm
 
 _SCT_RADIOTHERAPY = "108290001"
@@ -57,6 +63,7 @@ def read_procedure(found: Findings, entry: Entry, procedure: Procedure) -> None:
     if not is_radiotherapy(procedure):
         found.ignore(entry, "procedure code not in lmtx's mapping table")
         return
+    found.remember_agent(entry, Agent.RADIOTHERAPY)
     status = _PROCEDURE_STATUS.get(procedure.status or "")
     if status is None:
         if procedure.status in ("not-done", "entered-in-error"):
@@ -111,6 +118,28 @@ def read_adverse_event(found: Findings, entry: Entry, event: AdverseEvent) -> No
         return
     date = day_of(event.date) or day_of(event.detected)
     found.toxicities.append(Dated(date, Toxicity(term, grade, date), entry.reference))
+    suspects = [_suspect(event, s.instance) for s in event.suspectEntity or [] if s.instance is not None]
+    if suspects:
+        found.suspects[entry.reference] = suspects
+
+
+def _suspect(event: AdverseEvent, instance: Reference) -> Suspect:
+    """A suspect entity: a reference to read later, or a contained medication or display read in place."""
+    target = ref_target(instance)
+    display = instance.display
+    named = CodeableConcept(text=display) if display else None
+    if target and target.startswith("#"):
+        for contained in event.contained or []:
+            if contained.id != target[1:]:
+                continue
+            if isinstance(contained, Medication):
+                return Suspect(target, None, contained.code)
+            if isinstance(contained, MedicationStatement | MedicationRequest):
+                return Suspect(target, None, contained.medicationCodeableConcept)
+        return Suspect(target, None, named)
+    if target is None:
+        return Suspect(repr(display) if display else "without a reference", None, named)
+    return Suspect(target, target, named)
 
 
 def is_radiotherapy(procedure: Procedure) -> bool:

@@ -1,10 +1,12 @@
 """Medications: MedicationRequest and MedicationStatement as therapies (agent, status, route, dose, dates).
 
-The agent is named by RxNorm ingredient code or by name (in the resource, a
-contained Medication or a referenced one); the status, route and dose must be
-readable for it to become a therapy. Osimertinib doses are per day (dose per
-administration times the schedule); other agents' are per administration
-(see docs/input-format.md). A draft order reads as a planned therapy.
+The agent is named by RxNorm ingredient code, ATC code or by name (in the
+resource, a contained Medication or a referenced one); the status and route
+must be readable for it to become a therapy, and the dose where lmtx needs
+one. Osimertinib doses are per day (dose per administration times the
+schedule); other agents' are per administration (see docs/input-format.md).
+A draft order reads as a planned therapy. The schedule gives the interval
+between doses, and the status reason of an ended therapy its stop reason.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import pydantic
@@ -21,7 +24,10 @@ from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
+from lmtx._validate import MAX_INTERVAL_DAYS, MAX_NAME_LENGTH, allowed_routes
 from lmtx.fhir._codes import (
+    ATC,
+    MED_STATUS_REASON,
     RXNORM,
     SNOMED,
     V3_TIMING,
@@ -34,7 +40,7 @@ from lmtx.fhir._codes import (
     text_of,
 )
 from lmtx.fhir._report import Dated, Entry, Findings
-from lmtx.model import Agent, Route, Therapy, TherapyStatus
+from lmtx.model import Agent, Route, StopReason, Therapy, TherapyStatus
 
 MIN_DOSE_MG = 0.01
 """Smallest dose read: below it a FHIR dose is a data error, not a dose of these drugs."""
@@ -54,6 +60,7 @@ _ROUTE_WORDS = {
 }
 
 
+# RxNorm ingredient codes; how each was checked is in docs/fhir.md#code-verification.
 _RXNORM_AGENTS = {
     "1721560": Agent.OSIMERTINIB,
     "328134": Agent.GEFITINIB,
@@ -62,7 +69,26 @@ _RXNORM_AGENTS = {
     "68446": Agent.PEMETREXED,
     "40048": Agent.CARBOPLATIN,
     "2555": Agent.CISPLATIN,
+    "72962": Agent.DOCETAXEL,
+    "56946": Agent.PACLITAXEL,
+    "12574": Agent.GEMCITABINE,
+    "6851": Agent.METHOTREXATE,
+    "253337": Agent.BEVACIZUMAB,
 }
+# No RxNorm code could be verified for icotinib, lazertinib, aumolertinib, furmonertinib,
+# befotertinib, sunvozertinib, temozolomide, cytarabine, thiotepa and amivantamab: none is
+# invented. Three of them have an ATC code that could be checked (below); all are also
+# matched by name (_AGENT_NAMES), and furmonertinib, befotertinib, sunvozertinib,
+# temozolomide, cytarabine, thiotepa and amivantamab by name only.
+_ATC_AGENTS = {
+    "L01EB08": Agent.ICOTINIB,
+    "L01EB09": Agent.LAZERTINIB,
+    "L01EB11": Agent.AUMOLERTINIB,
+    "L01BA01": Agent.METHOTREXATE,
+    "L01BC05": Agent.GEMCITABINE,
+}
+_ATC_ANTINEOPLASTIC = "L01"
+"""ATC group of antineoplastic agents: a drug coded in it that lmtx does not list is agent `other`."""
 
 _AGENT_NAMES = {
     Agent.OSIMERTINIB: ("osimertinib", "tagrisso"),
@@ -73,9 +99,31 @@ _AGENT_NAMES = {
     Agent.PEMETREXED: ("pemetrexed", "alimta", "pemfexy"),
     Agent.CARBOPLATIN: ("carboplatin", "paraplatin"),
     Agent.CISPLATIN: ("cisplatin", "platinol"),
+    Agent.ICOTINIB: ("icotinib",),
+    Agent.LAZERTINIB: ("lazertinib", "lazcluze"),
+    Agent.AUMOLERTINIB: ("aumolertinib", "almonertinib"),
+    Agent.FURMONERTINIB: ("furmonertinib", "alflutinib"),
+    Agent.BEFOTERTINIB: ("befotertinib",),
+    Agent.SUNVOZERTINIB: ("sunvozertinib",),
+    Agent.DOCETAXEL: ("docetaxel", "taxotere"),
+    Agent.PACLITAXEL: ("paclitaxel", "taxol"),
+    Agent.GEMCITABINE: ("gemcitabine", "gemzar"),
+    Agent.TEMOZOLOMIDE: ("temozolomide", "temodar", "temodal"),
+    Agent.METHOTREXATE: ("methotrexate",),
+    Agent.CYTARABINE: ("cytarabine", "ara-c", "cytosine arabinoside"),
+    Agent.THIOTEPA: ("thiotepa",),
+    Agent.BEVACIZUMAB: ("bevacizumab", "avastin"),
+    Agent.AMIVANTAMAB: ("amivantamab", "rybrevant"),
 }
 
-_TKIS = frozenset({Agent.OSIMERTINIB, Agent.GEFITINIB, Agent.ERLOTINIB, Agent.AFATINIB, Agent.DACOMITINIB})
+_DOSE_NEEDED = frozenset(
+    {
+        *(Agent(name) for name in ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib")),
+        *(Agent(name) for name in ("pemetrexed", "carboplatin", "cisplatin")),
+    }
+)
+"""Agents read only with a dose in mg, as before the 2026-12 format revision (the format itself needs
+one for osimertinib only); every other drug is read without ``dose_mg`` when its dose is not in mg."""
 
 
 _MR_STATUS = {
@@ -96,13 +144,31 @@ _ORDER_INTENTS = frozenset({"order", "original-order", "reflex-order", "filler-o
 
 _TIMING_CODES = {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
 
+_DAYS_PER_UNIT = {"h": Fraction(1, 24), "d": Fraction(1), "wk": Fraction(7)}
+"""Timing period units that are a fixed number of days (months and years are not)."""
+
+_STOP_REASON_CODES = {(MED_STATUS_REASON, "sintol"): StopReason.TOXICITY}
+"""HL7 medicationrequest-status-reason codes read as a stop reason (``sintol``: suspected intolerance)."""
+
+_STOP_REASON_PATTERNS = (
+    (StopReason.TOXICITY, r"toxicit|adverse|side[- ]?effect|intoleran|allerg"),
+    (StopReason.PROGRESSION, r"progress"),
+    (
+        StopReason.DOSE_CHANGE,
+        r"dose (?:change|reduc|escalat|increas|decreas|adjust|modif)|new dose|changed? (?:the )?dose",
+    ),
+    (StopReason.COURSE_COMPLETED, r"\bcomplet|\bfinished|course (?:over|ended)"),
+)
+"""Text (the concept's text and every coding's display) read as a stop reason; anything else is `other`."""
+
 
 def agent_of(resource: Mapping[str, Any]) -> Agent | None:
     """The agent a MedicationRequest or MedicationStatement (as JSON) names, when it names exactly one.
 
     Args:
         resource: The resource as parsed JSON; only its ``medicationCodeableConcept``
-            is read (by RxNorm ingredient code or by name).
+            is read (by RxNorm ingredient code, ATC code or by name; an ATC
+            antineoplastic lmtx does not list is ``Agent.OTHER``).
 
     Returns:
         The agent, or ``None`` when the resource names none or several.
@@ -132,6 +198,7 @@ def read_medication_use(found: Findings, entry: Entry, use: MedicationRequest | 
         found.issue(entry, "unmapped", f"names several agents ({names}); lmtx needs one regimen per resource", field)
         return
     agent = agents.pop()
+    found.remember_agent(entry, agent)
     status = _medication_status(found, entry, use, field)
     if status is None:
         return
@@ -139,11 +206,135 @@ def read_medication_use(found: Findings, entry: Entry, use: MedicationRequest | 
     usable, route = _route(found, entry, agent, dosages, field)
     if not usable:
         return
-    dose = _dose(found, entry, agent, dosages, display=display, field=field)
-    if dose is None:
+    usable, dose = _dose(found, entry, agent, dosages, display=display, field=field)
+    if not usable:
         return
     start, end = _medication_dates(found, entry, use, dosages, field)
-    add_therapy(found, entry, agent=agent, status=status, route=route, dose=dose, start=start, end=end, field=field)
+    name = None
+    if agent is Agent.OTHER:
+        name = medication_name(concept)
+        found.issue(
+            entry,
+            "ambiguous",
+            f"an antineoplastic lmtx does not list ({name}): read as agent 'other'",
+            field,
+        )
+    add_therapy(
+        found,
+        entry,
+        agent=agent,
+        status=status,
+        route=route,
+        dose=dose,
+        start=start,
+        end=end,
+        field=field,
+        name=name,
+        interval=interval_days(found, entry, dosages, field),
+        stop_reason=stop_reason(found, entry, use, status, field),
+    )
+
+
+def medication_name(concept: CodeableConcept | None) -> str | None:
+    """What the record calls a drug: the concept's text, else its first display, else its first code.
+
+    At most 128 characters (the longest therapy ``name``), cut with an ellipsis.
+    """
+    if concept is None:
+        return None
+    names = [concept.text or ""] + [c.display or "" for c in concept.coding or []]
+    names += [f"{_system_name(c.system)} {c.code}" for c in concept.coding or [] if c.code]
+    name = next((" ".join(n.split()) for n in names if n.strip()), None)
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        name = name[: MAX_NAME_LENGTH - 1].rstrip() + "\u2026"
+    return name
+
+
+def _system_name(system: str | None) -> str:
+    return {ATC: "ATC", RXNORM: "RxNorm", SNOMED: "SNOMED CT"}.get(system or "", "code")
+
+
+def interval_days(found: Findings, entry: Entry, dosages: Sequence[Dosage], field: str) -> int | None:
+    """Days between doses from ``timing.repeat`` (frequency per period): an interval of 2-365 whole days.
+
+    Daily or more often gives ``None`` (the format's default schedule; the
+    daily dose of osimertinib already counts the doses). A schedule that is
+    not a whole number of days apart, a range (``frequencyMax``,
+    ``periodMax``) or a period in months or years is not converted and is
+    reported; several different schedules: the first is used, reported.
+    """
+    intervals: list[int] = []
+    for dosage in dosages:
+        repeat = dosage.timing.repeat if dosage.timing else None
+        if repeat is None or (repeat.frequency is None and repeat.period is None):
+            continue
+        unit = repeat.periodUnit or "d"
+        period = Fraction(str(repeat.period)) if repeat.period is not None else Fraction(1)
+        frequency = Fraction(repeat.frequency or 1)
+        if repeat.frequencyMax is not None or repeat.periodMax is not None:
+            found.issue(entry, "ambiguous", "a dosing schedule given as a range: interval_days left out", field)
+            continue
+        if unit in ("s", "min") or period <= 0:
+            continue
+        if unit not in _DAYS_PER_UNIT:
+            found.issue(
+                entry,
+                "ambiguous",
+                f"a dosing period in '{unit}' is not a fixed number of days: interval_days left out",
+                field,
+            )
+            continue
+        interval = period * _DAYS_PER_UNIT[unit] / frequency
+        if interval <= 1:
+            continue
+        if interval.denominator != 1 or interval > MAX_INTERVAL_DAYS:
+            found.issue(
+                entry,
+                "ambiguous",
+                f"a dose every {float(interval):.3g} days is not a whole number of days from 1 to "
+                f"{MAX_INTERVAL_DAYS}: interval_days left out",
+                field,
+            )
+            continue
+        intervals.append(int(interval))
+    if len(set(intervals)) > 1:
+        shown = ", ".join(str(i) for i in intervals)
+        found.issue(entry, "ambiguous", f"several dosing intervals ({shown} days); the first is used", field)
+    return intervals[0] if intervals else None
+
+
+def stop_reason(
+    found: Findings,
+    entry: Entry,
+    use: MedicationRequest | MedicationStatement,
+    status: TherapyStatus,
+    field: str,
+) -> StopReason | None:
+    """Why an ended therapy ended, from ``statusReason``; ``None`` for other statuses or without a reason.
+
+    A code in ``_STOP_REASON_CODES``, else the words of ``_STOP_REASON_PATTERNS``
+    in the reason's text, else `other`. Reasons that read differently give
+    `other`, reported.
+    """
+    if status not in (TherapyStatus.COMPLETED, TherapyStatus.STOPPED):
+        return None
+    raw = use.statusReason
+    concepts: list[CodeableConcept] = [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
+    reasons: list[StopReason] = []
+    for concept in concepts:
+        coded = {_STOP_REASON_CODES[pair] for pair in codings(concept) if pair in _STOP_REASON_CODES}
+        if not coded:
+            text = text_of(concept)
+            coded = {reason for reason, pattern in _STOP_REASON_PATTERNS if re.search(pattern, text)}
+        reasons += [reason for reason in sorted(coded) if reason not in reasons]
+        if not coded and StopReason.OTHER not in reasons:
+            reasons.append(StopReason.OTHER)
+    if len(reasons) > 1:
+        shown = ", ".join(reasons)
+        why = f"the status reasons read as several stop reasons ({shown}): read as 'other'"
+        found.issue(entry, "ambiguous", why, field)
+        return StopReason.OTHER
+    return reasons[0] if reasons else None
 
 
 def referenced_medication(found: Findings, use: MedicationRequest | MedicationStatement) -> CodeableConcept | None:
@@ -199,21 +390,24 @@ def _route(
         found.issue(entry, "unmapped", f"several routes ({', '.join(sorted(routes))})", field)
         return False, None
     route = routes.pop() if routes else None
-    if agent is Agent.PEMETREXED and route not in (Route.INTRATHECAL, Route.INTRAVENOUS):
-        found.issue(entry, "unmapped", "pemetrexed without an intrathecal or intravenous route", field)
+    allowed = allowed_routes(agent)
+    if agent is Agent.OTHER or route in allowed:
+        return True, route
+    if len(allowed) > 1:
+        found.issue(entry, "unmapped", f"{agent} without an {' or '.join(sorted(allowed))} route", field)
         return False, None
-    if agent in _TKIS and route not in (None, Route.ORAL):
-        found.issue(entry, "unmapped", f"{agent} by route {route}; lmtx knows it as an oral drug", field)
-        return False, None
-    if agent in (Agent.CARBOPLATIN, Agent.CISPLATIN) and route not in (None, Route.INTRAVENOUS):
-        found.issue(entry, "unmapped", f"{agent} by route {route}; lmtx knows it as an intravenous drug", field)
+    if route is not None:
+        (only,) = allowed
+        kind = "an oral" if only is Route.ORAL else "an intravenous"
+        found.issue(entry, "unmapped", f"{agent} by route {route}; lmtx knows it as {kind} drug", field)
         return False, None
     return True, route
 
 
 def _dose(
     found: Findings, entry: Entry, agent: Agent, dosages: Sequence[Dosage], *, display: str, field: str
-) -> float | None:
+) -> tuple[bool, float | None]:
+    """The dose in mg (``None`` when there is none lmtx reads); ``(False, None)`` when the therapy is unusable."""
     doses: list[float] = []
     for dosage in dosages:
         per_dose = _per_dose_mg(dosage, display)
@@ -228,9 +422,13 @@ def _dose(
         else:
             doses.append(per_dose)
     if not doses:
+        if agent not in _DOSE_NEEDED:
+            if any(d.doseAndRate for d in dosages):
+                found.issue(entry, "ambiguous", f"{agent} dose not in mg (not converted): read without dose_mg", field)
+            return True, None
         unit = "a daily dose" if agent is Agent.OSIMERTINIB else "a dose per administration"
         found.issue(entry, "unmapped", f"{agent} without {unit} in mg (lmtx needs dose_mg)", field)
-        return None
+        return False, None
     if len(set(doses)) > 1:
         found.issue(
             entry, "ambiguous", f"several doses ({', '.join(f'{d:g}' for d in doses)} mg); the first is used", field
@@ -242,8 +440,8 @@ def _dose(
             f"dose {doses[0]:g} mg is not a plausible dose (lmtx reads {MIN_DOSE_MG:g}-{MAX_DOSE_MG:g} mg)",
             field,
         )
-        return None
-    return doses[0]
+        return False, None
+    return True, doses[0]
 
 
 def _per_dose_mg(dosage: Dosage, display: str) -> float | None:
@@ -303,6 +501,9 @@ def add_therapy(
     start: dt.date | None,
     end: dt.date | None,
     field: str,
+    name: str | None = None,
+    interval: int | None = None,
+    stop_reason: StopReason | None = None,
 ) -> None:
     """Record a therapy, or report why it cannot be one (no start date, ends before it starts)."""
     if start is None and status is not TherapyStatus.PLANNED:
@@ -320,16 +521,28 @@ def add_therapy(
         dose_mg=dose,
         start=start,
         end=end,
+        name=name,
+        interval_days=interval,
+        stop_reason=stop_reason,
     )
     found.therapies.append(Dated(start, therapy, entry.reference))
 
 
 def agents_of(concept: CodeableConcept | None) -> tuple[set[Agent], str]:
-    """The agents a medication concept names (by RxNorm ingredient code or by name), and its text."""
+    """The agents a medication concept names (by RxNorm or ATC code or by name), and its text.
+
+    A concept naming no listed agent but coded in the ATC antineoplastic group
+    (L01) names agent `other`.
+    """
     text = text_of(concept)
-    by_code = {_RXNORM_AGENTS[code] for system, code in codings(concept) if system == RXNORM and code in _RXNORM_AGENTS}
+    pairs = codings(concept)
+    by_code = {_RXNORM_AGENTS[code] for system, code in pairs if system == RXNORM and code in _RXNORM_AGENTS}
+    by_code |= {_ATC_AGENTS[code.upper()] for system, code in pairs if system == ATC and code.upper() in _ATC_AGENTS}
     by_name = {agent for agent, names in _AGENT_NAMES.items() if has_word(text, names)}
-    return by_code | by_name, text
+    agents = by_code | by_name
+    if not agents and any(system == ATC and code.upper().startswith(_ATC_ANTINEOPLASTIC) for system, code in pairs):
+        agents = {Agent.OTHER}
+    return agents, text
 
 
 def _per_day(dosage: Dosage) -> float | None:
@@ -352,11 +565,6 @@ def _per_day(dosage: Dosage) -> float | None:
 
 
 def only_route(agent: Agent) -> Route | None:
-    """The one route lmtx knows an agent by, or ``None`` when it has several (pemetrexed)."""
-    if agent in _TKIS:
-        return Route.ORAL
-    if agent in (Agent.CARBOPLATIN, Agent.CISPLATIN):
-        return Route.INTRAVENOUS
-    if agent is Agent.RADIOTHERAPY:
-        return Route.EXTERNAL_BEAM
-    return None
+    """The one route lmtx knows an agent by, or ``None`` when it has several (pemetrexed, `other`, ...)."""
+    allowed = allowed_routes(agent)
+    return next(iter(allowed)) if len(allowed) == 1 else None

@@ -181,7 +181,7 @@ def _performance(
         rule = "ECOG 0-4" if scale is PsScale.ECOG else "KPS 10-100 in steps of 10"
         found.issue(entry, "unmapped", f"score {score} is outside {rule} (ECOG 5 and KPS 0 mean deceased)", field)
         return
-    found.performance.append(Dated(date, PerformanceStatus(scale, score, date), entry.reference))
+    found.performance.append(Dated(date, PerformanceStatus(scale, score, date), entry.reference, obs.issued))
 
 
 def _egfr(found: Findings, entry: Entry, obs: Observation, date: dt.date | None, field: str) -> None:

@@ -16,7 +16,7 @@ import attrs
 from fhir.resources.R4B.medication import Medication
 
 from lmtx import _codec
-from lmtx.model import Histology, Patient
+from lmtx.model import Agent, Histology, Patient
 
 IssueKind = Literal["unmapped", "ambiguous"]
 """``unmapped``: the resource was not used; ``ambiguous``: used under a reading to check."""
@@ -150,11 +150,28 @@ class Entry:
 
 @attrs.define
 class Dated:
-    """A mapped finding waiting to be ordered: its date, value and source resource."""
+    """A mapped finding waiting to be ordered: its date, value and source resource (and when it was issued)."""
 
     date: dt.date | None
     value: Any
     source: str
+    issued: dt.datetime | None = None
+
+
+@attrs.frozen
+class Suspect:
+    """An adverse event's suspect entity as found: a reference, or the medication it names in place.
+
+    Attributes:
+        label: How the report names it (the reference, or the display).
+        reference: The reference to a resource in the input (``None`` when it has none).
+        concept: The medication named in place (a contained resource's code, or
+            the reference's display as text), when there is one.
+    """
+
+    label: str
+    reference: str | None
+    concept: Any = None
 
 
 class Findings:
@@ -178,6 +195,7 @@ class Findings:
         self.histologies: list[tuple[Histology, str]] = []
         self.lung_cancer_without_histology: list[str] = []
         self.brain_metastases: list[str] = []
+        self.brain_metastases_dates: list[Dated] = []
         self.lm_conditions: list[Entry] = []
         self.egfr_results: list[Dated] = []
         self.performance: list[Dated] = []
@@ -188,6 +206,16 @@ class Findings:
         self.systemic: list[Dated] = []
         self.therapies: list[Dated] = []
         self.toxicities: list[Dated] = []
+        # Suspect entities of each adverse event (by its reference), resolved once every therapy is read.
+        self.suspects: dict[str, list[Suspect]] = {}
+        # The agent each medication use or radiotherapy procedure names, by Type/id and fullUrl.
+        self.agents_by_ref: dict[str, Agent] = {}
+
+    def remember_agent(self, entry: Entry, agent: Agent) -> None:
+        """Note the agent a resource names, so an adverse event's suspect reference can be read."""
+        self.agents_by_ref[entry.reference] = agent
+        if entry.full_url:
+            self.agents_by_ref[entry.full_url] = agent
 
     def issue(self, entry: Entry, kind: IssueKind, reason: str, field: str | None = None) -> None:
         """Report a resource not used (``unmapped``) or used under a reading to check (``ambiguous``)."""
