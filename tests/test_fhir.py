@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
@@ -44,13 +43,7 @@ def summary(mapping: FhirMapping) -> dict[str, Any]:
         "ignored": mapping.ignored_counts(),
     }
     if mapping.patient is not None:
-        patient = mapping.patient
-        if isinstance(patient.performance_status, tuple):
-            # lmtx's engine cannot evaluate a performance-status history yet (lmtx/_facts.py reads one
-            # assessment; see test_the_engine_evaluates_a_mapped_ps_history): until it can, the result is
-            # that of the latest assessment, the one this mapping read before histories existed.
-            patient = attrs.evolve(patient, performance_status=patient.performance_status[-1])
-        result = lmtx.evaluate(patient)
+        result = lmtx.evaluate(mapping.patient)
         out["result"] = {
             "lm_status": result.lm_status,
             "phase": result.phase,
@@ -156,7 +149,12 @@ def test_messy_record_reasons() -> None:
     assert "Patient/someone-else" in reasons["Observation/ecog-other-patient"]
     assert "pemetrexed without an intrathecal or intravenous route" in reasons["MedicationRequest/pemetrexed-no-route"]
     assert "several agents" in reasons["MedicationRequest/carbo-pem"]
-    assert "in mg" in reasons["MedicationRequest/cisplatin-per-m2"]
+    # A platinum course dosed per m² is kept, without dose_mg (only osimertinib needs one).
+    assert "MedicationRequest/cisplatin-per-m2" not in reasons
+    kept = [i.reason for i in mapping.issues if i.reference == "MedicationRequest/cisplatin-per-m2"]
+    assert any("read without dose_mg" in reason for reason in kept)
+    assert mapping.patient is not None
+    assert [t.agent for t in mapping.patient.therapies if t.dose_mg is None] == [lmtx.Agent.CISPLATIN]
     assert "not a grade" in reasons["AdverseEvent/fatigue-no-grade"]
     assert "both as mutated and as not mutated" in reasons["Observation/egfr-text"]
     assert "Observation/csf-negative-0120" in reasons["Observation/csf-positive-0120"]
@@ -358,15 +356,14 @@ def test_new_fields_are_read_from_the_it_pemetrexed_bundle() -> None:
     assert patient.brain_metastases_date == dt.date(2025, 6, 18)  # onsetPeriod.start before recordedDate
 
 
-@pytest.mark.xfail(
-    raises=AttributeError,
-    strict=True,
-    reason="lmtx/_facts.py reads one performance status; the engine cannot evaluate a history yet",
-)
 def test_the_engine_evaluates_a_mapped_ps_history() -> None:
     patient = from_bundle(load(IT_PEMETREXED)).patient
     assert patient is not None
-    lmtx.evaluate(patient)
+    assert len(patient.performance_statuses) == 2
+    note = next(p for p in lmtx.evaluate(patient).prognosis if p.code == "performance-status-prognostic")
+    assert note is not None
+    latest = max(patient.performance_statuses, key=lambda ps: ps.date or dt.date.min)
+    assert f"ECOG {latest.score}" in note.summary
 
 
 def ecog(ident: str, day: str, score: int, issued: str | None = None) -> dict[str, Any]:

@@ -116,14 +116,9 @@ _AGENT_NAMES = {
     Agent.AMIVANTAMAB: ("amivantamab", "rybrevant"),
 }
 
-_DOSE_NEEDED = frozenset(
-    {
-        *(Agent(name) for name in ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib")),
-        *(Agent(name) for name in ("pemetrexed", "carboplatin", "cisplatin")),
-    }
-)
-"""Agents read only with a dose in mg, as before the 2026-12 format revision (the format itself needs
-one for osimertinib only); every other drug is read without ``dose_mg`` when its dose is not in mg."""
+_DOSE_NEEDED = frozenset({Agent.OSIMERTINIB})
+"""Agents read only with a dose in mg: osimertinib, the one drug whose dose the rules read. Every other
+drug is read without ``dose_mg`` when its dose is not in mg (a platinum course dosed per m² is kept)."""
 
 
 _MR_STATUS = {
