@@ -381,6 +381,10 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
         }
     elif code == "performance-status-prognostic":
         extra = _performance_status_note(patient)
+    elif code in _TRIGGERS:
+        extra = {"trigger": _TRIGGERS[code](derived, patient)}
+    elif code == "lm-workup":
+        extra = _workup(derived)
     elif code == "prefer-intrathecal":
         latest = latest_performance_status(patient)
         extra = {"ps": _ps_dated(latest) if latest is not None else "not recorded"}
@@ -394,7 +398,7 @@ def _drug_words(therapy: Therapy) -> str:
     agent = therapy.agent
     route = effective_route(therapy)
     if agent is Agent.OTHER:
-        name = f"'{therapy.name}'" if therapy.name else "a drug not listed by lmtx"
+        name = f"'{therapy.name}'" if therapy.name else "an unnamed drug"
         if route is not None:
             name += f" ({route.value})"
     else:
@@ -431,7 +435,148 @@ def _current_tkis(patient: Patient) -> dict[str, str]:
             "give; lmtx cannot tell whether it is an EGFR TKI. If it is, the advice is a switch to osimertinib "
             "instead of adding it."
         )
-    return {"tkis": "; ".join(_therapy_words(t) for t in tkis), "unclassified": unclassified}
+    return {
+        "tkis": "; ".join(_therapy_words(t) for t in tkis),
+        "working": _working(tkis, patient),
+        "unclassified": unclassified,
+    }
+
+
+def _working(tkis: Sequence[Therapy], patient: Patient) -> str:
+    """When the latest assessments since the current TKI began are all good, say so with their dates."""
+    starts = [t.start for t in tkis if t.start is not None]
+    if not starts:
+        return ""
+    since = max(starts)
+    good: list[str] = []
+    exams = [e for e in patient.neuro_exams if e.date > since]
+    if exams:
+        exam = max(exams, key=lambda e: e.date)
+        if exam.symptoms.value in ("new", "persistent", "worsened"):
+            return ""
+        words = {"none": "without symptoms", "improved": "improved", "resolved": "with symptoms resolved"}
+        good.append(f"neurological exam {words[exam.symptoms.value]} on {exam.date.isoformat()}")
+    samples = [c for c in patient.csf_cytology if c.date > since]
+    if samples:
+        sample = max(samples, key=lambda c: c.date)
+        if sample.result.value == "positive":
+            return ""
+        good.append(f"CSF cytology {sample.result.value} on {sample.date.isoformat()}")
+    scans = [m for m in patient.mri if m.date > since]
+    if scans:
+        scan = max(scans, key=lambda m: m.date)
+        if scan.response is not None and scan.response.value == "progression":
+            return ""
+        if scan.response is not None:
+            good.append(f"MRI {scan.response.value.replace('_', ' ')} on {scan.date.isoformat()}")
+    if not good:
+        return ""
+    names = _and([t.agent.value if t.agent is not Agent.OTHER else _drug_words(t) for t in tkis])
+    return f" The latest assessments on {names} are good ({_and(good)}): the clinician weighs the switch."
+
+
+def _workup_gap(derived: Sequence[Fact]) -> Fact:
+    (gap,) = _of(derived, "workup_gap")  # the item needs one (docs/interpretation.md#lm-status)
+    return gap
+
+
+def _workup(derived: Sequence[Fact]) -> dict[str, str]:
+    """The onset the workup counts from, what was done since, and any earlier negative workup."""
+    gap = _workup_gap(derived)
+    onset = int(gap["onset"])
+    done = [
+        f"{name} on {_iso(f['date'])}"
+        for kind, name in (("first_mri", "MRI"), ("first_cytology", "CSF cytology"))
+        for f in _of(derived, kind)
+        if f["onset"] == onset
+    ]
+    earlier = []
+    for complete in sorted(_of(derived, "workup_complete"), key=lambda f: int(f["onset"])):
+        if int(complete["onset"]) >= onset:
+            continue
+        tests = [
+            f"{name} on {_iso(f['date'])}"
+            for kind, name in (("first_mri", "MRI"), ("first_cytology", "CSF cytology"))
+            for f in _of(derived, kind)
+            if f["onset"] == complete["onset"]
+        ]
+        earlier.append(
+            f" An earlier workup, for symptoms from {_iso(complete['onset'])}, was complete and showed no LM "
+            f"({_and(tests)}); the new or worse symptoms of {_iso(onset)} raise the question again."
+        )
+    return {
+        "since": f"The symptoms counted from {_iso(onset)}",
+        "done": _and(done),
+        "earlier": "".join(earlier),
+    }
+
+
+def _delayed_diagnosis(derived: Sequence[Fact], patient: Patient) -> str:
+    gaps = _of(derived, "workup_gap")
+    if not gaps:
+        return "Neurological symptoms without a complete workup."
+    missing = {
+        "mri-and-csf-cytology": "neither an MRI of the neuraxis nor a CSF cytology",
+        "mri": "no MRI of the neuraxis",
+        "csf-cytology": "no CSF cytology",
+    }[str(gaps[0]["missing"])]
+    latest = max(patient.neuro_exams, key=lambda e: e.date)
+    return (
+        f"Symptoms since {_iso(gaps[0]['onset'])} (latest exam {latest.date.isoformat()}: "
+        f"{latest.symptoms.value}), and {missing} since then."
+    )
+
+
+def _cns_penetration(derived: Sequence[Fact], patient: Patient) -> str:
+    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE and drug_class(t) is DrugClass.EGFR_TKI]
+    given = _and([_therapy_words(t) for t in active])
+    return f"The EGFR TKI given now: {given}; for LM the document prefers osimertinib 160 mg a day."
+
+
+def _radiotherapy(derived: Sequence[Fact], patient: Patient) -> str:
+    courses = [
+        t
+        for t in patient.therapies
+        if t.agent is Agent.RADIOTHERAPY and t.status in (TherapyStatus.PLANNED, TherapyStatus.ACTIVE)
+    ]
+    words = [
+        f"radiotherapy {'given since ' + t.start.isoformat() if t.status is TherapyStatus.ACTIVE else 'planned'}"
+        for t in courses
+    ]
+    return f"{_and(words).capitalize()}, and no osimertinib is given."
+
+
+def _systemic_disease(derived: Sequence[Fact], patient: Patient) -> str:
+    if patient.systemic_disease.value == "unknown":
+        return "The record holds no assessment of the disease outside the CNS."
+    when = f" on {patient.systemic_disease_date.isoformat()}" if patient.systemic_disease_date else ""
+    return f"The disease outside the CNS was assessed as progressing{when}."
+
+
+def _established(derived: Sequence[Fact], patient: Patient) -> str:
+    positive = sorted(c.date for c in patient.csf_cytology if c.result.value == "positive")
+    enhancing = sorted(m.date for m in patient.mri if m.leptomeningeal_enhancement)
+    if positive:
+        basis = f"confirmed by a positive CSF cytology on {positive[0].isoformat()}"
+    else:
+        basis = f"probable from leptomeningeal enhancement on MRI on {enhancing[0].isoformat()}"
+    return f"LM is {basis}. The figure is the document's, for patients before targeted therapy."
+
+
+def _csf_flow(derived: Sequence[Fact], patient: Patient) -> str:
+    when = f" on {patient.csf_flow_date.isoformat()}" if patient.csf_flow_date else " (date not recorded)"
+    return f"A CSF flow study showed interrupted flow{when}."
+
+
+_TRIGGERS = {
+    "delayed-diagnosis": _delayed_diagnosis,
+    "cns-penetration": _cns_penetration,
+    "radiotherapy-overreliance": _radiotherapy,
+    "systemic-disease": _systemic_disease,
+    "median-survival": _established,
+    "csf-flow-interrupted": _csf_flow,
+}
+"""What triggered each alert or note whose text names no finding of its own (docs/interpretation.md#texts)."""
 
 
 PS_AT_DIAGNOSIS_DAYS = 30

@@ -115,8 +115,8 @@ _ENTRIES: tuple[Entry, ...] = (
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 160 mg once daily for the leptomeningeal disease.",
-                "LM is established on an EGFR TKI other than osimertinib ({tkis}). Osimertinib is the preferred "
-                f"agent for CNS disease. {_WHY_160}",
+                "LM is established on an EGFR TKI other than osimertinib ({tkis}).{working} Osimertinib is the "
+                f"preferred agent for CNS disease. {_WHY_160}",
             ),
             "continue": Text(
                 "Continue osimertinib 160 mg once daily, at the highest tolerable dose, for CNS control.",
@@ -135,7 +135,7 @@ _ENTRIES: tuple[Entry, ...] = (
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 80 mg once daily for the CNS metastases.",
-                "There are brain metastases without LM on an EGFR TKI other than osimertinib ({tkis}). "
+                "There are brain metastases without LM on an EGFR TKI other than osimertinib ({tkis}).{working} "
                 "Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
             ),
             "continue": Text(
@@ -202,17 +202,17 @@ _ENTRIES: tuple[Entry, ...] = (
             "mri-and-csf-cytology": Text(
                 "Work up suspected LM: a neuraxis MRI and a CSF cytology are both still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "Neither an MRI of the neuraxis nor a CSF cytology has been done since the symptoms began.",
+                "{since}: neither an MRI of the neuraxis nor a CSF cytology has been done since.{earlier}",
             ),
             "mri": Text(
                 "Work up suspected LM: a neuraxis MRI since the symptoms began is still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "CSF cytology has been done since the symptoms began; an MRI of the neuraxis has not.",
+                "{since}: CSF cytology has been done since ({done}); an MRI of the neuraxis has not.{earlier}",
             ),
             "csf-cytology": Text(
                 "Work up suspected LM: a CSF cytology since the symptoms began is still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "An MRI of the neuraxis has been done since the symptoms began; CSF cytology has not.",
+                "{since}: an MRI of the neuraxis has been done since ({done}); CSF cytology has not.{earlier}",
             ),
         },
     ),
@@ -254,27 +254,38 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "warning": Text(
                 "Neurological symptoms in EGFR-mutant NSCLC: suspect LM and complete the workup without delay.",
+                "{trigger}",
             ),
-            "info": Text("Neurological symptoms in NSCLC: consider LM and complete the workup."),
+            "info": Text("Neurological symptoms in NSCLC: consider LM and complete the workup.", "{trigger}"),
         },
     ),
     Entry(
         "cns-penetration", "alert", ("S27",),
-        texts={"": Text("Standard EGFR TKI doses may not reach useful CSF levels; LM often needs a higher dose.")},
+        texts={
+            "": Text(
+                "Standard EGFR TKI doses may not reach useful CSF levels; LM often needs a higher dose.",
+                "{trigger}",
+            )
+        },
     ),
     Entry(
         "radiotherapy-overreliance", "alert", ("S28",),
         texts={
             "": Text(
                 "Radiotherapy without osimertinib: radiotherapy eases symptoms, but osimertinib has done better here.",
+                "{trigger}",
             )
         },
     ),
     Entry(
         "systemic-disease", "alert", ("S29",), variant="systemic",
         texts={
-            "progressive": Text("Systemic disease is progressing: about 70% of LM patients have this; treat it too."),
-            "unknown": Text("Systemic disease status unknown: about 70% of LM patients have progressing disease."),
+            "progressive": Text(
+                "Systemic disease is progressing: about 70% of LM patients have this; treat it too.", "{trigger}"
+            ),
+            "unknown": Text(
+                "Systemic disease status unknown: about 70% of LM patients have progressing disease.", "{trigger}"
+            ),
         },
     ),
     Entry(
@@ -349,7 +360,9 @@ _ENTRIES: tuple[Entry, ...] = (
     # --- prognosis -----------------------------------------------------------------
     Entry(
         "median-survival", "prognosis", ("S18",),
-        texts={"": Text("Median survival with LM from NSCLC is about 3-6 months without targeted therapy.")},
+        texts={
+            "": Text("Median survival with LM from NSCLC is about 3-6 months without targeted therapy.", "{trigger}")
+        },
     ),
     Entry(
         "performance-status-prognostic", "prognosis", ("S19",),
@@ -362,7 +375,7 @@ _ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "csf-flow-interrupted", "prognosis", ("S20",),
-        texts={"": Text("Interrupted CSF flow: worse outlook (median survival about 4 vs 6 months).")},
+        texts={"": Text("Interrupted CSF flow: worse outlook (median survival about 4 vs 6 months).", "{trigger}")},
     ),
 )  # fmt: skip
 

@@ -118,7 +118,7 @@ RULES: tuple[Rule, ...] = (
         ),
         then=(
             derive("lm", status="suspected"),
-            derive("workup_gap", missing="mri-and-csf-cytology"),
+            derive("workup_gap", missing="mri-and-csf-cytology", onset=ref("onset", "date")),
         ),
     ),
     Rule(
@@ -133,7 +133,7 @@ RULES: tuple[Rule, ...] = (
             no("mri", ge("date", ref("onset", "date"))),
             match("sample", "latest_cytology", ge("date", ref("onset", "date"))),
         ),
-        then=(derive("lm", status="suspected"), derive("workup_gap", missing="mri")),
+        then=(derive("lm", status="suspected"), derive("workup_gap", missing="mri", onset=ref("onset", "date"))),
     ),
     Rule(
         id="lm-suspected-no-cytology",
@@ -147,7 +147,10 @@ RULES: tuple[Rule, ...] = (
             no("cytology", ge("date", ref("onset", "date"))),
             match("scan", "latest_mri", ge("date", ref("onset", "date"))),
         ),
-        then=(derive("lm", status="suspected"), derive("workup_gap", missing="csf-cytology")),
+        then=(
+            derive("lm", status="suspected"),
+            derive("workup_gap", missing="csf-cytology", onset=ref("onset", "date")),
+        ),
     ),
     *(
         rule
