@@ -230,7 +230,7 @@ def test_why_not_answers_are_json_and_text() -> None:
     assert text.startswith("Why not recommendation platinum-pemetrexed? Patient example-inadequate-response")
     assert "Unmet: " in text
     assert "see above" in text or "as above" in text  # a rule or condition reached twice is explained once
-    assert "change therapies[0].dose_mg" in text
+    assert "What would change it: a new regimen at another dose in place of therapies[0]" in " ".join(text.split())
 
 
 # --- explain ----------------------------------------------------------------------------------
@@ -311,6 +311,8 @@ def test_a_not_applicable_patient_is_explained_too() -> None:
 
 ENGINE_WORDS = re.compile(
     r"\b(verdict|phase|regimen|lm|latest_\w+|therapy|cytology)\(|\[NOT MET\]|rule\(s\)|\ba applicable\b"
+    # Engine bookkeeping and day ordinals, and proposals to edit a recorded entry (rev. 2026-12-06).
+    r"|\bseq\b|\bprev\b|on no date|\b7\d{5}\b|change \w+\[\d+\]|\bonce_daily_mg\b|\brun_start\b"
 )
 
 
@@ -395,7 +397,7 @@ def test_why_not_reads_as_short_sentences_unmet_condition_first() -> None:
         "Unmet: it needs a therapy (pemetrexed, intrathecal, active, completed or stopped) started on or after "
         "2026-01-12." in flat
     )
-    assert "add a record to therapies." in flat
+    assert "a therapy started (or restarted) that meets it." in flat
 
 
 def test_why_not_names_the_field_that_would_change_it() -> None:
@@ -404,7 +406,8 @@ def test_why_not_names_the_field_that_would_change_it() -> None:
     assert (
         "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need a once-daily "
         "dose of at least "
-        "160 mg. To change it: change therapies[0].dose_mg, add a record to therapies." in flat
+        "160 mg. What would change it: a new regimen at another dose in place of therapies[0]; or a therapy "
+        "started (or restarted) that meets it." in flat
     )
     assert ENGINE_WORDS.search(text) is None
 

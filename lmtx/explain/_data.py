@@ -44,7 +44,7 @@ class Finding:
         input: Its JSON path: a record such as ``csf_cytology[1]``, or a field
             such as ``egfr.status`` or ``policy.poor_ps_ecog``.
         text: The record in words, e.g. ``CSF cytology 2026-03-03: positive``.
-        date: The record's date (a therapy's start), if it has one.
+        date: The record's date (a therapy's start, or its end once it ended), if it has one.
         days_before: Days from ``date`` to the evaluation date (0 on the day
             itself); ``None`` without a date.
     """

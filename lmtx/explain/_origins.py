@@ -16,7 +16,7 @@ import attrs
 
 from lmtx._engine import Firing
 from lmtx._evaluate import PatientInput, evaluate, infer, parse_patient
-from lmtx._facts import Fact, base_facts, describe_fact
+from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
 from lmtx.explain._data import ExplainedItem, FactRef, Finding, Item, Reason, Role, StatementRef
@@ -113,8 +113,12 @@ def _key(fact: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
     return tuple(sorted((k, type(v).__name__, v) for k, v in fact.items() if k != "sid"))
 
 
+_CONTEXT_FIELDS = frozenset({"seq", "prev", "run_start", "dose_change", "day", "window", "attributed"})
+"""Fact fields that depend on the rest of the record or on the evaluation date, not on the record alone."""
+
+
 def _record_key(fact: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
-    return _key({k: v for k, v in fact.items() if k not in ("seq", "prev")})
+    return _key({k: v for k, v in fact.items() if k not in _CONTEXT_FIELDS})
 
 
 class Facts:
@@ -175,6 +179,10 @@ class Facts:
             return self.record_paths(fact)
         names = INPUT_FIELDS.get(kind, {})
         if kind == "ps":
+            history = self.patient.performance_status
+            if isinstance(history, tuple):  # the latest assessment of a history (lmtx._facts)
+                latest = latest_performance_status(self.patient)
+                return (f"performance_status[{history.index(latest)}]",) if latest is not None else ()
             return ("performance_status",)
         chosen = [f for f in fields if f in names] or ([] if kind == "patient" else list(names))
         return tuple(dict.fromkeys(names[f] for f in chosen))

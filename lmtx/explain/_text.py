@@ -8,6 +8,7 @@ that the JSON form (the engine's detail) can be found from the text.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -20,7 +21,7 @@ from lmtx.explain._data import (
     StatementRef,
     WhyNot,
 )
-from lmtx.explain._origins import HEADLINES, INPUT_LISTS
+from lmtx.explain._origins import HEADLINES
 from lmtx.knowledge import knowledge_base
 from lmtx.result import Alert, Recommendation
 
@@ -236,8 +237,8 @@ def _unmet_lines(out: _Writer, condition: ConditionCheck, indent: int, shown: _S
     else:
         out.line(f"Unmet: {condition.words} is missing.", indent, hang=4)
     if condition.inputs:
-        hints = ", ".join(_input_hint(p, removable=condition.negated) for p in condition.inputs)
-        out.line(f"To change it: {hints}.", indent + 4, hang=4)
+        events = list(dict.fromkeys(_event(p, blocking=condition.negated) for p in condition.inputs))
+        out.line(f"What would change it: {'; or '.join(events)}.", indent + 4, hang=4)
     for check in condition.derivable_by:
         _check_lines(out, check, indent + 4, shown, lead="Rule")
 
@@ -250,7 +251,43 @@ def _bare(words: str) -> str:
     return words
 
 
-def _input_hint(path: str, *, removable: bool) -> str:
-    if path in INPUT_LISTS.values():
-        return f"add a record to {path}"
-    return f"change or remove {path}" if removable and path.endswith("]") else f"change {path}"
+_RECORD = re.compile(r"(?P<list>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_]+))?")
+_NEW_RECORD = {
+    "neuro_exams": "a new neurological exam",
+    "csf_cytology": "a new CSF cytology",
+    "mri": "a new neuraxis MRI",
+    "therapies": "a therapy started (or restarted) that meets it",
+    "toxicities": "a toxicity reported or resolved",
+    "performance_status": "a new performance-status assessment",
+}
+_NEW_FINDING = {
+    "histology": "a revised histology",
+    "egfr": "a new EGFR test result",
+    "brain_metastases": "a new brain imaging finding",
+    "csf_flow": "a new CSF flow study",
+    "systemic_disease": "a new assessment of the systemic disease",
+    "performance_status": "a new performance-status assessment",
+    "policy": "another policy threshold",
+    "as_of": "another evaluation date",
+}
+
+
+def _event(path: str, *, blocking: bool) -> str:
+    """A clinical event that would change a condition, never an edit of an entry's agent or date.
+
+    ``blocking``: the record at ``path`` stands in the way (a negated condition); otherwise it is the
+    closest to what the condition needs.
+    """
+    found = _RECORD.fullmatch(path)
+    if found is None:
+        return _NEW_RECORD.get(path) or _NEW_FINDING.get(path.split(".", maxsplit=1)[0], f"a new {path}")
+    listed, index = found["list"], found["index"]
+    if listed == "therapies":
+        if blocking:
+            return f"therapies[{index}] stopped, if it is still given"
+        if found["field"] == "dose_mg":
+            return f"a new regimen at another dose in place of therapies[{index}]"
+        return "a therapy started (or restarted) that meets it"
+    if listed == "toxicities":
+        return f"toxicities[{index}] resolved or regraded"
+    return _NEW_RECORD.get(listed, f"a new record in {listed}") + (f" after {listed}[{index}]" if not blocking else "")

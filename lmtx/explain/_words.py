@@ -181,18 +181,23 @@ def _resolved(test: Test, bound: Mapping[str, Fact]) -> tuple[bool, Any]:
     return True, test.value
 
 
+_NO_DATE_WORDS = {"end": "with no end date (still running)", "start": "with no start date"}
+
+
 def test_words(test: Test, bound: Mapping[str, Fact]) -> str:  # noqa: PLR0911 - one return per kind of test
     """One test in words: ``dated on or after 2026-03-01``, ``a dose of at least 160 mg``, ``positive``."""
     known, value = _resolved(test, bound)
     field, op = test.field, test.op
     if field in DATE_FIELDS:
+        if known and value == NO_DATE and op == "==":
+            return _NO_DATE_WORDS.get(field, f"with no {field.replace('_', ' ')} date")
         return f"{_date_verb(field)} {_DATE_OPS.get(op, op)} {_day(value) if known else value}"
     if field in ("seq", "prev"):
         if op == "==" and value == 0:
             return "the first recorded"
         if op == "==" and isinstance(test.value, Ref) and test.value.field == "prev":
             return "the one just before it"
-        return "another one, later in order" if op == ">" else f"{field} {op} {value}"
+        return {">": "another one, later in order", "<": "another one, earlier in order"}.get(op, "another one")
     if isinstance(value, bool):
         words = _FLAGS.get(field, field.replace("_", " "))
         positive = value == (op == "==")
@@ -255,9 +260,13 @@ def _symptoms(symptoms: Symptoms) -> str:
 
 
 def _therapy(therapy: Therapy) -> str:
-    text = therapy.agent.value
+    text = therapy.agent.value if therapy.agent.value != "other" else f"'{therapy.name}'" if therapy.name else "other"
+    if therapy.name and therapy.agent.value != "other":
+        text += f" ('{therapy.name}')"
     if therapy.dose_mg is not None:
         text += f" {therapy.dose_mg:g} mg"
+    if therapy.interval_days not in (None, 1):
+        text += f" every {therapy.interval_days} days"
     if therapy.route is not None:
         text += f" {_value(therapy.route.value)}"
     text += f", {therapy.status.value}"
@@ -266,11 +275,13 @@ def _therapy(therapy: Therapy) -> str:
         text += f"{since} {therapy.start.isoformat()}"
     if therapy.end is not None:
         text += f" to {therapy.end.isoformat()}"
+    if therapy.stop_reason is not None:
+        text += f" ({therapy.stop_reason.value.replace('-', ' ')})"
     return text
 
 
 def record_words(record: object) -> tuple[str, dt.date | None]:  # noqa: PLR0911 - one return per record class
-    """An input record in words, and its date (a therapy's start)."""
+    """An input record in words, and its date (a therapy's start; its end once it ended)."""
     if isinstance(record, NeuroExam):
         return f"neurological exam {record.date.isoformat()}: {_symptoms(record.symptoms)}", record.date
     if isinstance(record, CsfCytology):
@@ -280,7 +291,8 @@ def record_words(record: object) -> tuple[str, dt.date | None]:  # noqa: PLR0911
         response = f", response {_value(record.response.value)}" if record.response is not None else ""
         return f"MRI {record.date.isoformat()}: {seen}{response}", record.date
     if isinstance(record, Therapy):
-        return _therapy(record), record.start
+        # A stopped or completed therapy's age counts from its end (docs/interpretation.md#texts).
+        return _therapy(record), record.end if record.end is not None else record.start
     if isinstance(record, Toxicity):
         when = f", {record.date.isoformat()}" if record.date else ""
         return f"{_value(record.term.value)} grade {record.grade}{when}", record.date
