@@ -606,7 +606,7 @@ def _lm_diagnosis(patient: Patient) -> dt.date | None:
 
 
 def performance_status_at_diagnosis(patient: Patient) -> PerformanceStatus | None:
-    """The PS at LM diagnosis (docs/interpretation.md#performance-status): a single one, or from a history."""
+    """The PS at LM diagnosis (docs/interpretation.md#policy): a single one, or from a history."""
     assessments = patient.performance_statuses
     if len(assessments) == 1:
         return assessments[0]
