@@ -357,10 +357,13 @@ def test_therapy_dicts_honour_their_arguments(therapy: dict[str, Any]) -> None:
     assert 1 <= therapy.get("interval_days", 1) <= 365
 
 
-@given(lst.toxicity_dicts(agents=[lmtx.Agent.OSIMERTINIB]), lst.toxicity_dicts())
-def test_toxicity_dicts_attribute_only_to_the_agents_given(attributed: dict[str, Any], alone: dict[str, Any]) -> None:
+@given(lst.toxicity_dicts(agents=[lmtx.Agent.OSIMERTINIB]), lst.toxicity_dicts(), lst.toxicities(agents=["cytarabine"]))
+def test_toxicity_dicts_attribute_only_to_the_agents_given(
+    attributed: dict[str, Any], alone: dict[str, Any], typed: lmtx.Toxicity
+) -> None:
     assert attributed.get("attributed_to", ["osimertinib"]) == ["osimertinib"]
     assert "attributed_to" not in alone
+    assert typed.attributed_to in (None, (lmtx.Agent.CYTARABINE,))
 
 
 @given(lst.invalid_payloads())

@@ -117,6 +117,8 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     else:
         _put(wire, establishing[0], {"date": _EPOCH.isoformat(), **establishing[1]})
     regimens = [_active(draw, Agent.OSIMERTINIB, dose_mg=draw(st.sampled_from(_HIGH_DOSES)))]
+    if regimens[0].get("interval_days") == 2:
+        del regimens[0]["interval_days"]  # every other day is no 160 mg regimen: the story needs one
     if draw(st.integers(1, 3)) == 3:
         # The 160 mg regimen held and resumed (its earlier piece), or begun at a lower dose.
         dose = regimens[0]["dose_mg"]
