@@ -29,7 +29,14 @@ SCHEMA = patient_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 # What only the whole record shows: lmtx checks it, the schema cannot (its $comment says so).
-CROSS_FIELD = ("after the evaluation date", "on or after start", "already an active", "same date")
+CROSS_FIELD = (
+    "after the evaluation date",
+    "on or after start",
+    "already an active",
+    "same date",
+    "in a history of two or more",
+    "is in the record",
+)
 
 
 def _accepted_by_lmtx(payload: object) -> tuple[bool, list[lmtx.Problem]]:

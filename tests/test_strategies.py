@@ -64,9 +64,10 @@ def features(case: lst.EvaluationCase) -> set[str]:
         found.add(f"variants {'absent' if 'variants' not in egfr else len(egfr['variants']) > 0}")
         found |= {f"variant={v}" for v in egfr.get("variants", [])}
     ps = wire.get("performance_status")
-    found.add(f"ps={ps['scale']} {ps['score']}" if ps else "ps absent")
-    if ps:
-        found.add(f"ps date {'date' in ps}")
+    for assessment in ps if isinstance(ps, list) else [ps] if ps else []:
+        found |= {f"ps={assessment['scale']} {assessment['score']}", f"ps date {'date' in assessment}"}
+    if not ps:
+        found.add("ps absent")
     for key in ("brain_metastases", "csf_flow", "systemic_disease"):
         found.add(f"{key}={wire.get(key, 'absent')}")
     for key in ("neuro_exams", "csf_cytology", "mri", "therapies", "toxicities"):
@@ -213,7 +214,89 @@ def test_invalid_cases_cover_every_kind_of_mutation() -> None:
         "two-active",
         "same-day-findings",
         "bad-egfr-or-ps",
+        "unattributed-toxicity",
+        "ps-history-without-dates",
+        "date-without-fact",
     }
+
+
+NEW_FIELDS_SCAN = settings(SCAN, max_examples=400)
+MULTI_ROUTE = ("pemetrexed", "methotrexate", "cytarabine", "thiotepa")
+
+
+def revision_features(wire: dict[str, Any]) -> set[str]:
+    """What one generated record shows of the fields and agents of input revision 2026-12-06."""
+    found = set()
+    ps = wire.get("performance_status")
+    if isinstance(ps, list):
+        found.add(f"ps history of {len(ps)}")
+        assert len({p["date"] for p in ps}) == len(ps) != 1
+    found |= {key for key in ("brain_metastases_date", "csf_flow_date", "systemic_disease_date") if key in wire}
+    therapies = wire.get("therapies", [])
+    for therapy in therapies:
+        agent = therapy["agent"]
+        found.add(f"agent={agent}")
+        if agent in MULTI_ROUTE:
+            found.add(f"{agent} {therapy['route']}")
+        if "name" in therapy:
+            found.add(f"name on {'other' if agent == 'other' else 'a listed agent'}")
+        if agent == "other":
+            found.add(f"other of class {therapy.get('drug_class', 'unknown')}")
+        if agent == "osimertinib":
+            found.add(f"osimertinib interval {therapy.get('interval_days', 'absent')}")
+        elif "interval_days" in therapy:
+            found.add("interval on another drug")
+        if "stop_reason" in therapy:
+            found.add(f"stop_reason={therapy['stop_reason']}")
+        if agent not in ("osimertinib", "radiotherapy", "other") and "dose_mg" not in therapy:
+            found.add("drug without a dose")
+    found |= osimertinib_sequences([t for t in therapies if t["agent"] == "osimertinib"])
+    agents = {therapy["agent"] for therapy in therapies}
+    for toxicity in wire.get("toxicities", []):
+        if "attributed_to" in toxicity:
+            assert set(toxicity["attributed_to"]) <= agents
+            found.add(f"attributed to {min(len(toxicity['attributed_to']), 2)}")
+    return found
+
+
+def osimertinib_sequences(osimertinib: list[dict[str, Any]]) -> set[str]:
+    """A stopped osimertinib changed for another (dose-change), and 160 mg held and resumed (two pieces)."""
+    found = set()
+    for earlier in osimertinib:
+        later = [t for t in osimertinib if t.get("start", "9999") > earlier.get("start", "9999")]
+        if earlier["status"] == "stopped" and earlier.get("stop_reason") == "dose-change" and later:
+            found.add("dose-change followed by another osimertinib")
+        for current in later if "end" in earlier and earlier["dose_mg"] >= 160 else []:
+            gap = (dt.date.fromisoformat(current["start"]) - dt.date.fromisoformat(earlier["end"])).days
+            if current["status"] == "active" and current["dose_mg"] >= 160 and 0 <= gap <= 7:
+                found.add("160 mg recorded in two pieces")
+    return found
+
+
+def test_valid_patients_generate_every_field_and_agent_of_revision_2026_12_06() -> None:
+    seen: set[str] = set()
+
+    @NEW_FIELDS_SCAN
+    @given(lst.patient_dicts())
+    def scan(wire: dict[str, Any]) -> None:
+        seen.update(revision_features(wire))
+
+    scan()
+    wanted = {f"agent={agent}" for agent in lmtx.Agent} | {f"stop_reason={reason}" for reason in lmtx.StopReason}
+    wanted |= {f"{agent} {route}" for agent in MULTI_ROUTE for route in ("intrathecal", "intravenous")}
+    wanted |= {f"other of class {c}" for c in (*lmtx.DrugClass, "unknown")}
+    wanted |= {f"osimertinib interval {n}" for n in (1, 2, "absent")} | {"interval on another drug"}
+    wanted |= {
+        "ps history of 0",
+        "ps history of 2",
+        "ps history of 3",
+        "brain_metastases_date",
+        "csf_flow_date",
+        "systemic_disease_date",
+    }
+    wanted |= {"name on other", "name on a listed agent", "drug without a dose", "attributed to 1", "attributed to 2"}
+    wanted |= {"dose-change followed by another osimertinib", "160 mg recorded in two pieces"}
+    assert wanted - seen == set()
 
 
 @given(lst.patient_dicts())
@@ -266,9 +349,21 @@ def test_building_blocks_are_valid_in_a_patient_in_both_forms(field: str) -> Non
 def test_therapy_dicts_honour_their_arguments(therapy: dict[str, Any]) -> None:
     assert (therapy["agent"], therapy["status"]) == ("pemetrexed", "active")
     assert therapy["route"] in ("intrathecal", "intravenous")
-    assert therapy["dose_mg"] > 0
+    assert therapy.get("dose_mg", 1) > 0  # optional for every drug but osimertinib
     assert "2026-01-01" <= therapy["start"] <= "2026-12-31"
     assert "end" not in therapy
+    assert "stop_reason" not in therapy
+    assert "drug_class" not in therapy
+    assert 1 <= therapy.get("interval_days", 1) <= 365
+
+
+@given(lst.toxicity_dicts(agents=[lmtx.Agent.OSIMERTINIB]), lst.toxicity_dicts(), lst.toxicities(agents=["cytarabine"]))
+def test_toxicity_dicts_attribute_only_to_the_agents_given(
+    attributed: dict[str, Any], alone: dict[str, Any], typed: lmtx.Toxicity
+) -> None:
+    assert attributed.get("attributed_to", ["osimertinib"]) == ["osimertinib"]
+    assert "attributed_to" not in alone
+    assert typed.attributed_to in (None, (lmtx.Agent.CYTARABINE,))
 
 
 @given(lst.invalid_payloads())

@@ -32,7 +32,17 @@ so that every phase and every reading of docs/interpretation.md is common.
 
 Drug doses are any positive number up to lmtx's plausibility bound of
 100,000 mg, often a usual clinical dose, and for osimertinib often one at or
-just below 160 mg.
+just below 160 mg; only osimertinib always has one.
+
+The fields of input revision 2026-12-06 appear at a moderate rate: every
+listed agent (routes named where an agent has several), therapy names, the
+drug class of `other` drugs (most often `egfr-tki`), dosing intervals (for
+osimertinib 1 or now and then 2 days), stop reasons on ended therapies, an
+osimertinib stopped for a change of dose and followed by another, the 160 mg
+regimen held and resumed (two pieces, the first ending at most a few days
+before the next begins), performance-status histories of two or three dated
+assessments, dated brain metastases, flow studies and systemic assessments,
+and toxicities attributed to agents of the record's therapies.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Shared pieces of the strategies: wire types, the date range, small helpers and the record days."""
+"""Shared pieces of the strategies: wire types, the date range, small helpers, the record days, invalid cases."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from hypothesis import strategies as st
 
@@ -58,3 +59,29 @@ def _epoch_day(days: int) -> dt.date:
 _DAY = st.one_of(st.sampled_from(_KEY_DAYS), st.integers(0, 365)).map(_epoch_day)
 _LATER = st.integers(366, 800).map(_epoch_day)
 _SHIFT = st.integers(0, (_LAST_DAY - _EPOCH).days - 800)
+
+
+class InvalidCase(NamedTuple):
+    """An invalid input and where lmtx must report it.
+
+    Attributes:
+        payload: What to pass to :func:`lmtx.evaluate` as the patient: a
+            mapping, JSON text, or some other (non-patient) value.
+        as_of: The evaluation date to pass with it (``None`` for the default).
+        path: The JSON path of (one of) the problems, as
+            :class:`lmtx.Problem` reports it: ``$`` for the whole payload,
+            ``therapies[1].dose_mg`` for a field.
+        mutation: What was done to a valid record, in words.
+        kind: The kind of mutation, e.g. ``wrong-type``, ``unknown-key``,
+            ``non-finite``, ``deep-nesting``, ``two-active``.
+    """
+
+    payload: object
+    as_of: dt.date | None
+    path: str
+    mutation: str
+    kind: str = ""
+
+
+_Mutate = Callable[[st.DrawFn, Wire], InvalidCase]
+"""A mutation: makes a valid record (which it may change) an invalid case."""

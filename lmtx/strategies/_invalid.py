@@ -1,4 +1,7 @@
-"""Invalid input: valid records mutated, each with the JSON path where lmtx must report the problem."""
+"""Invalid input: valid records mutated, each with the JSON path where lmtx must report the problem.
+
+The mutations of form and type are here; the cross-field ones in :mod:`lmtx.strategies._inconsistent`.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +9,24 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable
-from typing import NamedTuple
 
 from hypothesis import strategies as st
 
 from lmtx import _codec
-from lmtx._validate import MAX_DOSE_MG
-from lmtx.strategies._common import Wire
+from lmtx._validate import MAX_DOSE_MG, MAX_INTERVAL_DAYS
+from lmtx.strategies._common import InvalidCase, Wire, _Mutate
+from lmtx.strategies._inconsistent import (
+    _bad_egfr_or_ps,
+    _date_without_fact,
+    _inconsistent_therapy,
+    _ps_history_without_dates,
+    _same_day_findings,
+    _two_active,
+    _unattributed_toxicity,
+)
 from lmtx.strategies._patients import patient_dicts
 
-
-class InvalidCase(NamedTuple):
-    """An invalid input and where lmtx must report it.
-
-    Attributes:
-        payload: What to pass to :func:`lmtx.evaluate` as the patient: a
-            mapping, JSON text, or some other (non-patient) value.
-        as_of: The evaluation date to pass with it (``None`` for the default).
-        path: The JSON path of (one of) the problems, as
-            :class:`lmtx.Problem` reports it: ``$`` for the whole payload,
-            ``therapies[1].dose_mg`` for a field.
-        mutation: What was done to a valid record, in words.
-        kind: The kind of mutation, e.g. ``wrong-type``, ``unknown-key``,
-            ``non-finite``, ``deep-nesting``, ``two-active``.
-    """
-
-    payload: object
-    as_of: dt.date | None
-    path: str
-    mutation: str
-    kind: str = ""
+__all__ = ["InvalidCase", "invalid_cases", "invalid_payloads"]
 
 
 # --- Mutations of valid records --------------------------------------------------------------
@@ -49,7 +39,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "id": "string?",
         "histology": "enum",
         "egfr": "object",
-        "performance_status": "object?",
+        "performance_status": "object-or-list?",
         "brain_metastases": "bool",
         "neuro_exams": "list",
         "csf_cytology": "list",
@@ -58,6 +48,9 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "systemic_disease": "enum",
         "therapies": "list",
         "toxicities": "list",
+        "brain_metastases_date": "date?",
+        "csf_flow_date": "date?",
+        "systemic_disease_date": "date?",
     },
     "egfr": {"status": "enum=", "variants": "list="},
     "performance_status": {"scale": "enum", "score": "int", "date": "date?"},
@@ -71,11 +64,16 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "status": "enum",
         "start": "date?",
         "end": "date?",
+        "name": "string?",
+        "drug_class": "enum?",
+        "interval_days": "int?",
+        "stop_reason": "enum?",
     },
-    "toxicities": {"term": "enum", "grade": "int", "date": "date?"},
+    "toxicities": {"term": "enum", "grade": "int", "date": "date?", "attributed_to": "list?"},
 }
 _LISTS = ("neuro_exams", "csf_cytology", "mri", "therapies", "toxicities")
 _DATE_KEYS = ("date", "start", "end")
+_PATIENT_DATE_KEYS = ("brain_metastases_date", "csf_flow_date", "systemic_disease_date")
 
 _NOT_A_STRING: st.SearchStrategy[object] = st.one_of(
     st.integers(-5, 5), st.booleans(), st.just([]), st.just({}), st.floats(allow_nan=False, allow_infinity=False)
@@ -98,16 +96,20 @@ _WRONG: dict[str, st.SearchStrategy[object]] = {
     "number": st.one_of(_NOT_A_NUMBER, _NON_FINITE),
     "list": st.one_of(st.just({}), st.sampled_from(["", "none", "[]"]), st.integers()),
     "object": st.one_of(st.just([]), st.sampled_from(["mutant", "ecog 1"]), st.integers()),
+    # One object or a list of them (a performance-status history): an empty list is valid.
+    "object-or-list": st.one_of(st.sampled_from(["ecog 1", "", [1], ["ecog"], [None]]), st.integers(), st.booleans()),
 }
 """Values of the wrong type or form, by field kind."""
-
-_Mutate = Callable[[st.DrawFn, Wire], InvalidCase]
 
 
 def _objects(wire: Wire) -> list[tuple[str, str, Wire]]:
     """Every object in a patient dict: (path, schema name, the object)."""
     found = [("$", "patient", wire)]
     found += [(key, key, wire[key]) for key in ("egfr", "performance_status") if isinstance(wire.get(key), dict)]
+    if isinstance(wire.get("performance_status"), list):  # a history
+        found += [
+            (f"performance_status[{i}]", "performance_status", ps) for i, ps in enumerate(wire["performance_status"])
+        ]
     found += [(f"{key}[{i}]", key, item) for key in _LISTS for i, item in enumerate(wire.get(key, ()))]
     return found
 
@@ -203,6 +205,8 @@ def _out_of_range(draw: st.DrawFn, wire: Wire) -> InvalidCase:
         bad = [0, 6, -1, 10**9]
     elif key == "dose_mg":
         bad = [0, -80, -0.5, 0.0, MAX_DOSE_MG + 1, 1e308]
+    elif key == "interval_days":
+        bad = [0, -1, MAX_INTERVAL_DAYS + 1, 10**6]
     elif obj["scale"] == "kps":
         bad = [0, 5, 55, 110, -10]
     else:
@@ -215,7 +219,7 @@ def _after_as_of(draw: st.DrawFn, wire: Wire) -> InvalidCase:
     observed = [
         (_at(path, key), obj[key])
         for path, name, obj in _objects(wire)
-        for key in _DATE_KEYS
+        for key in (_PATIENT_DATE_KEYS if name == "patient" else _DATE_KEYS)
         if key in obj and not (name == "therapies" and key == "start" and obj["status"] == "planned")
     ]
     if not observed:
@@ -250,78 +254,6 @@ def _bad_json_text(draw: st.DrawFn, wire: Wire) -> InvalidCase:
     return InvalidCase(broken, None, "$", f"JSON text: {name}")
 
 
-_START = "2026-01-10"
-_INCONSISTENT_THERAPIES: dict[str, tuple[Wire, str]] = {
-    "an end before the start": (
-        {"agent": "other", "status": "completed", "start": _START, "end": "2026-01-09"},
-        "end",
-    ),
-    "an end on an active therapy": (
-        {"agent": "radiotherapy", "status": "active", "start": _START, "end": _START},
-        "end",
-    ),
-    "an end on a planned therapy": ({"agent": "other", "status": "planned", "start": _START, "end": _START}, "end"),
-    "an active therapy without a start": ({"agent": "other", "status": "active"}, "start"),
-    "a drug without a dose": ({"agent": "cisplatin", "status": "planned"}, "dose_mg"),
-    "an EGFR TKI without a dose": ({"agent": "gefitinib", "status": "planned"}, "dose_mg"),
-    "radiotherapy dosed in mg": ({"agent": "radiotherapy", "status": "planned", "dose_mg": 2}, "dose_mg"),
-    "pemetrexed without a route": ({"agent": "pemetrexed", "status": "planned", "dose_mg": 40}, "route"),
-    "an intravenous TKI": (
-        {"agent": "osimertinib", "route": "intravenous", "status": "planned", "dose_mg": 80},
-        "route",
-    ),
-    "intrathecal carboplatin": (
-        {"agent": "carboplatin", "route": "intrathecal", "status": "planned", "dose_mg": 9},
-        "route",
-    ),
-}
-"""A therapy that is invalid wherever it is added, and the field that shows it."""
-
-
-def _inconsistent_therapy(draw: st.DrawFn, wire: Wire) -> InvalidCase:
-    name = draw(st.sampled_from(sorted(_INCONSISTENT_THERAPIES)))
-    therapy, key = _INCONSISTENT_THERAPIES[name]
-    therapies_list = wire.setdefault("therapies", [])
-    therapies_list.append(dict(therapy))
-    return InvalidCase(wire, None, f"therapies[{len(therapies_list) - 1}].{key}", name)
-
-
-def _two_active(draw: st.DrawFn, wire: Wire) -> InvalidCase:
-    therapies_list = wire.setdefault("therapies", [])
-    therapy: Wire = {"agent": draw(st.sampled_from(["erlotinib", "radiotherapy"])), "status": "active", "start": _START}
-    if therapy["agent"] == "erlotinib":
-        therapy["dose_mg"] = 150
-    therapies_list += [therapy, dict(therapy)]
-    return InvalidCase(wire, None, f"therapies[{len(therapies_list) - 1}].status", "two active regimens of one agent")
-
-
-def _same_day_findings(draw: st.DrawFn, wire: Wire) -> InvalidCase:
-    key, field, first, second = draw(
-        st.sampled_from(
-            [
-                ("neuro_exams", "symptoms", "new", "improved"),
-                ("csf_cytology", "result", "negative", "positive"),
-                ("mri", "leptomeningeal_enhancement", False, True),
-            ]
-        )
-    )
-    records = wire.setdefault(key, [])
-    records += [{"date": _START, field: first}, {"date": _START, field: second}]
-    return InvalidCase(wire, None, f"{key}[{len(records) - 1}].date", f"two {key} findings on one day")
-
-
-def _bad_egfr_or_ps(draw: st.DrawFn, wire: Wire) -> InvalidCase:
-    choice = draw(st.integers(0, 2))
-    if choice == 0:
-        wire["egfr"] = {"status": draw(st.sampled_from(["wild_type", "unknown"])), "variants": ["L858R"]}
-        return InvalidCase(wire, None, "egfr.variants", "variants without an EGFR mutation")
-    if choice == 1:
-        wire["egfr"] = {"status": "mutant", "variants": ["T790M", "L858R", "T790M"]}
-        return InvalidCase(wire, None, "egfr.variants[2]", "a variant listed twice")
-    wire["performance_status"] = {"scale": "kps", "score": draw(st.sampled_from([15, 55, 99, 11]))}
-    return InvalidCase(wire, None, "performance_status.score", "a KPS not a multiple of 10")
-
-
 _MUTATIONS: tuple[_Mutate, ...] = (
     _wrong_type,
     _huge_string,
@@ -337,6 +269,9 @@ _MUTATIONS: tuple[_Mutate, ...] = (
     _two_active,
     _same_day_findings,
     _bad_egfr_or_ps,
+    _unattributed_toxicity,
+    _ps_history_without_dates,
+    _date_without_fact,
 )
 
 
@@ -355,8 +290,12 @@ def invalid_cases() -> st.SearchStrategy[InvalidCase]:
     unknown keys, huge strings, deeply nested values, required fields left
     out, cross-field inconsistencies (variants without a mutation, an end
     before the start, two active regimens of one agent and route, two findings
-    on one day, ...), a date after the evaluation date, malformed JSON text,
-    and JSON that is not an object.
+    on one day, a route missing where the agent has several, a drug class on a
+    listed agent, a stop reason on an active therapy, an interval outside 1-365
+    days, a toxicity attributed to an agent not in the record, a
+    performance-status history with an undated item or two on one day, a date
+    field without its fact, ...), a date after the evaluation date, malformed
+    JSON text, and JSON that is not an object.
 
     Returns:
         A strategy of :class:`InvalidCase`: :func:`lmtx.evaluate` must raise

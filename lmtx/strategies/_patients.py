@@ -23,6 +23,7 @@ from lmtx.model import (
 )
 from lmtx.strategies._common import _DAY, _LATER, _SHIFT, Wire, _maybe, _values, dates
 from lmtx.strategies._records import (
+    _performance_status_history,
     _therapy_dict,
     csf_cytology_dicts,
     mri_dicts,
@@ -30,7 +31,7 @@ from lmtx.strategies._records import (
     performance_status_dicts,
     toxicity_dicts,
 )
-from lmtx.strategies._stories import _diagnosis, _story
+from lmtx.strategies._stories import _diagnosis, _prior_osimertinib, _story
 
 
 class EvaluationCase(NamedTuple):
@@ -52,6 +53,7 @@ class EvaluationCase(NamedTuple):
 # moved by _shift.
 
 _PERFORMANCE_STATUS = performance_status_dicts(_DAY)
+_PERFORMANCE_STATUS_HISTORY = _performance_status_history(_DAY)
 _ASSESSMENTS = (
     ("neuro_exams", neuro_exam_dicts(_DAY)),
     ("csf_cytology", csf_cytology_dicts(_DAY)),
@@ -71,19 +73,32 @@ _FLAGS = (
     ("csf_flow", st.one_of(st.none(), _values(CsfFlow))),
     ("systemic_disease", st.one_of(st.none(), _values(SystemicDisease))),
 )
+_DATED_FACTS = (
+    ("brain_metastases_date", "brain_metastases", (None, False)),
+    ("csf_flow_date", "csf_flow", (None, str(CsfFlow.UNKNOWN))),
+    ("systemic_disease_date", "systemic_disease", (None, str(SystemicDisease.UNKNOWN))),
+)
+"""Each date field, the fact it dates, and the values of that fact it cannot date."""
 _MOSTLY_ACTIVE = (TherapyStatus.ACTIVE,) * 5 + (TherapyStatus.PLANNED, TherapyStatus.COMPLETED, TherapyStatus.STOPPED)
 _NOT_ACTIVE = (TherapyStatus.PLANNED, TherapyStatus.COMPLETED, TherapyStatus.STOPPED)
 _REGIMEN_STATUSES = (TherapyStatus.ACTIVE, TherapyStatus.ACTIVE, *TherapyStatus)
 
 
+def _moved(date: str, days: int) -> str:
+    return (dt.date.fromisoformat(date) + dt.timedelta(days=days)).isoformat()
+
+
 def _shift(wire: Wire, days: int) -> Wire:
     """Move every date of a record by ``days``."""
+    for key, _, _ in _DATED_FACTS:
+        if key in wire:
+            wire[key] = _moved(wire[key], days)
     for key in ("performance_status", *(name for name, _ in _ASSESSMENTS), "therapies", "toxicities"):
         value = wire.get(key)
         for record in value if isinstance(value, list) else [value] if value else []:
             for field in ("date", "start", "end"):
                 if field in record:
-                    record[field] = (dt.date.fromisoformat(record[field]) + dt.timedelta(days=days)).isoformat()
+                    record[field] = _moved(record[field], days)
     return wire
 
 
@@ -99,6 +114,16 @@ def _dated_list(draw: st.DrawFn, item: st.SearchStrategy[Wire]) -> list[Wire] | 
     return records
 
 
+_NEWER_TKIS = (
+    Agent.ICOTINIB,
+    Agent.LAZERTINIB,
+    Agent.AUMOLERTINIB,
+    Agent.FURMONERTINIB,
+    Agent.BEFOTERTINIB,
+    Agent.SUNVOZERTINIB,
+)
+_OTHER_CHEMOTHERAPIES = (Agent.DOCETAXEL, Agent.PACLITAXEL, Agent.GEMCITABINE, Agent.TEMOZOLOMIDE)
+
 # One slot per agent and route that lmtx checks for overlap (agents, route, chance in eighths,
 # statuses): at most one active regimen of each, osimertinib and intrathecal pemetrexed most often.
 # (hypothesis draws the smallest value of a choice more often than the others: in every
@@ -108,10 +133,14 @@ _SLOTS: tuple[tuple[tuple[Agent, ...], Route | None, int, tuple[TherapyStatus, .
     ((Agent.OSIMERTINIB,), None, 2, _NOT_ACTIVE),  # an earlier regimen (a dose changed, a pause)
     ((Agent.GEFITINIB, Agent.DACOMITINIB), None, 3, _REGIMEN_STATUSES),
     ((Agent.ERLOTINIB, Agent.AFATINIB), None, 2, _REGIMEN_STATUSES),
+    (_NEWER_TKIS, None, 1, _REGIMEN_STATUSES),
     ((Agent.PEMETREXED,), Route.INTRATHECAL, 5, _MOSTLY_ACTIVE),
     ((Agent.PEMETREXED,), Route.INTRAVENOUS, 2, _REGIMEN_STATUSES),
     ((Agent.CARBOPLATIN,), None, 1, tuple(TherapyStatus)),
     ((Agent.CISPLATIN,), None, 1, tuple(TherapyStatus)),
+    (_OTHER_CHEMOTHERAPIES, None, 1, tuple(TherapyStatus)),
+    ((Agent.METHOTREXATE, Agent.CYTARABINE, Agent.THIOTEPA), None, 2, tuple(TherapyStatus)),
+    ((Agent.BEVACIZUMAB, Agent.AMIVANTAMAB), None, 1, tuple(TherapyStatus)),
     ((Agent.RADIOTHERAPY,), None, 2, _REGIMEN_STATUSES),
 )
 
@@ -143,7 +172,10 @@ def _patient_dict(draw: st.DrawFn) -> Wire:
         variants = draw(_VARIANTS) if status is EgfrStatus.MUTANT else draw(st.sampled_from([None, []]))
         wire["egfr"] = _maybe(egfr, "variants", variants, variants is not None)
     if draw(st.integers(0, 3)):
-        wire["performance_status"] = draw(_PERFORMANCE_STATUS)
+        # One assessment, now and then a history of two or three, rarely an empty history.
+        kind = draw(st.integers(1, 12))
+        ps = _PERFORMANCE_STATUS if kind <= 8 else _PERFORMANCE_STATUS_HISTORY if kind <= 11 else st.just([])
+        wire["performance_status"] = draw(ps)
     for key, values in _FLAGS:
         value = draw(values)
         _maybe(wire, key, value, value is not None)
@@ -159,7 +191,45 @@ def _patient_dict(draw: st.DrawFn) -> Wire:
         wire = draw(_story(wire))
     elif story == 4:
         wire = draw(_diagnosis(wire))
+    else:
+        _follow_an_earlier_osimertinib(draw, wire)
+    _date_the_facts(draw, wire)
+    _name_active_others_apart(wire.get("therapies", []))
+    _attribute_toxicities(draw, wire)
     return _shift(wire, draw(_SHIFT))
+
+
+def _follow_an_earlier_osimertinib(draw: st.DrawFn, wire: Wire) -> None:
+    """Now and then, an osimertinib ended shortly before the active one began (a dose changed, a pause)."""
+    current = [t for t in wire.get("therapies", []) if t["agent"] == "osimertinib" and t["status"] == "active"]
+    if current and draw(st.integers(1, 4)) == 4:
+        wire["therapies"].append(draw(_prior_osimertinib(current[0], (80, 160, 40, 120))))
+
+
+def _date_the_facts(draw: st.DrawFn, wire: Wire) -> None:
+    """Date half the facts that can be dated: brain metastases, a flow study, an assessment of systemic disease."""
+    for key, fact, undated in _DATED_FACTS:
+        if wire.get(fact) not in undated and draw(st.booleans()):
+            wire[key] = draw(_DAY).isoformat()
+
+
+def _name_active_others_apart(therapies: list[Wire]) -> None:
+    """Two active `other` drugs named alike on one route are one regimen twice: unname the later ones."""
+    seen: set[tuple[str | None, str]] = set()
+    for therapy in therapies:
+        if therapy["agent"] == "other" and therapy["status"] == "active" and "name" in therapy:
+            key = (therapy.get("route"), therapy["name"])
+            if key in seen:
+                del therapy["name"]
+            seen.add(key)
+
+
+def _attribute_toxicities(draw: st.DrawFn, wire: Wire) -> None:
+    """Attribute a third of the toxicities to agents of the record's therapies."""
+    agents = sorted({therapy["agent"] for therapy in wire.get("therapies", [])})
+    for toxicity in wire.get("toxicities", []) if agents else ():
+        if draw(st.integers(1, 3)) == 3:
+            toxicity["attributed_to"] = draw(st.lists(st.sampled_from(agents), min_size=1, max_size=3, unique=True))
 
 
 def patient_dicts() -> st.SearchStrategy[Wire]:
@@ -198,10 +268,13 @@ def patients() -> st.SearchStrategy[Patient]:
 
 def _observed_dates(wire: Mapping[str, Any]) -> list[dt.date]:
     """Every date lmtx checks against ``as_of`` (planned starts are plans, not observations)."""
-    found: list[str] = []
+    found: list[str] = [wire[key] for key, _, _ in _DATED_FACTS if key in wire]
     ps = wire.get("performance_status")
-    if ps and "date" in ps:
-        found.append(ps["date"])
+    found += [
+        assessment["date"]
+        for assessment in (ps if isinstance(ps, list) else [ps] if ps else [])
+        if "date" in assessment
+    ]
     for key in ("neuro_exams", "csf_cytology", "mri"):
         found += [record["date"] for record in wire.get(key, ())]
     for therapy in wire.get("therapies", ()):

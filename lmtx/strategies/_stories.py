@@ -56,6 +56,40 @@ def _active(draw: st.DrawFn, agent: Agent, **fields: object) -> Wire:
 
 _COURSE_STATUSES = (TherapyStatus.ACTIVE, TherapyStatus.COMPLETED, TherapyStatus.STOPPED)
 
+# An osimertinib ended before the next began: days from its end to the next start (within
+# 7 the next continues it; 8 and 30 do not), how long it ran, and why it ended (a repeated
+# entry is a weight).
+_GAPS = (0, 1, 3, 7, 7, 8, 30)
+_DURATIONS = (0, 13, 30, 60)
+_PRIOR_REASONS = (None, None, "dose-change", "dose-change", "toxicity", "other", "progression", "course-completed")
+
+
+@st.composite
+def _prior_osimertinib(draw: st.DrawFn, following: Wire, doses: tuple[float, ...]) -> Wire:
+    """An osimertinib that ended before ``following`` (an osimertinib with a start) began.
+
+    At the same dose, the regimen held and resumed, recorded in two pieces; at
+    another, a change of dose. It is stopped (often for ``dose-change``, or
+    with no reason) or completed. ``following`` starts later when the earlier
+    one would otherwise end before the record's first day.
+    """
+    start = dt.date.fromisoformat(following["start"])
+    gap = dt.timedelta(days=draw(st.sampled_from(_GAPS)))
+    end = start - gap
+    if end < _EPOCH:
+        end = _EPOCH
+        following["start"] = (end + gap).isoformat()
+    begun = max(_EPOCH, end - dt.timedelta(days=draw(st.sampled_from(_DURATIONS))))
+    status = draw(st.sampled_from((TherapyStatus.STOPPED, TherapyStatus.STOPPED, TherapyStatus.COMPLETED)))
+    prior: Wire = {"agent": str(Agent.OSIMERTINIB), "dose_mg": draw(st.sampled_from(doses)), "status": str(status)}
+    prior |= {"start": begun.isoformat(), "end": end.isoformat()}
+    reason = draw(st.sampled_from(_PRIOR_REASONS))
+    if reason is not None:
+        prior["stop_reason"] = reason
+    if draw(st.integers(1, 3)) == 3:
+        prior["interval_days"] = 1
+    return prior
+
 
 @st.composite
 def _courses(draw: st.DrawFn, agent: Agent, route: str | None) -> list[Wire]:
@@ -83,6 +117,12 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     else:
         _put(wire, establishing[0], {"date": _EPOCH.isoformat(), **establishing[1]})
     regimens = [_active(draw, Agent.OSIMERTINIB, dose_mg=draw(st.sampled_from(_HIGH_DOSES)))]
+    if regimens[0].get("interval_days") == 2:
+        del regimens[0]["interval_days"]  # every other day is no 160 mg regimen: the story needs one
+    if draw(st.integers(1, 3)) == 3:
+        # The 160 mg regimen held and resumed (its earlier piece), or begun at a lower dose.
+        dose = regimens[0]["dose_mg"]
+        regimens.append(draw(_prior_osimertinib(regimens[0], (dose, dose, 80, 40))))
     if draw(st.integers(1, 3)) > 1:
         # Intrathecal pemetrexed comes in courses (S07): one or two, each active, completed or
         # stopped (between courses, after toxicity), ending before, on or after the 160 mg start.

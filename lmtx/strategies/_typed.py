@@ -83,10 +83,14 @@ def therapies(
     return _typed(therapy_dicts(agents, statuses), Therapy)
 
 
-def toxicities() -> st.SearchStrategy[Toxicity]:
-    """Typed :class:`lmtx.Toxicity` values.
+def toxicities(agents: Sequence[Agent | str] | None = None) -> st.SearchStrategy[Toxicity]:
+    """Typed :class:`lmtx.Toxicity` values (see :func:`toxicity_dicts`).
+
+    Args:
+        agents: The agents of the record's therapies, to attribute some
+            toxicities to (default: none, and no attribution).
 
     Returns:
         A strategy of :class:`lmtx.Toxicity`.
     """
-    return _typed(toxicity_dicts(), Toxicity)
+    return _typed(toxicity_dicts(agents=agents), Toxicity)
