@@ -104,6 +104,26 @@ def _of(derived: Iterable[Fact], kind: str) -> list[Fact]:
     return [f for f in derived if f["t"] == kind]
 
 
+def _ordered(patient: Patient) -> list[Therapy]:
+    """The record's therapies in a canonical order, so that texts never depend on the input's order."""
+
+    def key(therapy: Therapy) -> tuple[Any, ...]:
+        return (
+            therapy.start or dt.date.max,
+            therapy.agent.value,
+            therapy.name or "",
+            therapy.route.value if therapy.route else "",
+            therapy.dose_mg or 0.0,
+            therapy.interval_days or 0,
+            therapy.status.value,
+            therapy.end or dt.date.max,
+            therapy.drug_class.value if therapy.drug_class else "",
+            therapy.stop_reason.value if therapy.stop_reason else "",
+        )
+
+    return sorted(patient.therapies, key=key)
+
+
 def _day_of(date: int, start: int, regimen: str) -> str:
     return f"{_iso(date)}, day {date - start + 1} of {regimen}"
 
@@ -160,7 +180,7 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
     """
     regimens = _of(derived, "high_dose_regimen")
     start = dt.date.fromordinal(regimens[0]["start"]) if regimens else None
-    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE]
+    active = [t for t in _ordered(patient) if t.status is TherapyStatus.ACTIVE]
     beside = [t for t in active if t.agent not in (Agent.OSIMERTINIB, Agent.RADIOTHERAPY)]
     extra: dict[str, str] = {}
     judged = _of(derived, "regimen")
@@ -176,7 +196,7 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
             extra["alongside"] = f"{listed}."
     earlier = [
         t
-        for t in patient.therapies
+        for t in _ordered(patient)
         if t.agent in (Agent.CARBOPLATIN, Agent.CISPLATIN)
         and t.status is not TherapyStatus.PLANNED
         and start is not None
@@ -265,7 +285,7 @@ def _adverse_effects(
 
 def _therapy_of(fact: Mapping[str, Any], patient: Patient) -> Therapy | None:
     """The record's therapy a derived fact describes (by agent, route, status and dates)."""
-    for therapy in patient.therapies:
+    for therapy in _ordered(patient):
         route = effective_route(therapy)
         if (
             therapy.agent.value == fact["agent"]
@@ -425,7 +445,7 @@ def _therapy_words(therapy: Therapy) -> str:
 
 def _current_tkis(patient: Patient) -> dict[str, str]:
     """The EGFR TKIs a switch leaves, and the active drugs of unknown class a start cannot judge."""
-    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE]
+    active = [t for t in _ordered(patient) if t.status is TherapyStatus.ACTIVE]
     tkis = [t for t in active if t.agent is not Agent.OSIMERTINIB and drug_class(t) is DrugClass.EGFR_TKI]
     unknown = [t for t in active if t.agent is Agent.OTHER and t.drug_class is None]
     unclassified = ""
@@ -528,7 +548,7 @@ def _delayed_diagnosis(derived: Sequence[Fact], patient: Patient) -> str:
 
 
 def _cns_penetration(derived: Sequence[Fact], patient: Patient) -> str:
-    active = [t for t in patient.therapies if t.status is TherapyStatus.ACTIVE and drug_class(t) is DrugClass.EGFR_TKI]
+    active = [t for t in _ordered(patient) if t.status is TherapyStatus.ACTIVE and drug_class(t) is DrugClass.EGFR_TKI]
     given = _and([_therapy_words(t) for t in active])
     return f"The EGFR TKI given now: {given}; for LM the document prefers osimertinib 160 mg a day."
 
@@ -536,11 +556,13 @@ def _cns_penetration(derived: Sequence[Fact], patient: Patient) -> str:
 def _radiotherapy(derived: Sequence[Fact], patient: Patient) -> str:
     courses = [
         t
-        for t in patient.therapies
+        for t in _ordered(patient)
         if t.agent is Agent.RADIOTHERAPY and t.status in (TherapyStatus.PLANNED, TherapyStatus.ACTIVE)
     ]
     words = [
-        f"radiotherapy {'given since ' + t.start.isoformat() if t.status is TherapyStatus.ACTIVE else 'planned'}"
+        f"radiotherapy given since {t.start.isoformat()}"
+        if t.status is TherapyStatus.ACTIVE and t.start is not None
+        else "radiotherapy planned"
         for t in courses
     ]
     return f"{_and(words).capitalize()}, and no osimertinib is given."

@@ -175,9 +175,9 @@ class DrugClass(enum.StrEnum):
     OTHER = "other"
 
 
-_TKIS = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib", "icotinib", "lazertinib")
+_TKIS: tuple[str, ...] = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib", "icotinib", "lazertinib")
 _TKIS += ("aumolertinib", "furmonertinib", "befotertinib", "sunvozertinib")
-_CHEMOTHERAPIES = ("pemetrexed", "carboplatin", "cisplatin", "docetaxel", "paclitaxel", "gemcitabine")
+_CHEMOTHERAPIES: tuple[str, ...] = ("pemetrexed", "carboplatin", "cisplatin", "docetaxel", "paclitaxel", "gemcitabine")
 _CHEMOTHERAPIES += ("temozolomide", "methotrexate", "cytarabine", "thiotepa")
 
 AGENT_CLASSES: dict[Agent, DrugClass] = {

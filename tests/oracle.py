@@ -317,6 +317,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     phase = None
     deciding: list[dt.date] = []  # the dates of the findings that decided a step
     judged_from = None  # the start of the regimen being judged (#response, #combination)
+    regimen = None  # which regimen is judged
     if applicable and lm_status == "suspected":
         phase = "diagnostic-workup"
     elif applicable and lm_status == "absent":
@@ -354,6 +355,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         if platinum_given:
             # The platinum stage: the document's last step.
             phase = "beyond-document"
+            regimen = "platinum" if it_given else "platinum-without-intrathecal"
             judged_from = max(osimertinib_start, min(_date(t["start"]) for t in platinum_given))
             if it_given:
                 deciding = _progression(exams, mri, judged_from)
@@ -366,6 +368,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
                     treatment["it-pemetrexed"] = "add"
         elif it_given:
             # The combination stage.
+            regimen = "combination"
             judged_from = max(osimertinib_start, min(_date(t["start"]) for t in it_given))
             deciding = _progression(exams, mri, judged_from)
             if deciding:
@@ -397,6 +400,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
                     treatment["it-pemetrexed"] = "continue"
         else:
             # Osimertinib 160 mg alone.
+            regimen = "osimertinib"
             judged_from = osimertinib_start
             deciding = _inadequate(exams, cytology, mri, judged_from)
             if deciding:
@@ -491,6 +495,7 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         "alerts": alerts,
         "prognosis": sorted(prognosis),
         "latest_ps": ps,
+        "regimen": regimen,
         "ps_at_diagnosis": _ps_at_diagnosis(patient),
     }
 

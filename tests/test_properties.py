@@ -507,13 +507,12 @@ def test_no_two_rules_emit_conflicting_items_for_one_code(case: lst.EvaluationCa
 
 
 # docs/interpretation.md#response, #combination: the assessment kinds that judge each regimen.
-JUDGED_BY = {"osimertinib": {"neuro", "cytology", "mri"}, "combination": {"neuro", "mri"}, "platinum": {"neuro", "mri"}}
-REGIMEN_OF_PHASE = {
-    "osimertinib-monotherapy": "osimertinib",
-    "inadequate-response": "osimertinib",
-    "combination": "combination",
-    "progression-on-combination": "combination",
-    "beyond-document": "platinum",
+JUDGED_BY = {
+    "osimertinib": {"neuro", "cytology", "mri"},
+    "combination": {"neuro", "mri"},
+    "platinum": {"neuro", "mri"},
+    # The platinum stage without intrathecal pemetrexed: the inadequate-response test (rev. 2026-12-06).
+    "platinum-without-intrathecal": {"neuro", "cytology", "mri"},
 }
 # Derived facts that answer one question each (lmtx.rules: "the latest ...", "one agent is enough").
 ONE_PER_EVALUATION = (
@@ -552,7 +551,7 @@ def test_the_derivation_is_coherent(case: lst.EvaluationCase, poor_ps_ecog: int)
     for kind in ONE_PER_EVALUATION:
         assert len(derived.get(kind, [])) <= 1, derived[kind]
     expected = decide(case.patient, case.as_of, poor_ps_ecog=poor_ps_ecog)
-    regimen = REGIMEN_OF_PHASE.get(expected["phase"])
+    regimen = expected["regimen"]
     verdicts = sorted((v["regimen"], v["kind"]) for v in derived.get("verdict", []))
     if regimen is None:
         assert "regimen" not in derived
@@ -562,9 +561,14 @@ def test_the_derivation_is_coherent(case: lst.EvaluationCase, poor_ps_ecog: int)
         assert judged["name"] == regimen
         assert judged["start"] == dt.date.fromisoformat(expected["judged_from"]).toordinal()
         assert verdicts == sorted((regimen, kind) for kind in JUDGED_BY[regimen])
-    ps = case.patient.get("performance_status")
+    ps = expected["latest_ps"]
     assert [f["score"] for f in derived.get("ecog", [])] == ([ecog(ps)] if ps else [])
-    assert bool(derived.get("poor_ps")) == bool(ps and ecog(ps) >= poor_ps_ecog)
+    # Poor PS needs a current one: undated, or dated at most 90 days before the evaluation date.
+    current = ps is not None and (
+        not ps.get("date")
+        or (dt.date.fromisoformat(expected["as_of"]) - dt.date.fromisoformat(str(ps["date"]))).days <= 90
+    )
+    assert bool(derived.get("poor_ps")) == bool(current and ecog(ps) >= poor_ps_ecog)
     assert bool(derived.get("workup_gap")) == (expected["lm_status"] == "suspected")
     exams = case.patient.get("neuro_exams", [])
     latest = max(exams, key=lambda e: e["date"]) if exams else None

@@ -118,6 +118,8 @@ def _history_rules(
         "therapy",
         f"{name.capitalize()} begun on the 160 mg regimen: a later stage, judged from its own start.",
     )
+    negations: tuple[NoMatch, ...]
+    latest_negations: tuple[NoMatch, ...]
     if earlier_counts:
         negations = none_given_on_regimen(tests, since, lt("seq", ref("given", "seq")))
         latest_negations = none_given_on_regimen(tests, since, gt("start", ref("given", "start")))

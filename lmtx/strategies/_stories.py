@@ -108,6 +108,21 @@ def _courses(draw: st.DrawFn, agent: Agent, route: str | None) -> list[Wire]:
 
 
 @st.composite
+def _first_line_platinum(draw: st.DrawFn, first_day: dt.date) -> Wire:
+    """First-line carboplatin given with an EGFR TKI before LM (as in FLAURA2).
+
+    Begun before the 160 mg regimen and often still running: earlier chemotherapy, never the
+    document's platinum step (docs/interpretation.md#beyond-document).
+    """
+    begun = first_day - dt.timedelta(days=draw(st.sampled_from((1, 30, 200))))
+    course: Wire = {"agent": str(Agent.CARBOPLATIN), "status": "active", "start": begun.isoformat()}
+    if draw(st.booleans()):
+        ended = first_day - dt.timedelta(days=draw(st.sampled_from((1, 0))))
+        course.update(status=draw(st.sampled_from(("completed", "stopped"))), end=max(ended, begun).isoformat())
+    return course
+
+
+@st.composite
 def _story(draw: st.DrawFn, wire: Wire) -> Wire:
     wire["histology"] = str(draw(st.sampled_from(sorted(NSCLC_HISTOLOGIES))))
     wire["egfr"] = {**wire.get("egfr", {}), "status": "mutant"}
@@ -131,6 +146,9 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
         # Platinum, preferably with (intravenous) pemetrexed (S09).
         for agent in draw(_PLATINUM_AGENTS):
             regimens += draw(_courses(agent, None))
+    running = {r["agent"] for r in regimens if r["status"] == "active"}
+    if str(Agent.CARBOPLATIN) not in running and draw(st.integers(1, 5)) == 5:
+        regimens.append(draw(_first_line_platinum(dt.date.fromisoformat(regimens[0]["start"]))))
     if draw(st.integers(1, 3)) == 3:
         regimens.append(_active(draw, Agent.PEMETREXED, route=str(Route.INTRAVENOUS)))
     if draw(st.integers(1, 4)) == 4:
