@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 import re
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -278,24 +276,6 @@ def test_generators_refuse_undocumented_additions(monkeypatch: pytest.MonkeyPatc
 
 
 # --------------------------------------------------------------------------- the site
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built with ``mkdocs build --strict`` as the docs say."""
-    directory = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(directory)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, f"mkdocs build --strict failed:\n{completed.stdout}\n{completed.stderr}"
-    return directory
 
 
 def test_site_builds_strictly(site: Path) -> None:
