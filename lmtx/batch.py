@@ -183,6 +183,14 @@ def evaluate_many(
         ValueError: When ``workers`` or ``chunksize`` is not a positive
             integer, when both ``workers`` (above 1) and ``pool`` are given, or when
             ``pool`` is closed.
+
+    Example:
+        >>> import lmtx
+        >>> outcomes = list(lmtx.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}]))
+        >>> [outcome.ok for outcome in outcomes]
+        [True, False]
+        >>> outcomes[1].error, outcomes[1].problems[0].path
+        ('invalid-patient', 'histology')
     """
     count = _positive("workers", workers)
     size = _positive("chunksize", chunksize)

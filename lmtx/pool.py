@@ -3,12 +3,15 @@
 A pool starts its worker processes once; each imports lmtx and compiles the
 rule base once, when it starts. Every batch run through the pool then only
 pays for its records: chunks of records go out, chunks of outcomes come back.
-::
+Two batches through one pool, its workers started once (``lmtx.audit(cohort,
+pool=pool)`` runs a cohort audit in them too):
 
-    with lmtx.EvaluationPool(workers=2) as pool:
-        for outcome in pool.evaluate_many(records, as_of="2026-03-01"):
-            ...
-        report = lmtx.audit(cohort, pool=pool)
+>>> import lmtx
+>>> with lmtx.EvaluationPool(workers=2) as pool:
+...     first = [outcome.ok for outcome in pool.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}])]
+...     second = [outcome.index for outcome in pool.evaluate_many([{"histology": "sclc"}] * 3)]
+>>> first, second
+([True, False], [0, 1, 2])
 
 Worker processes are started with the ``forkserver`` method where the
 platform has it, ``spawn`` otherwise, never ``fork``: the parent may already
