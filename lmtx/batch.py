@@ -184,7 +184,7 @@ def evaluate_many(
             integer, when both ``workers`` (above 1) and ``pool`` are given, or when
             ``pool`` is closed.
 
-    Example:
+    Examples:
         >>> import lmtx
         >>> outcomes = list(lmtx.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}]))
         >>> [outcome.ok for outcome in outcomes]

@@ -3,15 +3,6 @@
 A pool starts its worker processes once; each imports lmtx and compiles the
 rule base once, when it starts. Every batch run through the pool then only
 pays for its records: chunks of records go out, chunks of outcomes come back.
-Two batches through one pool, its workers started once (``lmtx.audit(cohort,
-pool=pool)`` runs a cohort audit in them too):
-
->>> import lmtx
->>> with lmtx.EvaluationPool(workers=2) as pool:
-...     first = [outcome.ok for outcome in pool.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}])]
-...     second = [outcome.index for outcome in pool.evaluate_many([{"histology": "sclc"}] * 3)]
->>> first, second
-([True, False], [0, 1, 2])
 
 Worker processes are started with the ``forkserver`` method where the
 platform has it, ``spawn`` otherwise, never ``fork``: the parent may already
@@ -32,6 +23,17 @@ compact form: each frozen attrs object of a result as its class and a tuple
 of its field values, rebuilt field by field without attrs' per-object state
 dictionaries (measured: 45 % less CPU to pickle in the worker, 20 % less to
 unpickle in the parent; see docs/benchmarks.md#workers).
+
+Examples:
+    Two batches through one pool, its workers started once (``lmtx.audit(cohort,
+    pool=pool)`` runs a cohort audit in them too):
+
+    >>> import lmtx
+    >>> with lmtx.EvaluationPool(workers=2) as pool:
+    ...     first = [outcome.ok for outcome in pool.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}])]
+    ...     second = [outcome.index for outcome in pool.evaluate_many([{"histology": "sclc"}] * 3)]
+    >>> first, second
+    ([True, False], [0, 1, 2])
 """
 
 from __future__ import annotations

@@ -301,7 +301,7 @@ def patient_schema() -> dict[str, Any]:
     Returns:
         A fresh JSON-compatible mapping (safe to modify).
 
-    Example:
+    Examples:
         >>> import jsonschema, lmtx
         >>> schema = lmtx.patient_schema()
         >>> schema["$schema"]

@@ -79,7 +79,7 @@ def why_not(
         InvalidPatient: The input is invalid (as for :func:`lmtx.evaluate`).
         EvaluationError: A defect inside lmtx.
 
-    Example:
+    Examples:
         >>> import lmtx
         >>> answer = lmtx.why_not({"histology": "adenocarcinoma", "egfr": {"status": "mutant"},
         ...                        "csf_cytology": [{"date": "2026-02-01", "result": "positive"}]}, "it-pemetrexed")

@@ -97,7 +97,7 @@ def evaluate_bag(
     Raises:
         InvalidPatient: When ``as_of`` or ``policy`` is invalid.
 
-    Example:
+    Examples:
         >>> import dask.bag as db
         >>> records = db.from_sequence([{"histology": "sclc"}, {"histology": "lung"}, "{}"], npartitions=2)
         >>> outcomes = evaluate_bag(records).compute(scheduler="synchronous")
