@@ -140,3 +140,12 @@ def test_the_link_check_collects_the_external_references(site: Path) -> None:
     assert "README.md" in found["https://github.com/jruizgit/rules"]
     assert not [url for url in found if "example.org" in url or "localhost" in url]
     assert not [url for url in found if url.startswith("http://loinc.org")]
+
+
+def test_the_link_check_reports_a_dead_link(tmp_path: Path) -> None:
+    """``fetch`` against a loopback server: a page that answers, and one that does not."""
+    check_links = _load("check_links")
+    (tmp_path / "here.html").write_text("<p>here</p>")
+    with check_site.served(tmp_path) as base:
+        assert check_links.fetch(base + "here.html") is None
+        assert check_links.fetch(base + "gone.html") == "HTTP 404"
