@@ -34,7 +34,7 @@ check_site = _load("check_site")
 readthedocs_build = _load("readthedocs_build")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # as wide as the site's, so that a skip comes before the build
 def browser() -> str:
     found = check_site.find_browser()
     if found is None:
@@ -47,7 +47,7 @@ def browser() -> str:
     return found
 
 
-def test_every_page_passes_in_a_browser(site: Path, browser: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_every_page_passes_in_a_browser(browser: str, site: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     artifacts = os.environ.get("LMTX_ARTIFACTS")
     shots = check_site.screenshots_dir(
         Path(artifacts) / "site-screenshots" if artifacts else tmp_path_factory.mktemp("site-screenshots")
@@ -62,7 +62,7 @@ def test_every_page_passes_in_a_browser(site: Path, browser: str, tmp_path_facto
     assert all((shots / name).stat().st_size > 10_000 for name in taken)
 
 
-def test_the_check_finds_what_it_looks_for(site: Path, browser: str, tmp_path: Path) -> None:
+def test_the_check_finds_what_it_looks_for(browser: str, site: Path, tmp_path: Path) -> None:
     """A damaged copy of the site: each kind of problem is reported."""
     damaged = tmp_path / "site"
     shutil.copytree(site, damaged)
