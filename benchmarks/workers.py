@@ -40,8 +40,8 @@ from typing import Any
 
 import lmtx
 from benchmarks.bench import load_mix
-from lmtx.batch import Outcome, evaluate_one, lost_outcome
-from lmtx.pool import _compact, _compact_classes
+from lmtx._workers import _compact, compact_classes
+from lmtx.batch import OUTCOME_CLASSES, Outcome, evaluate_one, lost_outcome
 
 
 def index_only(index: int, record: Any) -> int:
@@ -85,7 +85,7 @@ def _per_outcome_us(function: Callable[[], object], outcomes: int, repeat: int =
 
 def transport(outcomes: list[Outcome]) -> dict[str, float]:
     """CPU µs to pickle and to unpickle one outcome, as attrs does it and in compact form."""
-    table = {**copyreg.dispatch_table, **dict.fromkeys(_compact_classes(), _compact)}
+    table = {**copyreg.dispatch_table, **dict.fromkeys(compact_classes(OUTCOME_CLASSES), _compact)}
 
     def compact_dumps() -> bytes:
         buffer = io.BytesIO()

@@ -6,6 +6,12 @@ package by :mod:`lmtx_docgen`, and runs the examples marked
 ``<!-- lmtx:output -->`` to show what they print. Any disagreement between the
 docs and the package fails the build.
 
+``on_config`` turns on the theme's version selector when ``mike`` builds a
+release (``mike deploy`` sets ``MIKE_DOCS_VERSION``): only a site published
+by mike has the ``versions.json`` the selector reads. A plain build, a
+preview and the Read the Docs build have no selector (Read the Docs shows its
+own).
+
 ``on_files`` draws the pictures of the "Patient course and audit" page from
 the shipped example course and a generated cohort, so that they always show
 what lmtx draws today (no image is checked in).
@@ -13,6 +19,7 @@ what lmtx draws today (no image is checked in).
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +35,25 @@ COURSE_PICTURE = "images/example-course.svg"
 AUDIT_PICTURE = "images/example-audit.svg"
 EXAMPLE_COHORT = {"count": 300, "seed": 1}
 """The generated cohort the course page reports on (``python -m benchmarks.cohort 300 FILE --seed 1``)."""
+
+
+MIKE_VERSION_VARIABLE = "MIKE_DOCS_VERSION"
+"""Set by ``mike deploy`` (and ``mike serve``) for the build of one version."""
+
+
+MIKE_SELECTOR_FILES = ("version-select.js", "version-select.css")
+"""The selector mike's plugin adds for the theme: the theme's own is used instead."""
+
+
+def _under_mike() -> bool:
+    return bool(os.environ.get(MIKE_VERSION_VARIABLE))
+
+
+def on_config(config: Any, **_: Any) -> Any:
+    """Under mike, add the version selector of the material theme (``extra.version``)."""
+    if _under_mike():
+        config.extra["version"] = {"provider": "mike", "default": "latest", "alias": True}
+    return config
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
@@ -62,4 +88,9 @@ def on_files(files: Files, config: Any, **_: Any) -> Files:
         raise PluginError(f"drawing the course page's pictures failed: {error!r}") from error
     for uri, svg in pictures.items():
         files.append(File.generated(config, uri, content=svg))
+    if _under_mike():  # one selector, the theme's: drop the one mike's plugin added
+        for file in [f for f in files if f.src_uri.endswith(MIKE_SELECTOR_FILES)]:
+            files.remove(file)
+        for kind in ("extra_javascript", "extra_css"):
+            config[kind] = [e for e in config[kind] if not str(e).endswith(MIKE_SELECTOR_FILES)]
     return files

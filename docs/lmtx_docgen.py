@@ -21,8 +21,10 @@ import contextlib
 import datetime as dt
 import enum
 import io
+import itertools
 import json
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -942,16 +944,44 @@ API_PAGES = {
     "lmtx.dsl": "api/dsl.md",
     "lmtx.catalogue": "api/catalogue.md",
     "lmtx.statements": "api/statements.md",
+    "lmtx.course": "api/course.md",
+    "lmtx.explain": "api/explain.md",
+    "lmtx.batch": "api/batch.md",
+    "lmtx.pool": "api/pool.md",
+    "lmtx.cache": "api/cache.md",
+    "lmtx.schema": "api/schema.md",
+    "lmtx.fhir": "api/fhir.md",
+    "lmtx.server": "api/server.md",
+    "lmtx.strategies": "api/strategies.md",
+    "lmtx.integrations": "api/integrations.md",
 }
 """The public modules and the API page of each."""
 
 
 def documented_at(name: str) -> str:
-    """The identifier under which the API reference documents ``lmtx.<name>``."""
-    module = getattr(getattr(lmtx, name), "__module__", None)
-    if module not in API_PAGES:  # defined in a private module (or a type alias): documented on the lmtx page
-        module = "lmtx"
-    return f"{module}.{name}"
+    """The identifier under which the API reference documents ``lmtx.<name>``.
+
+    That is the public module that defines it (a page's module or one of its
+    public submodules), else the public package that re-exports it from a
+    private module (``lmtx.explain`` for ``lmtx.explain._answers``), else
+    ``lmtx`` itself.
+    """
+    obj = getattr(lmtx, name)
+    defined_in = getattr(obj, "__module__", None) or ""
+    parts = defined_in.split(".")
+    public = ".".join(itertools.takewhile(lambda part: not part.startswith("_"), parts))
+    if public == defined_in and any(public == m or public.startswith(m + ".") for m in API_PAGES if m != "lmtx"):
+        return f"{public}.{name}"
+    for module in sorted(API_PAGES, key=lambda m: (not public.startswith(m), m)):
+        loaded = sys.modules.get(module)
+        if module != "lmtx" and loaded is not None and name in getattr(loaded, "__all__", ()):
+            if getattr(loaded, name) is obj:
+                return f"{module}.{name}"
+    return f"lmtx.{name}"
+
+
+GENERATED_DIRECTIVES = ("lmtx",)
+"""The ``:::`` directives that a marker generates (``<!-- lmtx:api-lmtx -->``) rather than a page holds."""
 
 
 def api_lmtx_page() -> str:

@@ -1,16 +1,18 @@
 """lmtx: the treatment of leptomeningeal metastases in EGFR-mutant NSCLC, as rules.
 
-Patient record in, explained recommendations out::
-
-    import lmtx
-
-    result = lmtx.evaluate({"histology": "adenocarcinoma", "egfr": {"status": "mutant"},
-                            "csf_cytology": [{"date": "2026-02-01", "result": "positive"}]})
-    for item in result.recommendations:
-        print(item.code, item.action, item.summary)
-
 Everything public is re-exported here; modules whose names start with an
 underscore are private.
+
+Examples:
+    Patient record in, explained recommendations out:
+
+    >>> import lmtx
+    >>> result = lmtx.evaluate({"histology": "adenocarcinoma", "egfr": {"status": "mutant"},
+    ...                         "csf_cytology": [{"date": "2026-02-01", "result": "positive"}]})
+    >>> result.lm_status, result.phase
+    ('confirmed', 'initial')
+    >>> [(item.code, item.action) for item in result.recommendations][:2]
+    [('osimertinib-160', 'start'), ('monitor-neuro-exam', 'perform')]
 """
 
 import os as _os

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
-from lmtx import _codec
+from lmtx import _codec, _workers
 from lmtx._evaluate import PatientInput, evaluate
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.model import Patient
@@ -183,6 +183,14 @@ def evaluate_many(
         ValueError: When ``workers`` or ``chunksize`` is not a positive
             integer, when both ``workers`` (above 1) and ``pool`` are given, or when
             ``pool`` is closed.
+
+    Examples:
+        >>> import lmtx
+        >>> outcomes = list(lmtx.evaluate_many([{"histology": "sclc"}, {"histology": "lung"}]))
+        >>> [outcome.ok for outcome in outcomes]
+        [True, False]
+        >>> outcomes[1].error, outcomes[1].problems[0].path
+        ('invalid-patient', 'histology')
     """
     count = _positive("workers", workers)
     size = _positive("chunksize", chunksize)
@@ -341,6 +349,10 @@ def ordered_map(
     return _in_own_pool(task, lost, records, workers, chunksize)
 
 
+OUTCOME_CLASSES: tuple[type, ...] = (Evaluated, Failed)
+"""The outcome classes, which travel back from worker processes in compact form."""
+
+
 def _in_own_pool(
     task: Callable[[int, PatientInput], T],
     lost: Callable[[int, PatientInput, str], T],
@@ -348,8 +360,13 @@ def _in_own_pool(
     workers: int,
     chunksize: int | None,
 ) -> Generator[T, None, None]:
-    """A pool started on the first ``next()`` (not before: an unused generator starts no process), closed at the end."""
-    from lmtx.pool import EvaluationPool  # noqa: PLC0415 - lmtx.pool imports this module
+    """Workers started on the first ``next()`` (not before: an unused generator starts no process), stopped at the end.
 
-    with EvaluationPool(workers) as pool:
-        yield from pool.map(task, lost, records, chunksize)
+    The same workers as an :class:`~lmtx.pool.EvaluationPool`'s, started here
+    directly: :mod:`lmtx.pool` imports this module, not the other way round.
+    """
+    executors = _workers.Executors(workers, OUTCOME_CLASSES)
+    try:
+        yield from _workers.run(executors, task, lost, records, chunksize)
+    finally:
+        executors.close()

@@ -300,5 +300,13 @@ def patient_schema() -> dict[str, Any]:
 
     Returns:
         A fresh JSON-compatible mapping (safe to modify).
+
+    Examples:
+        >>> import jsonschema, lmtx
+        >>> schema = lmtx.patient_schema()
+        >>> schema["$schema"]
+        'https://json-schema.org/draft/2020-12/schema'
+        >>> jsonschema.Draft202012Validator(schema).is_valid({"histology": "lung"})
+        False
     """
     return copy.deepcopy(_schema())

@@ -1,10 +1,16 @@
-"""Shared test configuration: hypothesis profiles and scenario loading."""
+"""Shared test configuration: hypothesis profiles, and the documentation site built once."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # "ci" keeps the whole suite well under ten minutes on two cores; "thorough"
 # runs at least 10,000 examples per property:
@@ -25,3 +31,24 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documentation site, built as Read the Docs builds it (``.readthedocs.yaml``: strict).
+
+    ``docs/readthedocs_build.py`` reads the configuration and runs its
+    ``mkdocs build --strict`` in this environment; the docs tests and the
+    browser check read the one site it builds.
+    """
+    directory = tmp_path_factory.mktemp("site")
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "readthedocs_build.py"), "--output", str(directory)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, f"the strict site build failed:\n{completed.stdout}\n{completed.stderr}"
+    return directory

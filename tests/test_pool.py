@@ -18,8 +18,8 @@ import attrs
 import pytest
 
 import lmtx
-from lmtx.batch import Evaluated, Failed, check_arguments, evaluate_one
-from lmtx.pool import _compact, _compact_classes, _rebuild
+from lmtx._workers import _compact, _rebuild, compact_classes
+from lmtx.batch import OUTCOME_CLASSES, Evaluated, Failed, check_arguments, evaluate_one
 from tests.scenarios import load_scenarios
 from tests.test_batch import _Counted, _KillsItsWorker, mixed, population
 
@@ -149,13 +149,13 @@ def test_a_closed_pool_refuses_work_and_closing_twice_is_harmless() -> None:
 def _compact_round_trip(value: object) -> Any:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(_compact_classes(), _compact)}
+    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(compact_classes(OUTCOME_CLASSES), _compact)}
     pickler.dump(value)
     return pickle.loads(buffer.getvalue())
 
 
 def test_outcomes_travel_in_compact_form_and_arrive_equal() -> None:
-    classes = {cls.__name__ for cls in _compact_classes()}
+    classes = {cls.__name__ for cls in compact_classes(OUTCOME_CLASSES)}
     assert {"Evaluated", "Failed", "Problem", "Result", "TraceEntry", "Recommendation"} <= classes
     scenarios = load_scenarios()
     outcomes = [
@@ -206,3 +206,42 @@ def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path
         [sys.executable, str(guarded)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")
+
+
+def _imported_modules(path: Path, *, type_checking: bool) -> set[str]:
+    """The lmtx modules a source file imports, at run time or (``type_checking``) for annotations only."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    guarded = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if (id(node) in guarded) != type_checking:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_batch_and_pool_depend_one_way() -> None:
+    """lmtx.pool builds on lmtx.batch; lmtx.batch never imports lmtx.pool when it runs (a type hint only)."""
+    root = Path(lmtx.__file__).parent
+    assert "lmtx.batch" in _imported_modules(root / "pool.py", type_checking=False)
+    assert "lmtx.pool" not in _imported_modules(root / "batch.py", type_checking=False)
+    assert "lmtx.pool" not in _imported_modules(root / "_workers.py", type_checking=False)
+    assert "lmtx.batch" not in _imported_modules(root / "_workers.py", type_checking=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, lmtx.batch; print('lmtx.pool' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"

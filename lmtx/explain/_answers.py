@@ -78,6 +78,15 @@ def why_not(
         ValueError: ``code`` is not an output code, or ``depth`` is negative.
         InvalidPatient: The input is invalid (as for :func:`lmtx.evaluate`).
         EvaluationError: A defect inside lmtx.
+
+    Examples:
+        >>> import lmtx
+        >>> answer = lmtx.why_not({"histology": "adenocarcinoma", "egfr": {"status": "mutant"},
+        ...                        "csf_cytology": [{"date": "2026-02-01", "result": "positive"}]}, "it-pemetrexed")
+        >>> answer.present, answer.rules[0].rule, answer.rules[0].fired
+        (False, 'add-intrathecal-pemetrexed', False)
+        >>> print(answer.to_text().splitlines()[2])
+          Three rules can give it:
     """
     if code not in CATALOGUE:
         raise ValueError(f"unknown output code {code!r}; the codes are: {', '.join(CATALOGUE)}")

@@ -96,6 +96,13 @@ def evaluate_bag(
 
     Raises:
         InvalidPatient: When ``as_of`` or ``policy`` is invalid.
+
+    Examples:
+        >>> import dask.bag as db
+        >>> records = db.from_sequence([{"histology": "sclc"}, {"histology": "lung"}, "{}"], npartitions=2)
+        >>> outcomes = evaluate_bag(records).compute(scheduler="synchronous")
+        >>> [(outcome.index, outcome.ok) for outcome in outcomes]
+        [(0, True), (1, False), (2, False)]
     """
     date, checked = check_arguments(as_of, policy)
     evaluated = per_partition(patients, _evaluate_partition, date, checked)

@@ -155,6 +155,17 @@ def load_config(source: ServerConfig | Mapping[str, Any] | str | Path | None = N
 
     Raises:
         ConfigError: Listing every invalid or unknown key.
+
+    Examples:
+        >>> from lmtx.server import ConfigError, load_config
+        >>> load_config({"poor_ps_ecog": 2}).poor_ps_ecog
+        2
+        >>> try:
+        ...     load_config({"listen_port": 8080})
+        ... except ConfigError as error:
+        ...     print(error)
+        invalid configuration:
+          listen_port: unknown key
     """
     if source is None:
         return ServerConfig()
