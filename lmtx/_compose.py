@@ -207,12 +207,12 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
     if earlier:
         words = [_course_words(t) for t in sorted(earlier, key=lambda t: t.start or dt.date.min)]
         extra["earlier"] = (
-            f" Platinum chemotherapy begun before the 160 mg regimen: {_and(words)}. That was earlier "
+            f" Platinum chemotherapy begun before the 160 mg regimen: {'; '.join(words)}. That was earlier "
             "chemotherapy, not the document's step after the combination."
         )
         if any(t.status is TherapyStatus.ACTIVE for t in earlier):
             running = [_course_words(t) for t in earlier if t.status is TherapyStatus.ACTIVE]
-            extra["earlier_running"] = _and(running)
+            extra["earlier_running"] = "; ".join(running)
     other_intrathecal = [
         t for t in active if effective_route(t) is Route.INTRATHECAL and t.agent is not Agent.PEMETREXED
     ]

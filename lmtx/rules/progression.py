@@ -53,15 +53,8 @@ RULES: tuple[Rule, ...] = (
             match("phase", "phase", eq("value", "progression-on-combination")),
             match("platinum", "therapy", ANY_PLATINUM, ACTIVE),
         ),
-        then=(
-            alert(
-                "guideline-exhausted",
-                "warning",
-                stage="earlier-platinum",
-                agent=ref("platinum", "agent"),
-                start=ref("platinum", "start"),
-            ),
-        ),
+        # One alert whatever the number of platinum agents running: its detail names them all.
+        then=(alert("guideline-exhausted", "warning", stage="earlier-platinum"),),
     ),
     Rule(
         id="prefer-intrathecal-poor-ps",
