@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from lmtx._evaluate import PatientInput, evaluate, parse_patient
-from lmtx.course.concordance import ConcordanceEntry, concordance
+from lmtx.course.concordance import ConcordanceEntry, CourseStep, concordance
 from lmtx.course.record import record_on, step_dates
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
@@ -161,4 +161,5 @@ def timeline(
     earlier = [d for d in step_dates(model, day)[:-1] if d is not None]
     steps = [Step(d, evaluate(record_on(model, d), as_of=d, policy=checked)) for d in earlier]
     steps.append(Step(day, last))
-    return Timeline(model, day, tuple(steps), concordance(model, [(s.date, s.recommendations) for s in steps]))
+    views = [CourseStep(s.date, s.recommendations, s.applicable, s.lm_status) for s in steps]
+    return Timeline(model, day, tuple(steps), concordance(model, views))
