@@ -574,6 +574,9 @@ def _legends(figure: Figure, drawing: _Drawing) -> None:
         marks.set_gid("legend-marks")
 
 
+_MARKER_GIDS = ("assessment-", "toxicity-", "ps-")
+
+
 def _place_labels(figure: Figure, labels: list[Annotation], shorter: dict[int, list[str]]) -> None:
     """Lay the figure out, then move each label up or down at its mark until it overlaps nothing and stays inside.
 
@@ -594,6 +597,13 @@ def _place_labels(figure: Figure, labels: list[Annotation], shorter: dict[int, l
         Bbox.from_extents(box.x0, box.y0, box.x1, box.y1)
         for box in _text_boxes(figure, renderer)
         if id(box.text) not in mine
+    ]
+    # The markers too: a label never covers a mark (its own or a neighbour's).
+    obstacles += [
+        mark.get_window_extent(renderer)
+        for axes in figure.axes
+        for mark in axes.get_lines()
+        if (mark.get_gid() or "").startswith(_MARKER_GIDS)
     ]
     placed: list[Any] = []
     for label in sorted(labels, key=lambda t: (t.xy[0], -t.xy[1])):
