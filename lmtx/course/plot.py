@@ -727,6 +727,19 @@ def plot_audit(report: AuditReport, path: str | Path) -> Path:
         for position, bar in zip(positions, bars, strict=True):
             bar.set_gid(f"status-{status}-{len(labels) - 1 - position}")
         left = [a + b for a, b in zip(left, values, strict=True)]
+    undated = [sum(r.undated_basis.values()) for r in report.recommendations] + [0] * len(report.not_indicated)
+    if any(undated):
+        bars = counts_axes.barh(
+            positions,
+            undated,
+            left=left,
+            color="#e5e7eb",
+            hatch="..",
+            ec="#6b7280",
+            label="undated basis (not in lags)",
+        )
+        for position, bar in zip(positions, bars, strict=True):
+            bar.set_gid(f"status-undated-basis-{len(labels) - 1 - position}")
     counts_axes.set_yticks(positions, labels)
     counts_axes.set_xlabel("episodes (starts, for not indicated)")
     counts_axes.legend(fontsize=8)
@@ -751,7 +764,7 @@ def plot_audit(report: AuditReport, path: str | Path) -> Path:
         lag_axes.bxp(stats, orientation="horizontal", showfliers=False)
     else:
         lag_axes.text(0.5, 0.5, "no followed episode", ha="center", va="center", transform=lag_axes.transAxes)
-    lag_axes.set_xlabel("days from indication to start (min, quartiles, max)")
-    lag_axes.set_title("Lag of followed episodes", loc="left")
+    lag_axes.set_xlabel("days; box: quartiles, line: median,\nwhiskers: min and max", fontsize=9)
+    lag_axes.set_title("Lag from advice to start\n(followed, dated basis)", loc="left", fontsize=11)
     _save(figure, target, kind)
     return target
