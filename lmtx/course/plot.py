@@ -765,6 +765,6 @@ def plot_audit(report: AuditReport, path: str | Path) -> Path:
     else:
         lag_axes.text(0.5, 0.5, "no followed episode", ha="center", va="center", transform=lag_axes.transAxes)
     lag_axes.set_xlabel("days; box: quartiles, line: median,\nwhiskers: min and max", fontsize=9)
-    lag_axes.set_title("Lag from advice to start\n(followed, dated basis)", loc="left", fontsize=11)
+    lag_axes.set_title("Lag of followed episodes\n(advice to start; dated basis)", loc="left", fontsize=11)
     _save(figure, target, kind)
     return target

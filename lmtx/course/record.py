@@ -33,7 +33,7 @@ from lmtx.model import (
     Toxicity,
 )
 
-__all__ = ["record_on", "step_dates", "undated_brain_metastases"]
+__all__ = ["record_on", "step_dates"]
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -73,11 +73,6 @@ def step_dates(patient: Patient, as_of: dt.date | None) -> tuple[dt.date | None,
         if d is not None
     )
     return tuple(sorted(d for d in days if d <= as_of))
-
-
-def undated_brain_metastases(patient: Patient) -> bool:
-    """Whether the record holds brain metastases without a date (taken as known throughout the course)."""
-    return patient.brain_metastases and patient.brain_metastases_date is None
 
 
 def record_on(patient: Patient, day: dt.date) -> Patient:
