@@ -8,7 +8,9 @@ Run from the repository root of a git clone::
 
 One seeded cohort (``benchmarks.cohort``, the generator the course page uses)
 is written once; both sides audit the same file. The earlier ``lmtx/`` is
-extracted from git into a temporary directory. Each side runs
+extracted from git into a temporary directory, and this checkout's ``lmtx/``
+is copied beside it when the run starts (editing the checkout during a run
+does not change what is measured). Each side runs
 ``lmtx.audit`` on every record in its own fresh interpreter, in one process
 (no worker pool: the pool's start-up and the other engineers' load on a
 shared machine would dominate the difference), and the sides take turns
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,24 +84,22 @@ def _child(cohort: str) -> int:
     return 0
 
 
-def _measure(tree: Path | None, cohort: Path) -> dict[str, Any]:
-    """One side, once, in a fresh interpreter whose ``lmtx`` comes from ``tree`` (this checkout for ``None``)."""
+def _measure(tree: Path, cohort: Path) -> dict[str, Any]:
+    """One side, once, in a fresh interpreter whose ``lmtx`` comes from ``tree``."""
     env = {**os.environ}
-    env["PYTHONPATH"] = os.pathsep.join([str(tree), str(ROOT)] if tree is not None else [str(ROOT)])
+    env["PYTHONPATH"] = os.pathsep.join([str(tree), str(ROOT)])
     env.pop("PYTHONHASHSEED", None)
     load = os.getloadavg()[0]
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.audit_compare", "--child", str(cohort)],
-        cwd=tree or ROOT,
+        cwd=tree,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(
-            f"python -m benchmarks.audit_compare: measuring {tree or 'this checkout'} failed:\n{done.stderr}"
-        )
+        raise SystemExit(f"python -m benchmarks.audit_compare: measuring {tree} failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout)
     result["load_1min"] = load
     return result
@@ -139,13 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         tree = Path(folder) / "before"
         tree.mkdir()
         _extract(args.before, tree)
+        current = Path(folder) / "after"
+        shutil.copytree(ROOT / "lmtx", current / "lmtx", ignore=shutil.ignore_patterns("__pycache__"))
         path = Path(folder) / "cohort.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in cohort(count, args.seed)), encoding="utf-8")
         before: list[dict[str, Any]] = []
         after: list[dict[str, Any]] = []
         for turn in range(turns):
             before.append(_measure(tree, path))
-            after.append(_measure(None, path))
+            after.append(_measure(current, path))
             print(
                 f"turn {turn + 1}/{turns}: before {before[-1]['records_per_s']:.1f} rec/s, "
                 f"after {after[-1]['records_per_s']:.1f} rec/s (load {after[-1]['load_1min']:.2f})",
