@@ -169,18 +169,24 @@ _Run = tuple[str, str, int, int]
 """One run of a code with one episode action: (code, action, first step index, last step index)."""
 
 
-def concordance(patient: Patient, steps: Sequence[CourseStep]) -> tuple[ConcordanceEntry, ...]:
+StepActions: TypeAlias = tuple[dt.date | None, Mapping[str, str]]
+"""A step as earlier versions passed it: its date and its recommendations (read as in scope with LM established)."""
+
+
+def concordance(patient: Patient, steps: Sequence[CourseStep | StepActions]) -> tuple[ConcordanceEntry, ...]:
     """The episodes of a course and the starts no recommendation asked for.
 
     Args:
         patient: The whole record (its therapies are what was done).
-        steps: The steps, in date order.
+        steps: The steps, in date order; a ``(date, recommendations)`` pair is read as a step in scope
+            with LM established.
 
     Returns:
         The entries ordered by (``indicated_from`` or ``acted_on``, ``code``);
         entries with equal keys keep the order in which they were found.
     """
-    dated = [step for step in steps if step.date is not None]
+    views = [step if isinstance(step, CourseStep) else CourseStep(step[0], step[1]) for step in steps]
+    dated = [step for step in views if step.date is not None]
     days: list[dt.date] = [step.date for step in dated if step.date is not None]
     undated = patient.brain_metastases and patient.brain_metastases_date is None
     started = sorted(
