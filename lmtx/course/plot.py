@@ -1,15 +1,19 @@
 """Pictures of a course and of a cohort audit, drawn with matplotlib: ``pip install 'lmtx[plot]'``.
 
-:func:`plot_timeline` draws one patient's course: the phases as coloured
-bands over time, the therapies as bars, the assessments as markers and the
-concordance episodes with their lag. :func:`plot_audit` draws a cohort's
-concordance per recommendation and the distribution of the lags. Both write
-SVG or PNG through matplotlib's non-interactive renderers (no display, no
-``pyplot`` state), and label the parts of the picture (``gid``) so that an
-SVG can be checked and styled: ``phase-band-N``, ``therapy-N``,
-``assessment-KIND-N``, ``episode-N``.
+:func:`plot_timeline` draws one patient's course (:func:`timeline_figure`):
+the phases as coloured bands over time, the therapies as bars, the
+assessments as markers, a toxicity lane and a performance-status lane, the
+concordance episodes with their lag, and a legend for every mark; a long
+history before the LM diagnosis is compressed in a panel of its own.
+:func:`plot_audit` draws a cohort's concordance per recommendation and the
+distribution of the lags. Both write SVG or PNG through matplotlib's
+non-interactive renderers (no display, no ``pyplot`` state), and label the
+parts of the picture (``gid``) so that an SVG can be checked and styled:
+``phase-band-N``, ``therapy-N``, ``assessment-KIND-N``, ``toxicity-N``,
+``ps-N``, ``episode-N``, ``label-N``, ``compressed-history``,
+``legend-phases``, ``legend-marks`` (a band or bar that goes on across the
+break of the time axis has ``-cont`` there).
 """
-
 from __future__ import annotations
 
 import datetime as dt
