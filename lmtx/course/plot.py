@@ -14,6 +14,7 @@ parts of the picture (``gid``) so that an SVG can be checked and styled:
 ``legend-phases``, ``legend-marks`` (a band or bar that goes on across the
 break of the time axis has ``-cont`` there).
 """
+
 from __future__ import annotations
 
 import datetime as dt
