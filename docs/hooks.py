@@ -13,7 +13,9 @@ preview and the Read the Docs build have no selector (Read the Docs shows its
 own).
 
 ``on_files`` draws the pictures of the "Patient course and audit" page from
-the shipped example course and a generated cohort, so that they always show
+the shipped example courses (a short one, one of years, one with toxicities
+and a performance-status history, and the page's running example) and a
+generated cohort, so that they always show
 what lmtx draws today (no image is checked in).
 """
 
@@ -30,8 +32,14 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 _ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_COURSE = _ROOT / "lmtx" / "examples" / "course.json"
-COURSE_PICTURE = "images/example-course.svg"
+EXAMPLES = _ROOT / "lmtx" / "examples"
+COURSE_PICTURES = {
+    "images/example-course.svg": EXAMPLES / "course.json",
+    "images/course-short.svg": EXAMPLES / "course-short.json",
+    "images/course-years.svg": EXAMPLES / "course-years.json",
+    "images/course-toxicities.svg": EXAMPLES / "course-toxicities.json",
+}
+"""Each course picture of the page, and the shipped example it is drawn from."""
 AUDIT_PICTURE = "images/example-audit.svg"
 EXAMPLE_COHORT = {"count": 300, "seed": 1}
 """The generated cohort the course page reports on (``python -m benchmarks.cohort 300 FILE --seed 1``)."""
@@ -72,7 +80,7 @@ def _drawn(draw: Any, subject: Any) -> str:
 
 
 def on_files(files: Files, config: Any, **_: Any) -> Files:
-    """Add the pictures of the course page, drawn now from the shipped example and a generated cohort."""
+    """Add the pictures of the course page, drawn now from the shipped examples and a generated cohort."""
     try:
         import lmtx  # noqa: PLC0415 - the site needs lmtx installed; imported where it is used
         from lmtx.course.plot import plot_audit, plot_timeline  # noqa: PLC0415
@@ -81,9 +89,12 @@ def on_files(files: Files, config: Any, **_: Any) -> Files:
             sys.path.insert(0, str(_ROOT))
         from benchmarks.cohort import cohort  # noqa: PLC0415 - the repository's seeded generator
 
-        course = lmtx.timeline(EXAMPLE_COURSE.read_text(encoding="utf-8"))
+        pictures = {
+            uri: _drawn(plot_timeline, lmtx.timeline(source.read_text(encoding="utf-8")))
+            for uri, source in COURSE_PICTURES.items()
+        }
         report = lmtx.audit(cohort(EXAMPLE_COHORT["count"], EXAMPLE_COHORT["seed"]))
-        pictures = {COURSE_PICTURE: _drawn(plot_timeline, course), AUDIT_PICTURE: _drawn(plot_audit, report)}
+        pictures[AUDIT_PICTURE] = _drawn(plot_audit, report)
     except Exception as error:
         raise PluginError(f"drawing the course page's pictures failed: {error!r}") from error
     for uri, svg in pictures.items():

@@ -30,9 +30,12 @@ def cohort() -> list[Any]:
 
 def _expected(
     records: list[Any],
-) -> tuple[Counter[tuple[str, str, str]], dict[tuple[str, str], list[int]], Counter[str]]:
-    """Episodes, lags and unprompted starts summed from each record's own timeline."""
+) -> tuple[
+    Counter[tuple[str, str, str]], dict[tuple[str, str], list[int]], Counter[str], Counter[tuple[str, str, str]]
+]:
+    """Episodes, lags, unprompted starts and episodes on an undated basis, summed from each record's own timeline."""
     episodes: Counter[tuple[str, str, str]] = Counter()
+    undated: Counter[tuple[str, str, str]] = Counter()
     lags: dict[tuple[str, str], list[int]] = {}
     unprompted: Counter[str] = Counter()
     for record in records:
@@ -45,15 +48,18 @@ def _expected(
                 unprompted[entry.code] += 1
                 continue
             assert entry.action is not None
+            if entry.undated_basis:
+                undated[(entry.code, entry.action, entry.status)] += 1
+                continue
             episodes[(entry.code, entry.action, entry.status)] += 1
             if entry.lag_days is not None:
                 lags.setdefault((entry.code, entry.action), []).append(entry.lag_days)
-    return episodes, lags, unprompted
+    return episodes, lags, unprompted, undated
 
 
 def test_the_report_sums_the_timelines_and_lists_every_failure(cohort: list[Any]) -> None:
     report = lmtx.audit(cohort)
-    episodes, lags, unprompted = _expected(cohort)
+    episodes, lags, unprompted, undated = _expected(cohort)
     assert report.records == len(cohort)
     failed = [o for o in lmtx.evaluate_many(cohort) if isinstance(o, Failed)]
     assert report.failures == tuple(failed)
@@ -62,6 +68,10 @@ def test_the_report_sums_the_timelines_and_lists_every_failure(cohort: list[Any]
     found = Counter({(r.code, r.action, s): n for r in report.recommendations for s, n in r.by_status.items() if n})
     assert found == episodes
     assert sum(episodes.values()) > 20
+    # Episodes resting on undated brain metastases are counted apart, and none of them is in a lag.
+    apart = Counter({(r.code, r.action, s): n for r in report.recommendations for s, n in r.undated_basis.items() if n})
+    assert apart == undated
+    assert report.undated_basis_episodes == sum(undated.values()) > 0
     for item in report.recommendations:
         expected_lags = sorted(lags.get((item.code, item.action), []))
         if not expected_lags:

@@ -519,3 +519,36 @@ def test_a_closed_pipe_leaves_no_progress_bar_on_the_terminal(tmp_path: Path) ->
     assert "lmtx audit:" not in shown
     assert "/3000" in shown  # the bar was shown ...
     assert shown.rsplit("\r", 1)[-1].strip() == ""  # ... and cleared, not left at some count
+
+
+def test_audit_counts_episodes_on_undated_brain_metastases_apart(tmp_path: Path) -> None:
+    # Brain metastases without a date, gefitinib since 2023, LM confirmed in 2026: the advice to switch
+    # to osimertinib 80 mg dates from 2023 only because the metastases are undated.
+    undated = {
+        "histology": "adenocarcinoma",
+        "egfr": {"status": "mutant"},
+        "brain_metastases": True,
+        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
+        "therapies": [
+            {"agent": "gefitinib", "status": "stopped", "start": "2023-01-10", "end": "2024-05-01"},
+            {"agent": "osimertinib", "dose_mg": 80, "status": "stopped", "start": "2024-08-01", "end": "2026-01-10"},
+            {"agent": "osimertinib", "dose_mg": 160, "status": "active", "start": "2026-01-11"},
+        ],
+    }
+    dated = {**undated, "brain_metastases_date": "2024-07-20"}
+    source, target = tmp_path / "cohort.jsonl", tmp_path / "report.json"
+    _cohort(source, [undated, dated])
+    done = run("audit", str(source), "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(target.read_text())
+    found = {(r["code"], r["action"]): r for r in report["recommendations"]}
+    # Undated: a switch advised from 2023 (gefitinib running), "followed" 569 days later; counted apart.
+    switch = found[("osimertinib-80", "switch")]
+    assert switch["undated_basis"] == {"followed": 1, "open": 0, "lapsed": 0}
+    assert switch["by_status"] == {"followed": 0, "open": 0, "lapsed": 0}
+    assert switch["lag_days"] is None
+    # Dated: advised when the metastases were found, started 12 days later; counted with its lag.
+    start = found[("osimertinib-80", "start")]
+    assert start["by_status"] == {"followed": 1, "open": 0, "lapsed": 0}
+    assert start["lag_days"]["distribution"] == [[12, 1]]
+    assert "1 episodes rest on brain metastases without a date" in done.stderr

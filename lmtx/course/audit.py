@@ -4,7 +4,10 @@
 worker processes, like :func:`lmtx.evaluate_many`) and counts, for each
 recommendation code and action, the episodes by status and the lag from
 indication to the start of the therapy, and the starts no recommendation
-asked for. Invalid records are counted and listed, never dropped: every
+asked for. Episodes that opened while the patient was applicable only through
+brain metastases without a date are counted apart (``undated_basis``) and
+left out of the lags: an undated fact taken as known since the first event of
+the record makes lags of years that no clinician took. Invalid records are counted and listed, never dropped: every
 record is either audited or a failure. :class:`Tally` is the mergeable
 accumulator behind it, which the Dask integration (:mod:`lmtx.course.dask`)
 sums across partitions to the same numbers.
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["AuditReport", "Audited", "LagSummary", "RecommendationAudit", "Tally", "audit", "audit_one", "quantile"]
 
 _ACTION_ORDER = ("start", "increase", "switch", "add", "consider")
+
+_EPISODE_STATUSES = tuple(s for s in STATUSES if s != "not-indicated")
 
 
 @attrs.frozen
@@ -161,19 +166,23 @@ class RecommendationAudit:
     Attributes:
         code: The recommendation code.
         action: The episode action.
-        by_status: Episodes by status (``followed``, ``open``, ``lapsed``), every status present.
-        lag_days: The lag of the followed episodes; ``None`` when none was followed.
+        by_status: Episodes on a dated basis by status (``followed``, ``open``, ``lapsed``), every status present.
+        lag_days: The lag of the followed episodes on a dated basis; ``None`` when none was followed.
+        undated_basis: Episodes that opened while the patient was applicable only through undated brain
+            metastases, by status (every status present), counted apart from ``by_status`` and left out of
+            ``lag_days``.
     """
 
     code: str
     action: str
     by_status: dict[str, int]
     lag_days: LagSummary | None
+    undated_basis: dict[str, int] = attrs.Factory(dict)
 
     @property
     def episodes(self) -> int:
-        """Every episode, whatever its status."""
-        return sum(self.by_status.values())
+        """Every episode, whatever its status and basis."""
+        return sum(self.by_status.values()) + sum(self.undated_basis.values())
 
 
 @attrs.define
@@ -183,6 +192,7 @@ class Tally:
     records: int = 0
     audited: int = 0
     episodes: dict[tuple[str, str], Counter[str]] = attrs.Factory(dict)
+    undated: dict[tuple[str, str], Counter[str]] = attrs.Factory(dict)
     lags: dict[tuple[str, str], Counter[int]] = attrs.Factory(dict)
     not_indicated: Counter[str] = attrs.Factory(Counter)
     failures: list[Failed] = attrs.Factory(list)
@@ -203,6 +213,9 @@ class Tally:
                 self.not_indicated[entry.code] += 1
                 continue
             key = (entry.code, entry.action)
+            if entry.undated_basis:
+                self.undated.setdefault(key, Counter())[entry.status] += 1
+                continue
             self.episodes.setdefault(key, Counter())[entry.status] += 1
             if entry.lag_days is not None:
                 self.lags.setdefault(key, Counter())[entry.lag_days] += 1
@@ -220,6 +233,8 @@ class Tally:
         self.audited += other.audited
         for key, counts in other.episodes.items():
             self.episodes.setdefault(key, Counter()).update(counts)
+        for key, counts in other.undated.items():
+            self.undated.setdefault(key, Counter()).update(counts)
         for key, lags in other.lags.items():
             self.lags.setdefault(key, Counter()).update(lags)
         self.not_indicated.update(other.not_indicated)
@@ -229,7 +244,9 @@ class Tally:
     def report(self) -> AuditReport:
         """The report of everything counted so far."""
         order = {code: i for i, code in enumerate(CATALOGUE)}
-        keys = sorted(self.episodes, key=lambda k: (order.get(k[0], len(order)), _action_rank(k[1]), k))
+        keys = sorted(
+            set(self.episodes) | set(self.undated), key=lambda k: (order.get(k[0], len(order)), _action_rank(k[1]), k)
+        )
         kb = knowledge_base()
         return AuditReport(
             records=self.records,
@@ -239,8 +256,9 @@ class Tally:
                 RecommendationAudit(
                     code,
                     action,
-                    {s: self.episodes[(code, action)][s] for s in STATUSES if s != "not-indicated"},
+                    {s: self.episodes.get((code, action), Counter())[s] for s in _EPISODE_STATUSES},
                     LagSummary.of(self.lags.get((code, action), Counter())),
+                    {s: self.undated.get((code, action), Counter())[s] for s in _EPISODE_STATUSES},
                 )
                 for code, action in keys
             ),
@@ -274,6 +292,11 @@ class AuditReport:
     knowledge_base: dict[str, str]
 
     @property
+    def undated_basis_episodes(self) -> int:
+        """Episodes, across every recommendation, that rest on undated brain metastases (counted apart)."""
+        return sum(sum(r.undated_basis.values()) for r in self.recommendations)
+
+    @property
     def invalid(self) -> int:
         """Records that are invalid input."""
         return sum(1 for f in self.failures if f.error == "invalid-patient")
@@ -298,6 +321,7 @@ class AuditReport:
                     "episodes": r.episodes,
                     "by_status": dict(r.by_status),
                     "lag_days": None if r.lag_days is None else _lag_dict(r.lag_days),
+                    "undated_basis": dict(r.undated_basis),
                 }
                 for r in self.recommendations
             ],

@@ -224,6 +224,11 @@ def _audit(args: argparse.Namespace) -> int:
         f"lmtx audit: {report.records} records: {report.audited} audited, {report.invalid} invalid, "
         f"{report.internal_errors} internal errors{where} ({elapsed:.1f} s, {args.workers} worker(s))\n"
     )
+    if report.undated_basis_episodes:
+        sys.stderr.write(
+            f"lmtx audit: {report.undated_basis_episodes} episodes rest on brain metastases without a date; "
+            "they are counted apart and left out of the lags (record brain_metastases_date to count them)\n"
+        )
     if report.internal_errors:
         return EXIT_INTERNAL
     return EXIT_INVALID if report.invalid else EXIT_OK

@@ -4,10 +4,15 @@ An *episode* is a run of consecutive steps in which one treatment
 recommendation keeps an action that asks for something new (``start``,
 ``increase``, ``switch``, ``add``, ``consider``). A therapy carries it out
 when it is the first therapy of the matching kind started on or after the
-episode's first day. Starts of osimertinib 160 mg, intrathecal pemetrexed or
-platinum that carry out no episode, and continue no standing recommendation,
-are reported as ``not-indicated``. The readings are on the "Patient course
-and audit" page (docs/course.md).
+episode's first day. For the two osimertinib codes, consecutive runs of
+``start``, ``switch`` and ``increase`` are one episode (bringing the patient
+onto osimertinib at that dose is one decision). Starts of osimertinib 160 mg,
+intrathecal pemetrexed or platinum that carry out no episode are reported as
+``not-indicated`` only when the patient was applicable with LM established on
+the start day and the step before did not already recommend the code. An
+episode that opens while the patient is applicable only through brain
+metastases without a date is flagged ``undated_basis``. The readings are on
+the "Patient course and audit" page (docs/course.md).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ __all__ = [
     "STATUSES",
     "CarriedOut",
     "ConcordanceEntry",
+    "CourseStep",
     "Status",
     "carried_out_by",
     "concordance",
@@ -44,8 +50,11 @@ CarriedOut: TypeAlias = Callable[[Therapy], bool]
 
 
 def _osimertinib(therapy: Therapy, *, high: bool) -> bool:
+    """Osimertinib of the 160 mg regimen (160 mg or more once a day) when ``high``, any other osimertinib if not."""
     dose = therapy.dose_mg
-    return therapy.agent is Agent.OSIMERTINIB and dose is not None and (dose >= 160) is high
+    if therapy.agent is not Agent.OSIMERTINIB or dose is None:
+        return False
+    return (dose >= 160 and (therapy.interval_days or 1) == 1) is high
 
 
 def _intrathecal_pemetrexed(therapy: Therapy) -> bool:
@@ -64,6 +73,15 @@ carried_out_by: Mapping[str, CarriedOut] = {
 }
 """The recommendation codes that make episodes, each with the test of a therapy that carries it out."""
 
+_MERGED_CODES = frozenset({"osimertinib-160", "osimertinib-80"})
+"""Codes whose consecutive runs of :data:`_MERGED_ACTIONS` are one episode."""
+
+_MERGED_ACTIONS = frozenset({"start", "switch", "increase"})
+"""The actions that bring a patient onto osimertinib at a dose: one decision, whichever TKI ran before."""
+
+_ESTABLISHED = frozenset({"confirmed", "probable"})
+"""LM statuses that establish LM."""
+
 _UNPROMPTED = ("osimertinib-160", "it-pemetrexed", "platinum-pemetrexed")
 """Codes whose therapies are reported when started without an indication (osimertinib below 160 mg is not)."""
 
@@ -80,6 +98,12 @@ class ConcordanceEntry:
         acted_on: The start of the therapy that carried it out, if any.
         lag_days: ``acted_on`` minus ``indicated_from``, in days, when both are known.
         status: ``followed``, ``open``, ``lapsed`` or ``not-indicated``.
+        actions: The action of each run the episode is made of, in order (one for most episodes; for the
+            osimertinib codes a run of ``switch`` then ``start`` is one episode); empty for a
+            ``not-indicated`` start.
+        undated_basis: Whether the episode opened on a step where the patient was applicable only
+            through brain metastases without a date (LM not established); the audit keeps such
+            episodes out of its lags.
     """
 
     code: str
@@ -89,10 +113,17 @@ class ConcordanceEntry:
     acted_on: dt.date | None
     lag_days: int | None
     status: Status
+    actions: tuple[str, ...] = ()
+    undated_basis: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The entry in the wire format (JSON-compatible, dates as ISO strings)."""
-        return {
+        """The entry in the wire format (JSON-compatible, dates as ISO strings).
+
+        ``actions`` is present on an episode that joins several runs (the osimertinib codes: a switch
+        then a start, say), and ``undated_basis`` (always ``true``) only on an episode that rests on
+        undated brain metastases.
+        """
+        wire: dict[str, Any] = {
             "code": self.code,
             "action": self.action,
             "indicated_from": _iso(self.indicated_from),
@@ -101,28 +132,63 @@ class ConcordanceEntry:
             "lag_days": self.lag_days,
             "status": self.status,
         }
+        if len(self.actions) > 1:
+            wire["actions"] = list(self.actions)
+        if self.undated_basis:
+            wire["undated_basis"] = True
+        return wire
 
 
 def _iso(day: dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
+@attrs.frozen
+class CourseStep:
+    """One step as concordance reads it.
+
+    Attributes:
+        date: The day (``None`` only for a record without any date).
+        recommendations: Code -> action, that day.
+        applicable: Whether the algorithm applied that day.
+        lm_status: The LM status that day.
+    """
+
+    date: dt.date | None
+    recommendations: Mapping[str, str]
+    applicable: bool = True
+    lm_status: str = "confirmed"
+
+    @property
+    def established(self) -> bool:
+        """Applicable with LM established (confirmed or probable): inside the document's algorithm for LM."""
+        return self.applicable and self.lm_status in _ESTABLISHED
+
+
+_Run = tuple[str, str, int, int]
+"""One run of a code with one episode action: (code, action, first step index, last step index)."""
+
+
 StepActions: TypeAlias = tuple[dt.date | None, Mapping[str, str]]
-"""One step as concordance reads it: its date and its recommendations (code -> action)."""
+"""A step as earlier versions passed it: its date and its recommendations (read as in scope with LM established)."""
 
 
-def concordance(patient: Patient, steps: Sequence[StepActions]) -> tuple[ConcordanceEntry, ...]:
+def concordance(patient: Patient, steps: Sequence[CourseStep | StepActions]) -> tuple[ConcordanceEntry, ...]:
     """The episodes of a course and the starts no recommendation asked for.
 
     Args:
         patient: The whole record (its therapies are what was done).
-        steps: Each step's date and recommendations, in date order.
+        steps: The steps, in date order; a ``(date, recommendations)`` pair is read as a step in scope
+            with LM established.
 
     Returns:
         The entries ordered by (``indicated_from`` or ``acted_on``, ``code``);
         entries with equal keys keep the order in which they were found.
     """
-    dated = [(day, actions) for day, actions in steps if day is not None]
+    views = [step if isinstance(step, CourseStep) else CourseStep(step[0], step[1]) for step in steps]
+    dated = [step for step in views if step.date is not None]
+    days: list[dt.date] = [step.date for step in dated if step.date is not None]
+    undated = patient.brain_metastases and patient.brain_metastases_date is None
     started = sorted(
         (
             (t.start, position, t)
@@ -133,46 +199,82 @@ def concordance(patient: Patient, steps: Sequence[StepActions]) -> tuple[Concord
     )
     entries: list[ConcordanceEntry] = []
     used: set[int] = set()
-    for code, action, first, last in _episodes(dated):
+    for code, actions, first_index, last_index in _episodes(dated):
+        first, last = days[first_index], days[last_index]
+        opening = dated[first_index]
+        basis = undated and opening.applicable and opening.lm_status not in _ESTABLISHED
         carries = carried_out_by[code]
         match = next(((d, p) for d, p, t in started if d >= first and carries(t)), None)
         if match is not None:
             used.add(match[1])
-            entries.append(ConcordanceEntry(code, action, first, last, match[0], (match[0] - first).days, "followed"))
+            lag = (match[0] - first).days
+            entries.append(ConcordanceEntry(code, actions[0], first, last, match[0], lag, "followed", actions, basis))
         else:
-            status: Status = "open" if last == dated[-1][0] else "lapsed"
-            entries.append(ConcordanceEntry(code, action, first, last, None, None, status))
+            status: Status = "open" if last_index == len(dated) - 1 else "lapsed"
+            entries.append(ConcordanceEntry(code, actions[0], first, last, None, None, status, actions, basis))
     for day, position, therapy in started:
         unprompted = next((c for c in _UNPROMPTED if carried_out_by[c](therapy)), None)
-        if unprompted is None or position in used or _standing(unprompted, day, dated):
+        if unprompted is None or position in used or not _outside_advice(unprompted, day, dated):
             continue
         entries.append(ConcordanceEntry(unprompted, None, None, None, day, None, "not-indicated"))
     return tuple(sorted(entries, key=lambda e: (e.indicated_from or e.acted_on or dt.date.min, e.code)))
 
 
-def _episodes(steps: Sequence[tuple[dt.date, Mapping[str, str]]]) -> list[tuple[str, str, dt.date, dt.date]]:
-    """Maximal runs of consecutive steps in which a code keeps one episode action: (code, action, first, last)."""
-    episodes: list[tuple[str, str, dt.date, dt.date]] = []
-    running: dict[str, tuple[str, dt.date, dt.date]] = {}
-    for day, actions in steps:
+def _runs(steps: Sequence[CourseStep]) -> list[_Run]:
+    """Maximal runs of consecutive steps in which a code keeps one episode action, in the order they end."""
+    runs: list[_Run] = []
+    running: dict[str, tuple[str, int, int]] = {}
+    for index, step in enumerate(steps):
+        actions = step.recommendations
         for code in list(running):
             action, first, last = running[code]
             if actions.get(code) != action:
-                episodes.append((code, action, first, last))
+                runs.append((code, action, first, last))
                 del running[code]
         for code, action in actions.items():
             if code not in carried_out_by or action not in EPISODE_ACTIONS:
                 continue
             if code in running:
                 action_then, first, _ = running[code]
-                running[code] = (action_then, first, day)
+                running[code] = (action_then, first, index)
             else:
-                running[code] = (action, day, day)
-    episodes.extend((code, action, first, last) for code, (action, first, last) in running.items())
+                running[code] = (action, index, index)
+    runs.extend((code, action, first, last) for code, (action, first, last) in running.items())
+    return runs
+
+
+def _episodes(steps: Sequence[CourseStep]) -> list[tuple[str, tuple[str, ...], int, int]]:
+    """The episodes: runs, with consecutive osimertinib runs of start/switch/increase joined into one.
+
+    Returns:
+        (code, the actions of its runs in order, first step index, last step index) per episode.
+    """
+    episodes: list[tuple[str, tuple[str, ...], int, int]] = []
+    joinable: dict[str, int] = {}  # code -> position in ``episodes`` of its latest joinable episode
+    for code, action, first, last in sorted(_runs(steps), key=lambda run: (run[2], run[0])):
+        held = joinable.get(code)
+        if code in _MERGED_CODES and action in _MERGED_ACTIONS and held is not None:
+            _, actions, start, end = episodes[held]
+            if end + 1 == first:
+                episodes[held] = (code, (*actions, action), start, last)
+                continue
+        if code in _MERGED_CODES and action in _MERGED_ACTIONS:
+            joinable[code] = len(episodes)
+        else:
+            joinable.pop(code, None)
+        episodes.append((code, (action,), first, last))
     return episodes
 
 
-def _standing(code: str, day: dt.date, steps: Sequence[tuple[dt.date, Mapping[str, str]]]) -> bool:
-    """Whether the latest step before ``day`` already recommended ``code`` (a new course of what continues)."""
-    before = [actions for step_day, actions in steps if step_day < day]
-    return bool(before) and code in before[-1]
+def _outside_advice(code: str, day: dt.date, steps: Sequence[CourseStep]) -> bool:
+    """Whether a start on ``day`` went against the document's advice (to be reported ``not-indicated``).
+
+    Only a start on a day the patient is applicable with LM established can be: before that, what was
+    given (chemotherapy for systemic disease, say) is outside the document's algorithm. And never when the
+    step before already recommended the code, with any action (a further course of what continues).
+    """
+    on_day = next((step for step in steps if step.date == day), None)
+    if on_day is None or not on_day.established:
+        return False
+    before = [step for step in steps if step.date is not None and step.date < day]
+    return not (before and code in before[-1].recommendations)

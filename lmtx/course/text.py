@@ -2,7 +2,8 @@
 
 Used by ``lmtx timeline`` (and by the plots for their labels): one row per
 step with its date, phase and what changed since the step before, then one
-row per concordance entry.
+row per concordance entry, then a footer that explains every mark the
+report uses (a clinician reads it without the manual).
 """
 
 from __future__ import annotations
@@ -12,9 +13,34 @@ import textwrap
 
 from lmtx.course.concordance import ConcordanceEntry
 from lmtx.course.replay import Step, Timeline
-from lmtx.model import Patient, Therapy, TherapyStatus
+from lmtx.model import Patient, Therapy, TherapyStatus, Toxicity
 
-__all__ = ["changes", "events_on", "render", "therapy_label"]
+__all__ = ["FOOTER", "changes", "events_on", "render", "therapy_label"]
+
+_ONE_DAY = dt.timedelta(days=1)
+
+FOOTER: dict[str, tuple[str, str]] = {
+    "advice": ("+code action", "advice that is new or changed that day (+osimertinib-160 start, say)"),
+    "ended": ("-code", "advice that ended that day"),
+    "alert": ("!code severity", "an alert that is new or changed that day; -!code: an alert that ended"),
+    "undated": ("(undated)", "an item without a date: it counts only on the last day"),
+    "joined": (
+        "a > b",
+        "one decision reached through successive advice (switch > start: the TKI was stopped and none given)",
+    ),
+    "basis": (
+        "*",
+        "advised while the patient was in scope only through brain metastases without a date (LM not "
+        "established): the audit counts it apart and leaves it out of its lags",
+    ),
+    "status": (
+        "STATUS",
+        "followed: carried out (LAG: days from the advice to the start); open: still advised and not "
+        "carried out; lapsed: the advice changed before it was carried out; not-indicated: started while "
+        "LM was established and no advice asked for it",
+    ),
+}
+"""The footer of the text report: each mark it may use and what it means (only the marks used are listed)."""
 
 
 def therapy_label(therapy: Therapy) -> str:
@@ -26,9 +52,11 @@ def therapy_label(therapy: Therapy) -> str:
     Returns:
         The agent, dose and route.
     """
-    parts = [str(therapy.agent)]
+    parts = [therapy.name if therapy.agent.value == "other" and therapy.name else str(therapy.agent)]
     if therapy.dose_mg is not None:
         parts.append(f"{therapy.dose_mg:g} mg")
+    if therapy.interval_days not in (None, 1):
+        parts.append(f"every {therapy.interval_days} days")
     if therapy.route is not None:
         parts.append(str(therapy.route).replace("_", " "))
     return " ".join(parts)
@@ -46,9 +74,19 @@ def events_on(patient: Patient, day: dt.date | None, *, last: bool = False) -> l
         Short descriptions, in the order of the record's fields.
     """
     events: list[str] = []
-    ps = patient.performance_status
-    if ps is not None and (ps.date == day or (last and ps.date is None)):
-        events.append(f"performance status {ps.scale.upper()} {ps.score}")
+    for ps in patient.performance_statuses:
+        if ps.date == day or (last and ps.date is None):
+            undated = " (undated)" if ps.date is None else ""
+            events.append(f"performance status {ps.scale.upper()} {ps.score}{undated}")
+    events += [
+        text
+        for date, text in (
+            (patient.brain_metastases_date, "brain metastases found"),
+            (patient.csf_flow_date, f"CSF flow study: {patient.csf_flow}"),
+            (patient.systemic_disease_date, f"systemic disease {patient.systemic_disease}"),
+        )
+        if date is not None and date == day
+    ]
     events += [f"neuro exam: symptoms {e.symptoms}" for e in patient.neuro_exams if e.date == day]
     events += [f"CSF cytology {c.result}" for c in patient.csf_cytology if c.date == day]
     for mri in patient.mri:
@@ -62,14 +100,20 @@ def events_on(patient: Patient, day: dt.date | None, *, last: bool = False) -> l
             continue
         if therapy.start == day:
             events.append(f"{therapy_label(therapy)} started")
-        if therapy.end == day:
-            events.append(f"{therapy_label(therapy)} {therapy.status}")
-    events += [f"{t.term.replace('_', ' ')} grade {t.grade}" for t in patient.toxicities if t.date == day]
+        if therapy.end is not None and day is not None and therapy.end + _ONE_DAY == day:
+            why = f", {therapy.stop_reason}" if therapy.stop_reason is not None else ""
+            events.append(f"{therapy_label(therapy)} {therapy.status} (last day {therapy.end.isoformat()}{why})")
+    events += [_toxicity(t) for t in patient.toxicities if t.date == day]
     if last:
-        events += [
-            f"{t.term.replace('_', ' ')} grade {t.grade} (undated)" for t in patient.toxicities if t.date is None
-        ]
+        events += [f"{_toxicity(t)} (undated)" for t in patient.toxicities if t.date is None]
     return events
+
+
+def _toxicity(toxicity: Toxicity) -> str:
+    text = f"{toxicity.term.replace('_', ' ')} grade {toxicity.grade}"
+    if toxicity.attributed_to:
+        text += " (attributed to " + ", ".join(str(a) for a in toxicity.attributed_to) + ")"
+    return text
 
 
 def changes(before: Step | None, step: Step) -> list[str]:
@@ -103,8 +147,11 @@ def _entry_row(entry: ConcordanceEntry) -> list[str]:
         return "-" if value is None else value.isoformat()
 
     span = "-" if entry.indicated_from is None else f"{day(entry.indicated_from)} .. {day(entry.indicated_until)}"
+    if entry.undated_basis:
+        span += " *"
     lag = "-" if entry.lag_days is None else f"{entry.lag_days} d"
-    return [entry.code, entry.action or "-", span, day(entry.acted_on), lag, entry.status]
+    action = " > ".join(entry.actions) if len(entry.actions) > 1 else entry.action or "-"
+    return [entry.code, action, span, day(entry.acted_on), lag, entry.status]
 
 
 def _table(rows: list[list[str]], width: int) -> list[str]:
@@ -154,4 +201,22 @@ def render(course: Timeline, width: int = 100) -> str:
         lines += _table([header, *(_entry_row(e) for e in course.concordance)], width)
     else:
         lines.append("(no treatment recommendation asked for a new therapy, and no start went unasked)")
+    lines += ["", *_footer(course, "\n".join(lines), width)]
     return "\n".join(lines)
+
+
+def _footer(course: Timeline, report: str, width: int) -> list[str]:
+    """The explanation of every mark the report uses, wrapped to ``width``."""
+    used = ["advice", "ended", "alert"]
+    used += ["undated"] if "(undated)" in report else []
+    used += ["joined"] if any(len(e.actions) > 1 for e in course.concordance) else []
+    used += ["basis"] if any(e.undated_basis for e in course.concordance) else []
+    used += ["status"] if course.concordance else []
+    lines = ["How to read this report:"]
+    indent = 2 + max(len(FOOTER[key][0]) for key in used) + 2
+    for key in used:
+        mark, meaning = FOOTER[key]
+        wrapped = textwrap.wrap(meaning, max(30, width - indent), break_on_hyphens=False)
+        lines.append(f"  {mark:<{indent - 4}}  {wrapped[0]}")
+        lines += [" " * indent + more for more in wrapped[1:]]
+    return lines
