@@ -490,6 +490,10 @@ static unsigned int reduceExpression(ruleset *tree,
 
         char *leftString = "";
         unsigned short leftLength = 0;
+#ifndef _WIN32
+        // Numbers are printed here: the buffer must outlive the switch (evaluateRegex reads it).
+        char newString[(MAX_INT_LENGTH > MAX_DOUBLE_LENGTH ? MAX_INT_LENGTH : MAX_DOUBLE_LENGTH) + 1];
+#endif
         switch(leftProperty->type) {
             case JSON_INT:
                 {
@@ -497,7 +501,6 @@ static unsigned int reduceExpression(ruleset *tree,
                     leftString = (char *)_alloca(sizeof(char)*(MAX_INT_LENGTH + 1));
                     sprintf_s(leftString, sizeof(char)*(MAX_INT_LENGTH + 1), "%lld", leftProperty->value.i);
     #else
-                    char newString[MAX_INT_LENGTH + 1];
                     leftString = newString;
                     snprintf(leftString, sizeof(char)*(MAX_INT_LENGTH + 1), "%lld", leftProperty->value.i);
     #endif         
@@ -510,7 +513,6 @@ static unsigned int reduceExpression(ruleset *tree,
                     leftString = (char *)_alloca(sizeof(char)*(MAX_DOUBLE_LENGTH + 1));
                     sprintf_s(leftString, sizeof(char)*(MAX_DOUBLE_LENGTH + 1), "%f", leftProperty->value.d);
     #else
-                    char newString[MAX_DOUBLE_LENGTH + 1];
                     leftString = newString;
                     snprintf(leftString, sizeof(char)*(MAX_DOUBLE_LENGTH + 1), "%f", leftProperty->value.d);
     #endif         
@@ -611,9 +613,15 @@ static unsigned int reduceExpressionSequence(ruleset *tree,
 
         if ((operator == OP_AND && !targetProperty->value.b) || 
             (operator == OP_OR && targetProperty->value.b)) {
-            while (currentExpression->operator != OP_END) {
+            // Skip to this sequence's end marker. *i already points past the expression just
+            // reduced: start the search there (starting from the reduced expression stepped over
+            // the marker when that expression was the last, and read past the sequence's end).
+            // A nested sequence leaves *i on its own end marker: step over that one first.
+            if (currentExpression->operator == OP_AND || currentExpression->operator == OP_OR) {
                 ++*i;
-                currentExpression = &exprs->expressions[*i];
+            }
+            while (*i < exprs->length && exprs->expressions[*i].operator != OP_END) {
+                ++*i;
             }
             return RULES_OK;
         }

@@ -727,10 +727,19 @@ static unsigned int copyMessage(jsonObject *targetMessage,
     }
     memcpy(targetMessage->content, sourceMessage->content, messageLength);
     for (unsigned int i = 0; i < targetMessage->propertiesLength; ++i) {
-        if (targetMessage->properties[i].type == JSON_STRING &&
-            targetMessage->properties[i].hash != HASH_SID && 
-            targetMessage->properties[i].hash != HASH_ID) {
-            targetMessage->properties[i].value.s = targetMessage->content + targetMessage->properties[i].valueOffset;
+        jsonProperty *property = &targetMessage->properties[i];
+        if (property->type != JSON_STRING) {
+            continue;
+        }
+        // sid and id point into the copy too: into its content when the message carries them
+        // (valueOffset > 0), else into its own generated buffers (fixupIds, calculateId). Left
+        // alone, they pointed into the source message, which the caller frees.
+        if (property->valueOffset == 0 && property->hash == HASH_SID) {
+            property->value.s = targetMessage->sidBuffer;
+        } else if (property->valueOffset == 0 && property->hash == HASH_ID) {
+            property->value.s = targetMessage->idBuffer;
+        } else {
+            property->value.s = targetMessage->content + property->valueOffset;
         }
     }
     return RULES_OK;
@@ -1334,7 +1343,7 @@ static unsigned int fixupIds(jsonObject *jo, char generateId) {
         // Index intentionally offset by 1 to enable getObject 
         jo->propertyIndex[candidate] = jo->propertiesLength;
 
-        strncpy(jo->sidBuffer, "0", 1);
+        memcpy(jo->sidBuffer, "0", 2);
         property->hash = HASH_SID;
         property->valueOffset = 0;
         property->valueLength = 1;
