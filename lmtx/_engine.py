@@ -1,4 +1,4 @@
-"""The durable-rules adapter: the only module that imports ``durable``.
+"""The durable-rules adapter: the only module that imports the engine (``lmtx._durable_rules``).
 
 It compiles rule descriptions (:mod:`lmtx.dsl`) into durable-rules' JSON
 ruleset format and runs one evaluation per call on durable-rules' native
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,13 +49,14 @@ import attrs
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, SeverityFromGrade, Test
 from lmtx.errors import EngineUnavailable, EvaluationError
 
-# durable-rules' native engine (shipped by the durable-rules package); its Python layer
-# (durable.engine, durable.lang) is not used. A build without the Python 3.13 define
-# fails here with "undefined symbol: PyEval_CallObject": say so, with the fix.
+# durable-rules' native engine, vendored (vendor/durable_rules) and built as lmtx's own
+# extension module; durable-rules' Python host (durable.*) is not used. It is missing where
+# lmtx runs from a source tree that was never built: say so, with the fix.
 try:
-    import durable_rules_engine as _native  # type: ignore[import-not-found]  # no type hints shipped
+    import lmtx._durable_rules as _native
 except ImportError as error:
-    raise EngineUnavailable.from_import_error(error, sys.version_info[:2]) from error
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    raise EngineUnavailable.from_import_error(error, sys.version_info[:2], free_threaded=free_threaded) from error
 
 __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
