@@ -15,12 +15,8 @@ import itertools
 import warnings
 from typing import Any
 
-from lmtx import _engine
 from lmtx._engine import _consequences, compile_conditions
 from lmtx.knowledge import knowledge_base
-
-# The constant field lmtx's compiled patterns compare (lmtx >= 0.2.2).
-_HOLDS: str = getattr(_engine, "_HOLDS", "_h")
 
 warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
 
@@ -59,12 +55,12 @@ class EngineFloor:
                 key = tuple(sorted(fact.items()))
                 if key not in self.seen:
                     self.seen.add(key)
-                    c.assert_fact({**fact, _HOLDS: 0})
+                    c.assert_fact(fact)
 
         return action
 
     def run(self, facts: list[dict[str, Any]]) -> None:
         """Assert one patient's base facts, run to quiescence, delete the state."""
         self.seen = set()
-        self.host.assert_facts(self.name, [{**f, "sid": "floor", _HOLDS: 0} for f in facts])
+        self.host.assert_facts(self.name, [{**f, "sid": "floor"} for f in facts])
         self.host.delete_state(self.name, "floor")

@@ -24,11 +24,6 @@ project's engine notes):
   whose negation could see a fact arrive after the facts it matched.
 - A comparison with another fact's field placed after an ``in`` test (an
   ``$or``) in the same pattern is ignored: such comparisons are compiled first.
-- When the last comparison with another fact in a pattern is false, the engine
-  reads past the end of the rule's comparisons (into memory it never set, and
-  at the end of its pool into memory it never allocated: a crash). Every such
-  pattern ends with a comparison that always holds, on a constant field that
-  every asserted fact carries.
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
@@ -62,9 +57,6 @@ __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
 Fact = dict[str, Any]
 _SINK = "__lmtx_sink__"
-# A field every asserted fact carries with the value 0, for the always-true comparison that
-# closes each pattern's comparisons with other facts (_pattern).
-_HOLDS = "_h"
 # Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 # Facts go to the engine as compact JSON (fewer bytes for its parser); its action messages are
@@ -160,11 +152,11 @@ def _test(test: Test) -> dict[str, Any]:
 
 
 def _for_engine(facts: Sequence[Fact], sid: str, first: int) -> list[Fact]:
-    """Facts as the engine takes them: with the session id, their number in the run and _HOLDS.
+    """Facts as the engine takes them: with the session id and their number in the run.
 
     Numbers start at ``first``; matches come back as copies, and the number finds the originals.
     """
-    return [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(facts, first)]
+    return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(facts, first)]
 
 
 def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
@@ -175,18 +167,6 @@ def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
     # "symptoms in (new, worsened) and date > workup.done" matched an exam dated before).
     joins = [_test(t) for t in tests if isinstance(t.value, Ref)]
     others = [_test(t) for t in tests if not isinstance(t.value, Ref)]
-    if joins:
-        # When the last comparison with another fact in an "$and" is false, durable-rules
-        # 2.0.28 steps over the sequence's end marker (events.c, reduceExpressionSequence: its
-        # short-circuit loop advances from the expression already passed) and reads on past the
-        # rule's node until some byte happens to equal the marker: valgrind reports reads of
-        # uninitialised memory, and a small ruleset crashed (SIGSEGV) where the node lay at the
-        # end of the engine's pool. A comparison that always holds, placed after them, keeps a
-        # failing comparison from ever being the last: every fact carries _HOLDS = 0.
-        # (Not the session id: the engine keeps a stored fact's "sid" pointing into the buffer
-        # it was asserted from, which is freed; measured 2026-11-29.)
-        bound = next(t.value.binding for t in tests if isinstance(t.value, Ref))
-        joins.append({"$lte": {_HOLDS: {bound: _HOLDS}}})
     return {"$and": [{"t": fact}, *joins, *others]}
 
 
