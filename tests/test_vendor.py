@@ -57,7 +57,8 @@ def test_every_released_file_is_listed_and_every_patch_is_described() -> None:
     for patch in PATCHES:
         assert f"`{patch.name}`" in readme
         reason = patch.read_text(encoding="utf-8").split("\n---\n", 1)[0]
-        assert reason.startswith("Subject: ") and len(reason.splitlines()) >= 3, patch.name
+        assert reason.startswith("Subject: "), patch.name
+        assert len(reason.splitlines()) >= 3, patch.name  # a subject, a blank line, the reason
 
 
 def test_reversing_the_patches_gives_the_release_and_applying_them_gives_the_vendored_tree(tree: Path) -> None:
