@@ -7,6 +7,14 @@ Run from the repository root of a git clone::
     python -m benchmarks.compare --before-python .venv-old/bin/python   # the earlier code on another engine build
     python -m benchmarks.compare --smoke --before HEAD # tiny counts: proves the harness works (CI)
 
+lmtx up to 0.2.2 imported durable-rules' engine as the top-level module
+``durable_rules_engine`` (the durable-rules package, built by pip); later
+versions build the vendored engine as ``lmtx._durable_rules``. An earlier side
+runs on the ``durable_rules_engine`` its interpreter has (``--before-python``
+an environment with durable-rules installed the old way); where it has none,
+a shim in the extracted tree loads this checkout's engine under that name
+(the same native API), and the table says which engine each side ran on.
+
 The earlier ``lmtx/`` and ``tests/`` (for its own oracle, the computation
 floor of its reading) are extracted from git into a temporary directory. Each
 side is measured in its own fresh interpreter, by the same functions of
@@ -52,6 +60,30 @@ def _extract(ref: str, into: Path) -> None:
     archive_path.unlink()
 
 
+_SHIM = """\"\"\"durable-rules' engine for an earlier lmtx: the vendored one of the compared checkout.\"\"\"
+import importlib.util
+import sys
+
+_spec = importlib.util.spec_from_file_location("lmtx._durable_rules", {origin!r})
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+sys.modules[__name__] = _module
+"""
+
+
+def _provide_engine(tree: Path, python: str) -> None:
+    """Give an earlier tree that imports ``durable_rules_engine`` one, where ``python`` has none."""
+    engine = tree / "lmtx" / "_engine.py"
+    if not engine.exists() or "durable_rules_engine" not in engine.read_text(encoding="utf-8"):
+        return
+    probe = subprocess.run([python, "-c", "import durable_rules_engine"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        return
+    import lmtx._durable_rules  # noqa: PLC0415 - only needed when an earlier side lacks an engine
+
+    (tree / "durable_rules_engine.py").write_text(_SHIM.format(origin=lmtx._durable_rules.__file__))
+
+
 def _measure(tree: Path, python: str, sizes: dict[str, int]) -> dict[str, Any]:
     """One side, once, in a fresh interpreter whose ``lmtx`` and ``tests`` come from ``tree``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT)])}
@@ -79,9 +111,11 @@ def _child(sizes: dict[str, int]) -> int:
     stages = bench.stages(mix, sizes["rounds"])
     latency = bench.latency(mix, sizes["rounds"])
     floor = bench.computation_floor(mix, sizes["rounds"])
+    engine = sys.modules.get("lmtx._durable_rules") or sys.modules.get("durable_rules_engine")
     report = {
         "lmtx": lmtx.__version__,
         "module": str(Path(lmtx.__file__).parent),
+        "engine": getattr(engine, "__file__", None),
         "latency": latency,
         "computation_floor": floor,
         "stages_us": stages,
@@ -176,14 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lmtx-before-") as tmp:
         before_tree = Path(tmp)
         _extract(args.before, before_tree)
+        _provide_engine(before_tree, args.before_python)
         measured: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
         for turn in range(turns):
             for side, tree, python in (("before", before_tree, args.before_python), ("after", ROOT, sys.executable)):
                 print(f"turn {turn + 1}/{turns}: {side} ...", file=sys.stderr, flush=True)
                 measured[side].append(_measure(tree, python, sizes))
     before, after = _combine(measured["before"]), _combine(measured["after"])
-    print(f"before: lmtx {before['lmtx']} ({args.before}, {args.before_python})")
-    print(f"after:  lmtx {after['lmtx']} (this checkout, {sys.executable})")
+    print(f"before: lmtx {before['lmtx']} ({args.before}, {args.before_python}; engine {before.get('engine')})")
+    print(f"after:  lmtx {after['lmtx']} (this checkout, {sys.executable}; engine {after.get('engine')})")
     print(f"median of {turns} turns per side, taken in turns; mix of this checkout's clinical scenarios")
     table = _rows(before, after)
     widths = [max(len(row[i]) for row in table) for i in range(4)]

@@ -1,8 +1,8 @@
 """What the engine's build flags are worth: evaluate() + to_json() over the scenario mix.
 
-durable-rules' build script drops ``CFLAGS``, so without ``CPPFLAGS="-O2
--DNDEBUG"`` its C engine is compiled unoptimised. Run this module in two
-environments, one built with the flags and one without, and compare:
+lmtx builds its vendored engine with ``-O2 -DNDEBUG`` (setup.py); durable-rules'
+own build script compiled it unoptimised. Run this module in two environments
+whose engines were built with different flags, and compare:
 
     python -m benchmarks.engine_build --rounds 30       # CPU time per evaluation (median, min)
 

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Per evaluation of the scenario mix (``evaluate()`` + ``to_json()``, warm, one
 thread, thread CPU time), the calls into the C engine
-(``durable_rules_engine``) are timed one by one by a thin wrapper around the
+(``lmtx._durable_rules``) are timed one by one by a thin wrapper around the
 module lmtx's engine adapter calls, and so are the JSON encodings and decodings
 the engine's string API imposes (facts in as JSON text, every matched action out
 as JSON text). The computation floor is the property tests' plain-Python

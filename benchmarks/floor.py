@@ -1,8 +1,12 @@
-"""The engine floor: lmtx's compiled rules run through durable-rules' own API, nothing else.
+"""The engine floor: lmtx's compiled rules run through durable-rules' own Python host, nothing else.
 
-This is the one place outside ``lmtx._engine`` that imports durable-rules: it
+This is the one place outside ``lmtx._engine`` that uses durable-rules' API: it
 measures what the engine itself costs, so that lmtx's own layers can be
-measured against it.
+measured against it. lmtx vendors durable-rules' native engine only, not its
+Python host (``durable.*``): the floor is measured where that host is
+installed (``pip install durable-rules==2.0.28``, which builds on Python 3.11
+and 3.12 only) and reported as not available elsewhere. The host then runs on
+the engine it was installed with, not on lmtx's patched one.
 """
 
 from __future__ import annotations
@@ -11,24 +15,26 @@ import itertools
 import warnings
 from typing import Any
 
-from lmtx import _engine
 from lmtx._engine import _consequences, compile_conditions
 from lmtx.knowledge import knowledge_base
 
-# The constant field lmtx's compiled patterns compare (lmtx >= 0.2.2). An earlier lmtx, as
-# benchmarks.compare measures it, has none: the extra field is then simply never read.
-_HOLDS: str = getattr(_engine, "_HOLDS", "_h")
-
 warnings.filterwarnings("ignore", message=r"datetime\.datetime\.utcfromtimestamp", category=DeprecationWarning)
 
-from durable import engine  # noqa: E402
+try:
+    from durable import engine
+except ImportError:
+    AVAILABLE = False
+else:
+    AVAILABLE = True
 
 _names = itertools.count()
 
 
-class _Host(engine.Host):  # type: ignore[misc]
-    def _run(self) -> None:
-        """No dispatcher thread: actions run in the caller's assert call."""
+if AVAILABLE:
+
+    class _Host(engine.Host):  # type: ignore[misc]
+        def _run(self) -> None:
+            """No dispatcher thread: actions run in the caller's assert call."""
 
 
 class EngineFloor:
@@ -49,12 +55,12 @@ class EngineFloor:
                 key = tuple(sorted(fact.items()))
                 if key not in self.seen:
                     self.seen.add(key)
-                    c.assert_fact({**fact, _HOLDS: 0})
+                    c.assert_fact(fact)
 
         return action
 
     def run(self, facts: list[dict[str, Any]]) -> None:
         """Assert one patient's base facts, run to quiescence, delete the state."""
         self.seen = set()
-        self.host.assert_facts(self.name, [{**f, "sid": "floor", _HOLDS: 0} for f in facts])
+        self.host.assert_facts(self.name, [{**f, "sid": "floor"} for f in facts])
         self.host.delete_state(self.name, "floor")

@@ -6,7 +6,7 @@ Run from the repository root::
 
 Each round evaluates the scenario mix (``evaluate()`` + ``to_json()``, warm,
 one thread, thread CPU time). A second pass of the same rounds times every call
-into durable-rules' C engine (``durable_rules_engine``) through a thin wrapper;
+into durable-rules' C engine (``lmtx._durable_rules``) through a thin wrapper;
 the native share is that time over the whole evaluation in the same pass (the
 wrapper's own cost, about a microsecond per call, counts against the layers).
 Everything else, JSON to and from the engine included, is lmtx's own layers.

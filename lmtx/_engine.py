@@ -1,4 +1,4 @@
-"""The durable-rules adapter: the only module that imports ``durable``.
+"""The durable-rules adapter: the only module that imports the engine (``lmtx._durable_rules``).
 
 It compiles rule descriptions (:mod:`lmtx.dsl`) into durable-rules' JSON
 ruleset format and runs one evaluation per call on durable-rules' native
@@ -24,11 +24,6 @@ project's engine notes):
   whose negation could see a fact arrive after the facts it matched.
 - A comparison with another fact's field placed after an ``in`` test (an
   ``$or``) in the same pattern is ignored: such comparisons are compiled first.
-- When the last comparison with another fact in a pattern is false, the engine
-  reads past the end of the rule's comparisons (into memory it never set, and
-  at the end of its pool into memory it never allocated: a crash). Every such
-  pattern ends with a comparison that always holds, on a constant field that
-  every asserted fact carries.
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
@@ -38,6 +33,7 @@ from __future__ import annotations
 
 import json
 import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,21 +44,19 @@ import attrs
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, SeverityFromGrade, Test
 from lmtx.errors import EngineUnavailable, EvaluationError
 
-# durable-rules' native engine (shipped by the durable-rules package); its Python layer
-# (durable.engine, durable.lang) is not used. A build without the Python 3.13 define
-# fails here with "undefined symbol: PyEval_CallObject": say so, with the fix.
+# durable-rules' native engine, vendored (vendor/durable_rules) and built as lmtx's own
+# extension module; durable-rules' Python host (durable.*) is not used. It is missing where
+# lmtx runs from a source tree that was never built: say so, with the fix.
 try:
-    import durable_rules_engine as _native  # type: ignore[import-not-found]  # no type hints shipped
+    import lmtx._durable_rules as _native
 except ImportError as error:
-    raise EngineUnavailable.from_import_error(error, sys.version_info[:2]) from error
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    raise EngineUnavailable.from_import_error(error, sys.version_info[:2], free_threaded=free_threaded) from error
 
 __all__ = ["CompiledRules", "Firing", "Run", "check_negations", "fnv1a_32"]
 
 Fact = dict[str, Any]
 _SINK = "__lmtx_sink__"
-# A field every asserted fact carries with the value 0, for the always-true comparison that
-# closes each pattern's comparisons with other facts (_pattern).
-_HOLDS = "_h"
 # Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 # Facts go to the engine as compact JSON (fewer bytes for its parser); its action messages are
@@ -158,11 +152,11 @@ def _test(test: Test) -> dict[str, Any]:
 
 
 def _for_engine(facts: Sequence[Fact], sid: str, first: int) -> list[Fact]:
-    """Facts as the engine takes them: with the session id, their number in the run and _HOLDS.
+    """Facts as the engine takes them: with the session id and their number in the run.
 
     Numbers start at ``first``; matches come back as copies, and the number finds the originals.
     """
-    return [{**fact, "sid": sid, "n": n, _HOLDS: 0} for n, fact in enumerate(facts, first)]
+    return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(facts, first)]
 
 
 def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
@@ -173,18 +167,6 @@ def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
     # "symptoms in (new, worsened) and date > workup.done" matched an exam dated before).
     joins = [_test(t) for t in tests if isinstance(t.value, Ref)]
     others = [_test(t) for t in tests if not isinstance(t.value, Ref)]
-    if joins:
-        # When the last comparison with another fact in an "$and" is false, durable-rules
-        # 2.0.28 steps over the sequence's end marker (events.c, reduceExpressionSequence: its
-        # short-circuit loop advances from the expression already passed) and reads on past the
-        # rule's node until some byte happens to equal the marker: valgrind reports reads of
-        # uninitialised memory, and a small ruleset crashed (SIGSEGV) where the node lay at the
-        # end of the engine's pool. A comparison that always holds, placed after them, keeps a
-        # failing comparison from ever being the last: every fact carries _HOLDS = 0.
-        # (Not the session id: the engine keeps a stored fact's "sid" pointing into the buffer
-        # it was asserted from, which is freed; measured 2026-11-29.)
-        bound = next(t.value.binding for t in tests if isinstance(t.value, Ref))
-        joins.append({"$lte": {_HOLDS: {bound: _HOLDS}}})
     return {"$and": [{"t": fact}, *joins, *others]}
 
 

@@ -67,29 +67,26 @@ class EvaluationError(LmtxError, RuntimeError):
     """
 
 
-ENGINE_CPPFLAGS = "-DPyEval_CallObject=PyObject_CallObject -O2 -DNDEBUG"
-"""The preprocessor flags durable-rules 2.0.28 is built with (see docs/installation.md).
+ENGINE_FIX = "python -m pip install --force-reinstall --no-deps ."
+"""The command, run in lmtx's source tree, that builds the engine again (a C compiler is needed).
 
-The define lets it build and import on Python 3.13 and later (a no-op before);
-``-O2 -DNDEBUG`` restores the optimisation its build script drops.
+A wheel of lmtx for the platform carries the engine built and needs no compiler.
 """
 
-ENGINE_FIX = (
-    f'pip uninstall -y durable-rules && CPPFLAGS="{ENGINE_CPPFLAGS}" pip install --no-cache-dir durable-rules==2.0.28'
-)
-"""The command that rebuilds the engine so that it imports on every supported Python."""
+FREE_THREADED_FIX = "use a CPython build with the GIL (e.g. python3.13, not python3.13t)"
+"""What to do on a free-threaded CPython, which lmtx does not support."""
 
 
 class EngineUnavailable(LmtxError, ImportError):  # noqa: N818 - it says what is wrong, not that it is an error
-    """durable-rules' native engine cannot be imported, so lmtx cannot evaluate.
+    """lmtx's rule engine (the extension module ``lmtx._durable_rules``) cannot be imported.
 
-    Raised by ``import lmtx``. The message names the cause and the command that
-    fixes it (see the installation page, docs/installation.md). The original
+    Raised by ``import lmtx``. The message names the cause and what fixes it
+    (see the installation page, docs/installation.md). The original
     ``ImportError`` is chained as ``__cause__``.
 
     Attributes:
         cause: What went wrong, in a sentence.
-        fix: The shell command that repairs the installation.
+        fix: The shell command (or the step) that repairs the installation.
     """
 
     cause: str
@@ -99,31 +96,43 @@ class EngineUnavailable(LmtxError, ImportError):  # noqa: N818 - it says what is
         self.cause = cause
         self.fix = fix
         super().__init__(
-            f"lmtx cannot load its rule engine: {cause}\nTo fix it, run: {fix}", name="durable_rules_engine"
+            f"lmtx cannot load its rule engine: {cause}\nTo fix it, run: {fix}", name="lmtx._durable_rules"
         )
 
     @classmethod
-    def from_import_error(cls, error: ImportError, python: tuple[int, int]) -> EngineUnavailable:
-        """Explain why importing durable-rules' native module failed.
+    def from_import_error(
+        cls, error: ImportError, python: tuple[int, int], *, free_threaded: bool = False
+    ) -> EngineUnavailable:
+        """Explain why importing the engine's extension module failed.
 
         Args:
-            error: The ``ImportError`` raised by ``import durable_rules_engine``.
+            error: The ``ImportError`` raised by ``from lmtx import _durable_rules``.
             python: The running Python's ``(major, minor)`` version.
+            free_threaded: Whether the running Python is a free-threaded build.
 
         Returns:
             The error to raise, with its cause in words.
         """
         text = str(error)
         version = f"{python[0]}.{python[1]}"
-        if "PyEval_CallObject" in text:
-            cause = (
-                f"durable-rules 2.0.28 was compiled without the define Python {version} needs "
-                f"(PyEval_CallObject was removed in Python 3.13; the import failed with: {text})"
+        if free_threaded:
+            return cls(
+                f"Python {version} here is a free-threaded build, which lmtx does not support: its engine, "
+                f"durable-rules' C code, keeps shared state without locks and declares no free-threading "
+                f"support (the import failed with: {text})",
+                FREE_THREADED_FIX,
             )
-        elif isinstance(error, ModuleNotFoundError):
-            cause = f"durable-rules is not installed in this Python {version} environment ({text})"
+        if isinstance(error, ModuleNotFoundError):
+            cause = (
+                f"the extension module lmtx._durable_rules is not built in this Python {version} environment: "
+                f"lmtx was imported from a source tree that pip did not build, or was installed from files "
+                f"for another platform ({text})"
+            )
         else:
-            cause = f"durable-rules' native module failed to import on Python {version}: {text}"
+            cause = (
+                f"the extension module lmtx._durable_rules failed to import on Python {version}; it was "
+                f"probably built for another Python or platform: {text}"
+            )
         return cls(cause)
 
 
