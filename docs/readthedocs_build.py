@@ -29,7 +29,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".readthedocs.yaml"
-ENGINE_CPPFLAGS = "-DPyEval_CallObject=PyObject_CallObject -O2 -DNDEBUG"
 
 
 class ConfigError(Exception):
@@ -96,9 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--install needs --venv")
         venv.create(args.venv, with_pip=True)
         python = str(args.venv / "bin" / "python")
-        environment = {**os.environ, "CPPFLAGS": ENGINE_CPPFLAGS}
-        pip = [python, "-m", "pip", "install", "-q", "--no-cache-dir", *install_requirements(config)]
-        subprocess.run(pip, check=True, env=environment)  # noqa: S603 - the configuration's own requirements
+        pip = [python, "-m", "pip", "install", "-q", *install_requirements(config)]
+        subprocess.run(pip, check=True)  # noqa: S603 - the configuration's own requirements
     command = build_command(config, python, args.output.resolve())
     if args.quiet:
         command.append("--quiet")

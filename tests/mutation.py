@@ -217,6 +217,10 @@ def _run(number: int | None, args: list[str], timeout: float) -> tuple[str, list
     if done.returncode == 0:
         return "survived", failed, seconds
     if done.returncode == 1:
+        if not failed:
+            # Exit 1 without a failed test: the child never ran the suite (say, lmtx could not be
+            # imported). Counting that as a kill would hide a broken environment.
+            return f"error (exit 1, no test failed): {done.stdout[-500:]}{done.stderr[-500:]}", failed, seconds
         return "killed", failed, seconds
     if done.returncode < 0:
         return f"killed (crash, signal {-done.returncode})", failed, seconds
