@@ -1,0 +1,238 @@
+"""The real-records revision (docs/input-format.md#real-records): what a clinician reads, case by case.
+
+The scenarios (tests/scenarios) pin each case's codes, actions and firings; these tests pin the
+words a clinician reads for the same cases, and that each new inconsistency is refused at its path.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+import lmtx
+from tests.scenarios import load_scenarios
+
+SCENARIOS = load_scenarios()
+
+
+def _evaluate(name: str) -> lmtx.Result:
+    scenario = SCENARIOS[name]
+    return lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
+
+
+def _item(result: lmtx.Result, code: str) -> Any:
+    found = [i for i in (*result.recommendations, *result.alerts, *result.prognosis) if i.code == code]
+    assert found, f"{code} not in the result"
+    return found[0]
+
+
+# --- 1. Other EGFR TKIs ------------------------------------------------------------------------
+
+
+def test_icotinib_is_another_egfr_tki_and_the_switch_names_it() -> None:
+    result = _evaluate("initial-switch-from-icotinib")
+    switch = _item(result, "osimertinib-160")
+    assert switch.action == "switch"
+    assert "icotinib ('Conmana') 125 mg a day since 2025-06-01" in switch.detail
+    assert "The EGFR TKI given now: icotinib" in _item(result, "cns-penetration").detail
+
+
+def test_a_start_beside_a_drug_of_unknown_class_names_it() -> None:
+    start = _item(_evaluate("initial-start-beside-unclassified-other"), "osimertinib-160")
+    assert start.action == "start"
+    assert "'study drug XY-101' (oral) since 2025-06-01" in start.detail
+    assert "cannot tell whether it is an EGFR TKI" in start.detail
+
+
+# --- 2. First-line platinum --------------------------------------------------------------------
+
+
+def test_first_line_platinum_is_named_and_the_intrathecal_step_is_offered() -> None:
+    result = _evaluate("inadequate-response-first-line-platinum-running")
+    add = _item(result, "it-pemetrexed")
+    assert add.action == "add"
+    assert "osimertinib 160 mg alone" not in add.detail  # IV pemetrexed and carboplatin run beside it
+    assert "Also given now: carboplatin since 2025-06-01 and intravenous pemetrexed 500 mg every 21 days" in add.detail
+    assert result.recommendation("platinum-pemetrexed") is None
+
+
+def test_running_first_line_platinum_at_progression_is_the_last_step_already_given() -> None:
+    result = _evaluate("progression-on-combination-first-line-platinum-running")
+    assert result.recommendation("platinum-pemetrexed") is None
+    exhausted = _item(result, "guideline-exhausted")
+    assert "carboplatin, begun on 2025-06-01 and still given" in exhausted.detail
+
+
+def test_ended_first_line_platinum_is_named_beside_the_platinum_advice() -> None:
+    consider = _item(_evaluate("progression-on-combination-first-line-platinum-ended"), "platinum-pemetrexed")
+    assert "carboplatin, begun on 2025-06-01 and completed on 2025-09-20" in consider.detail
+
+
+def test_another_intrathecal_agent_is_named_beside_the_intrathecal_step() -> None:
+    result = _evaluate("beyond-document-intrathecal-methotrexate-running")
+    add = _item(result, "it-pemetrexed")
+    assert "intrathecal methotrexate 12 mg every 7 days since 2026-03-05" in add.detail
+    assert "no later step" not in " ".join(i.detail for i in (*result.recommendations, *result.alerts))
+
+
+# --- 3. Toxicity attribution --------------------------------------------------------------------
+
+_THROMBOCYTOPENIA_WHEN_INTRATHECAL_STOPPED: dict[str, Any] = {
+    "histology": "adenocarcinoma",
+    "egfr": {"status": "mutant"},
+    "systemic_disease": "controlled",
+    "performance_status": {"scale": "ecog", "score": 1, "date": "2025-10-01"},
+    "csf_cytology": [{"date": "2025-06-06", "result": "positive"}],
+    "neuro_exams": [{"date": "2025-06-05", "symptoms": "new"}, {"date": "2025-10-10", "symptoms": "improved"}],
+    "therapies": [
+        {"agent": "osimertinib", "dose_mg": 160, "status": "active", "start": "2025-06-10"},
+        {
+            "agent": "pemetrexed",
+            "route": "intrathecal",
+            "dose_mg": 50,
+            "status": "stopped",
+            "start": "2025-08-01",
+            "end": "2025-10-14",
+            "stop_reason": "toxicity",
+        },
+    ],
+    "toxicities": [{"term": "thrombocytopenia", "grade": 4, "date": "2025-10-14"}],
+}
+
+
+def test_cytopenia_on_the_day_intrathecal_pemetrexed_stopped_is_linked_to_it_not_to_osimertinib() -> None:
+    result = lmtx.evaluate(_THROMBOCYTOPENIA_WHEN_INTRATHECAL_STOPPED)
+    alert = _item(result, "toxicity-myelosuppression")
+    assert alert.detail == "Agents linked to it: intrathecal pemetrexed 50 mg, stopped on 2025-10-14."
+    assert "osimertinib" not in _item(result, "dose-modification").detail.split("Keep osimertinib")[0]
+    assert "thrombocytopenia" in result.adverse_effects  # the stopped course is still watched
+
+
+def test_the_treating_teams_attribution_wins() -> None:
+    patient = copy.deepcopy(_THROMBOCYTOPENIA_WHEN_INTRATHECAL_STOPPED)
+    patient["toxicities"][0]["attributed_to"] = ["osimertinib"]
+    detail = _item(lmtx.evaluate(patient), "toxicity-myelosuppression").detail
+    assert detail == (
+        "Agents linked to it (as the treating team attributes it): osimertinib 160 mg a day, given since 2025-06-10."
+    )
+
+
+def test_a_rash_on_afatinib_is_not_called_osimertinibs() -> None:
+    patient = {
+        "histology": "adenocarcinoma",
+        "egfr": {"status": "mutant"},
+        "brain_metastases": True,
+        "therapies": [{"agent": "afatinib", "dose_mg": 40, "status": "active", "start": "2025-01-01"}],
+        "toxicities": [{"term": "rash", "grade": 3, "date": "2025-03-01"}],
+    }
+    rash = _item(lmtx.evaluate(patient), "toxicity-skin-rash")
+    assert rash.summary == "Skin rash, CTCAE grade 3, with afatinib."
+    assert "osimertinib" not in rash.summary + rash.detail
+
+
+# --- 4. A change of dose is not a stop -----------------------------------------------------------
+
+
+def test_a_recorded_dose_change_raises_no_stop_warning() -> None:
+    result = _evaluate("initial-dose-change-recorded-then-planned-160")
+    assert result.alert("prior-osimertinib-stopped") is None
+
+
+def test_the_stop_warning_gives_the_recorded_reason_of_the_real_stop() -> None:
+    alert = _item(_evaluate("initial-escalation-then-stop-for-toxicity"), "prior-osimertinib-stopped")
+    assert "Osimertinib 160 mg a day, begun on 2026-01-10, was stopped on 2026-02-01 (for toxicity)." in alert.detail
+
+
+# --- 5. Performance status over time -------------------------------------------------------------
+
+
+def test_the_note_states_the_ps_at_diagnosis_and_the_latest_which_decides() -> None:
+    result = _evaluate("progression-on-combination-poor-latest-ps")
+    note = _item(result, "performance-status-prognostic")
+    assert note.summary.startswith("Performance status ECOG 1 at LM diagnosis; latest ECOG 3")
+    assert "At LM diagnosis (2026-01-06): ECOG 1, recorded on 2026-01-07." in note.detail
+    prefer = _item(result, "prefer-intrathecal")
+    assert "ECOG 3, recorded on 2026-05-02" in prefer.detail
+    assert "ECOG 3 or worse" in prefer.detail  # the threshold in force
+
+
+def test_a_stale_ps_does_not_decide_and_the_alert_names_it() -> None:
+    result = _evaluate("progression-on-combination-stale-ps")
+    assert result.recommendation("prefer-intrathecal") is None
+    missing = _item(result, "performance-status-missing")
+    assert "ECOG 3, was recorded on 2026-01-07, 154 days before the evaluation date" in missing.detail
+
+
+# --- 6. Intervals -------------------------------------------------------------------------------
+
+
+def test_a_weekly_dose_reads_as_weekly() -> None:
+    switch = _item(_evaluate("initial-weekly-erlotinib"), "osimertinib-160")
+    assert "erlotinib 1500 mg every 7 days since 2025-11-01" in switch.detail
+
+
+# --- 7. Texts a clinician can trust --------------------------------------------------------------
+
+
+def test_every_alert_and_prognosis_note_of_every_scenario_has_a_detail() -> None:
+    for name in SCENARIOS:
+        result = _evaluate(name)
+        for item in (*result.alerts, *result.prognosis):
+            assert item.detail.strip(), (name, item.code)
+
+
+def test_the_workup_text_names_the_earlier_negative_workup() -> None:
+    workup = _item(_evaluate("new-symptoms-on-workup-day-then-worse"), "lm-workup")
+    assert "The symptoms counted from 2026-02-18" in workup.detail
+    assert "An earlier workup, for symptoms from 2026-01-05, was complete and showed no LM" in workup.detail
+
+
+def test_a_switch_from_a_working_tki_says_so() -> None:
+    switch = _item(_evaluate("brain-metastases-switch-80"), "osimertinib-80")
+    assert "The latest assessments on erlotinib are good (neurological exam without symptoms on 2026-04-02)" in (
+        switch.detail
+    )
+
+
+# --- The new inconsistencies, each at its path ---------------------------------------------------
+
+_BASE: dict[str, Any] = {"histology": "adenocarcinoma", "egfr": {"status": "mutant"}}
+_REFUSED = [
+    (
+        {"therapies": [{"agent": "afatinib", "status": "active", "start": "2026-01-01"}],
+         "toxicities": [{"term": "rash", "grade": 2, "attributed_to": ["osimertinib"]}]},
+        "toxicities[0].attributed_to[0]",
+    ),
+    ({"therapies": [{"agent": "icotinib", "drug_class": "egfr-tki", "status": "planned"}]}, "therapies[0].drug_class"),
+    ({"therapies": [{"agent": "erlotinib", "status": "active", "start": "2026-01-01", "stop_reason": "toxicity"}]},
+     "therapies[0].stop_reason"),
+    ({"therapies": [{"agent": "erlotinib", "interval_days": 400, "status": "planned"}]}, "therapies[0].interval_days"),
+    ({"performance_status": [{"scale": "ecog", "score": 1}, {"scale": "ecog", "score": 2, "date": "2026-01-01"}]},
+     "performance_status[0].date"),
+    ({"performance_status": [{"scale": "ecog", "score": 1, "date": "2026-01-01"},
+                             {"scale": "ecog", "score": 2, "date": "2026-01-01"}]}, "performance_status[1].date"),
+    ({"brain_metastases_date": "2026-01-01"}, "brain_metastases_date"),
+    ({"csf_flow_date": "2026-01-01"}, "csf_flow_date"),
+    ({"systemic_disease": "unknown", "systemic_disease_date": "2026-01-01"}, "systemic_disease_date"),
+    ({"therapies": [{"agent": "cytarabine", "status": "planned"}]}, "therapies[0].route"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "path"), _REFUSED, ids=[path for _, path in _REFUSED])
+def test_each_new_inconsistency_is_refused_at_its_path(fields: dict[str, Any], path: str) -> None:
+    with pytest.raises(lmtx.InvalidPatient) as raised:
+        lmtx.evaluate({**_BASE, **fields})
+    assert [p.path for p in raised.value.problems] == [path]
+
+
+def test_every_record_valid_before_reads_the_same_where_the_revision_is_silent() -> None:
+    # A drug without a dose is valid now (only osimertinib needs one) and means what it did with one.
+    with_dose = {**_BASE, "brain_metastases": True, "therapies": [{"agent": "gefitinib", "dose_mg": 250,
+                 "status": "active", "start": "2026-01-01"}]}  # fmt: skip
+    without = copy.deepcopy(with_dose)
+    del without["therapies"][0]["dose_mg"]
+    codes = [(r.code, r.action) for r in lmtx.evaluate(with_dose).recommendations]
+    assert codes == [(r.code, r.action) for r in lmtx.evaluate(without).recommendations]
+    assert ("osimertinib-80", "switch") in codes
