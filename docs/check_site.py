@@ -36,6 +36,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,14 +132,23 @@ def check_search(browser_page: Any, base: str, query: str) -> list[str]:
     browser_page.goto(base, wait_until="load", timeout=PAGE_TIMEOUT_MS)
     box = browser_page.locator("input[data-md-component=search-query]")
     box.click()  # at desktop width the search box is in the header
-    box.fill(query)
     results = browser_page.locator(".md-search-result__item")
-    try:
-        results.first.wait_for(state="attached", timeout=PAGE_TIMEOUT_MS)
-    except Exception as error:  # noqa: BLE001 - a timeout of playwright's own type
-        meta = browser_page.locator(".md-search-result__meta").first.text_content() or ""
-        return [f"search for {query!r}: no result ({meta.strip() or type(error).__name__})"]
-    return []
+    # The search index loads in a web worker after the page; a query typed before it is ready is
+    # dropped ("Type to start searching"), so type it again until results come or time runs out.
+    # The theme searches on key events: a query set with fill() alone is never searched.
+    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
+    error: Exception | None = None
+    while time.monotonic() < deadline:
+        box.fill("")
+        box.press_sequentially(query, delay=20)
+        try:
+            results.first.wait_for(state="attached", timeout=2_000)
+        except Exception as waited:  # noqa: BLE001 - a timeout of playwright's own type
+            error = waited
+            continue
+        return []
+    meta = browser_page.locator(".md-search-result__meta").first.text_content() or ""
+    return [f"search for {query!r}: no result ({meta.strip() or type(error).__name__})"]
 
 
 def screenshots_dir(explicit: Path | None) -> Path:
