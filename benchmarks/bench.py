@@ -37,9 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+MIX_ENV = "LMTX_BENCH_MIX"
+"""A directory of scenario files to use as the mix instead of this checkout's (benchmarks.compare sets it)."""
+
+
 def load_mix() -> list[dict[str, Any]]:
     """The scenario mix: patient, as_of and policy of every clinical scenario."""
-    return [json.loads(path.read_text()) for path in sorted((ROOT / "tests" / "scenarios").glob("*.json"))]
+    directory = Path(os.environ[MIX_ENV]) if os.environ.get(MIX_ENV) else ROOT / "tests" / "scenarios"
+    return [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
 
 
 def _cpu_ns(fn: Callable[[], object], repeat: int) -> list[int]:

@@ -18,8 +18,8 @@ a shim in the extracted tree loads this checkout's engine under that name
 The earlier ``lmtx/`` and ``tests/`` (for its own oracle, the computation
 floor of its reading) are extracted from git into a temporary directory. Each
 side is measured in its own fresh interpreter, by the same functions of
-``benchmarks.bench`` on the same records (this checkout's clinical
-scenarios), and the sides take turns (before, after, before, after, ...) so
+``benchmarks.bench`` on the same records (the clinical
+scenarios of the earlier side, valid for both), and the sides take turns (before, after, before, after, ...) so
 that a change in the machine's load falls on both. Each figure is the median
 over the turns. Latencies are CPU time of the evaluating thread; throughput
 is wall time, with the load average printed beside it.
@@ -84,9 +84,14 @@ def _provide_engine(tree: Path, python: str) -> None:
     (tree / "durable_rules_engine.py").write_text(_SHIM.format(origin=lmtx._durable_rules.__file__))
 
 
-def _measure(tree: Path, python: str, sizes: dict[str, int]) -> dict[str, Any]:
-    """One side, once, in a fresh interpreter whose ``lmtx`` and ``tests`` come from ``tree``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT)])}
+def _measure(tree: Path, python: str, sizes: dict[str, int], mix: Path) -> dict[str, Any]:
+    """One side, once, in a fresh interpreter whose ``lmtx`` and ``tests`` come from ``tree``.
+
+    Both sides evaluate the clinical scenarios in ``mix``: the earlier side's, which every later
+    lmtx accepts too (a record valid before stays valid), while a newer scenario may use fields an
+    earlier lmtx refuses. (The variable is benchmarks.bench.MIX_ENV.)
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT)]), "LMTX_BENCH_MIX": str(mix)}
     env.pop("PYTHONHASHSEED", None)
     done = subprocess.run(
         [python, "-m", "benchmarks.compare", "--child", json.dumps(sizes)],
@@ -215,11 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         for turn in range(turns):
             for side, tree, python in (("before", before_tree, args.before_python), ("after", ROOT, sys.executable)):
                 print(f"turn {turn + 1}/{turns}: {side} ...", file=sys.stderr, flush=True)
-                measured[side].append(_measure(tree, python, sizes))
+                measured[side].append(_measure(tree, python, sizes, before_tree / "tests" / "scenarios"))
     before, after = _combine(measured["before"]), _combine(measured["after"])
     print(f"before: lmtx {before['lmtx']} ({args.before}, {args.before_python}; engine {before.get('engine')})")
     print(f"after:  lmtx {after['lmtx']} (this checkout, {sys.executable}; engine {after.get('engine')})")
-    print(f"median of {turns} turns per side, taken in turns; mix of this checkout's clinical scenarios")
+    print(f"median of {turns} turns per side, taken in turns; mix of the earlier side's clinical scenarios")
     table = _rows(before, after)
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     header = ("", "before", "after", "change / target")
