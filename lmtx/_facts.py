@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from lmtx._validate import drug_class, effective_route
 from lmtx.model import Agent, Patient, PerformanceStatus, Therapy, TherapyStatus, Toxicity
 from lmtx.policy import Policy
+from lmtx.rules._common import HIGH_DOSE_MG
 
 __all__ = ["BASE_FACT_ORDER", "DESCENDING", "Fact", "base_facts", "describe_fact", "latest_performance_status"]
 
@@ -95,7 +96,7 @@ def _is_high_dose_daily(therapy: Therapy) -> bool:
     """Osimertinib 160 mg or more, once a day (docs/interpretation.md#initial)."""
     return (
         therapy.agent is Agent.OSIMERTINIB
-        and (therapy.dose_mg or 0.0) >= 160
+        and (therapy.dose_mg or 0.0) >= HIGH_DOSE_MG
         and (therapy.interval_days or 1) == 1
         and therapy.status is not TherapyStatus.PLANNED
         and therapy.start is not None

@@ -42,9 +42,11 @@ GIVEN: Test = one_of("status", GIVEN_STATUSES)
 NO_END: Test = eq("end", -1)
 """The therapy has no end date (``-1``, see :mod:`lmtx._facts`)."""
 OSIMERTINIB: Test = eq("agent", "osimertinib")
-HIGH_DOSE: Test = ge("once_daily_mg", 160)
+HIGH_DOSE_MG = 160
+"""The osimertinib dose, once a day, of the document's high-dose regimen (S04)."""
+HIGH_DOSE: Test = ge("once_daily_mg", HIGH_DOSE_MG)
 """Osimertinib 160 mg or more once a day: the *160 mg regimen* (docs/interpretation.md#initial)."""
-BELOW_HIGH_DOSE: Test = lt("once_daily_mg", 160)
+BELOW_HIGH_DOSE: Test = lt("once_daily_mg", HIGH_DOSE_MG)
 """Any other osimertinib: a lower dose, or a dose not given once a day."""
 ANY_EGFR_TKI: Test = eq("cls", "egfr-tki")
 """Every EGFR TKI: the listed ones and ``other`` of class ``egfr-tki``."""

@@ -31,10 +31,8 @@ from lmtx.dsl import (
     one_of,
     ref,
 )
-from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, OSIMERTINIB
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, NO_END, OSIMERTINIB
 
-NO_DATE_VALUE = -1
-"""A therapy without an end (see :mod:`lmtx._facts`)."""
 MYELOSUPPRESSION = ("anemia", "leukopenia", "neutropenia", "thrombocytopenia")
 
 SECTION = "Toxicity"
@@ -72,7 +70,7 @@ def _toxicity_alert(code: str, terms: tuple[str, ...], statement_id: str) -> Rul
 
 
 _GIVEN_AROUND: tuple[tuple[str, tuple[Test, ...]], ...] = (
-    ("ongoing", (eq("end", NO_DATE_VALUE),)),
+    ("ongoing", (NO_END,)),
     ("ended-within-6-weeks", (ge("end", ref("toxicity", "window")),)),
 )
 """A therapy is *given around* a toxicity when it was not only planned, began on or before the
