@@ -191,7 +191,10 @@ REGIMEN_RULES: tuple[Rule, ...] = (
     Rule(
         id="regimen-osimertinib-alone",
         section=SECTION,
-        description="Nothing else given on osimertinib 160 mg: judge its response from its start.",
+        description=(
+            "No intrathecal pemetrexed or platinum begun on osimertinib 160 mg: "
+            "judge the 160 mg regimen from its start."
+        ),
         statements=("S01", "S06"),
         when=(
             match("on_160", "high_dose_regimen"),
@@ -230,7 +233,7 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         section=SECTION,
         description=(
             "Platinum chemotherapy begun on the 160 mg regimen, no intrathecal pemetrexed given on it: the "
-            "document's intrathecal step is unused, so judge the response as on osimertinib alone."
+            "document's intrathecal step is unused, so judge it by the inadequate-response test."
         ),
         statements=("S07", "S09"),
         when=(
@@ -346,7 +349,7 @@ PHASE_RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-osimertinib-monotherapy",
         section=SECTION,
-        description="On osimertinib 160 mg alone with no failing assessment since it began: keep going.",
+        description="On osimertinib 160 mg before the later steps, no failing assessment since it began: keep going.",
         statements=("S01", "S08"),
         when=(
             match("regimen", "regimen", eq("name", "osimertinib")),
@@ -359,7 +362,10 @@ PHASE_RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-inadequate-response",
         section=SECTION,
-        description="On osimertinib alone: symptoms persist or worsen, CSF holds tumour cells, or MRI progresses.",
+        description=(
+            "On osimertinib 160 mg before the later steps: "
+            "symptoms persist or worsen, CSF holds tumour cells, or MRI progresses."
+        ),
         statements=("S07", "S01"),
         when=(
             match("regimen", "regimen", eq("name", "osimertinib")),
@@ -408,7 +414,9 @@ RECOMMENDATION_RULES: tuple[Rule, ...] = (
     Rule(
         id="add-intrathecal-pemetrexed",
         section=SECTION,
-        description="Inadequate response to osimertinib alone: add intrathecal pemetrexed 30-50 mg.",
+        description=(
+            "Inadequate response to osimertinib 160 mg before the later steps: add intrathecal pemetrexed 30-50 mg."
+        ),
         statements=("S07", "S01"),
         when=(match("phase", "phase", eq("value", "inadequate-response")),),
         then=(recommend("it-pemetrexed", "add", stage="inadequate-response"),),
