@@ -184,6 +184,26 @@ class Executors:
         self.executor = self._start(error)
         self.generation += 1
 
+    def isolated(self, task: Callable[[int, PatientInput], T], chunk: Chunk) -> list[T]:
+        """Run ``chunk`` in a new single-worker process of its own, which nothing else shares.
+
+        A worker that dies while other chunks run beside it may have been
+        killed by any of them; in a process of its own, a death is the
+        chunk's doing.
+
+        Raises:
+            BrokenProcessPool: When the chunk killed the worker.
+        """
+        if self.closed:
+            raise ValueError("the evaluation pool is closed")
+        executor = cf.ProcessPoolExecutor(
+            max_workers=1, mp_context=_context(), initializer=_warm_up, initargs=(self.outcome_classes,)
+        )
+        try:
+            return executor.submit(_run_chunk, task, chunk).result()
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True
@@ -247,12 +267,26 @@ class _Runner(Generic[T]):
             yield self.alone(index, record)
 
     def alone(self, index: int, record: PatientInput) -> T:
-        """One record in a chunk of its own, so that whatever failed is pinned to it alone."""
-        generation, future = self.executors.submit(self.task, [(index, record)])
+        """One record in a chunk of its own, so that whatever failed is pinned to it alone.
+
+        The chunk runs in the shared pool first. If the pool breaks meanwhile,
+        another chunk running beside it may have been the killer, so the record
+        is run again in a process of its own, and only a death there is blamed
+        on it.
+        """
+        chunk = [(index, record)]
+        generation, future = self.executors.submit(self.task, chunk)
         try:
             (value,) = future.result()
         except BrokenProcessPool as error:
             self.executors.replace(generation, error)
+        except Exception as error:  # noqa: BLE001 - reported as this record's value
+            return self.lost(index, record, f"cannot evaluate it in a worker process ({_describe(error)})")
+        else:
+            return value
+        try:
+            (value,) = self.executors.isolated(self.task, chunk)
+        except BrokenProcessPool as error:
             return self.lost(index, record, f"the worker process evaluating it died ({_describe(error)})")
         except Exception as error:  # noqa: BLE001 - reported as this record's value
             return self.lost(index, record, f"cannot evaluate it in a worker process ({_describe(error)})")

@@ -278,6 +278,19 @@ def test_records_that_kill_their_worker_fail_alone_and_the_batch_goes_on() -> No
     assert [outcomes[i].unwrap().to_json() for i in good] == [lmtx.evaluate(records[i]).to_json() for i in good]
 
 
+@pytest.mark.parametrize("chunksize", [1, 3])
+def test_a_worker_killed_beside_a_retried_record_is_not_blamed_on_that_record(chunksize: int) -> None:
+    # Many killers, so that while the records of a broken chunk are retried one by one,
+    # another chunk in flight kills the pool under them: only a killer may be reported dead.
+    records: list[Any] = population(60, seed=13)
+    killers = [3, 11, 12, 25, 31, 44, 58]
+    for place in killers:
+        records[place] = _KillsItsWorker()
+    outcomes = list(lmtx.evaluate_many(records, workers=2, chunksize=chunksize))
+    assert [o.index for o in outcomes] == list(range(60))
+    assert [o.index for o in outcomes if isinstance(o, Failed)] == killers
+
+
 def test_an_empty_input_gives_nothing() -> None:
     assert list(lmtx.evaluate_many([])) == []
     assert list(lmtx.evaluate_many([], workers=2)) == []
