@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lmtx._facts import NO_DATE, Fact, latest_performance_status
+from lmtx._facts import NO_DATE, Fact, is_dose_change, latest_performance_status
 from lmtx._validate import allowed_routes, drug_class, effective_route
 from lmtx.dsl import Rule
 from lmtx.model import (
@@ -85,6 +85,7 @@ _REASONS = {
     "toxicity": "for toxicity",
     "progression": "for progression",
     "course-completed": "as its course was completed",
+    "dose-change": "for a change of dose",
     "other": "for a reason recorded as other",
 }
 
@@ -164,12 +165,43 @@ def _therapy(fact: Fact | None, regimen_start: int | None) -> str:
     return f"{_agent(fact)} {since}, {status}{ended}"
 
 
-def _history(derived: Sequence[Fact]) -> dict[str, str]:
+def _history(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+    """The latest intrathecal course, and every platinum course begun on the 160 mg regimen.
+
+    The platinum stage is judged from its first course; when that course was replaced (carboplatin
+    by cisplatin, say), naming only the latest would hide the day the stage is judged from.
+    """
     regimens = _of(derived, "high_dose_regimen")
     start = regimens[0]["start"] if regimens else None
     course = next(iter(_of(derived, "intrathecal_latest")), None)
     platinum = next(iter(_of(derived, "platinum_latest")), None)
-    return {"course": _therapy(course, start), "platinum": _therapy(platinum, start)}
+    courses = [
+        t
+        for t in _ordered(patient)
+        if t.agent in (Agent.CARBOPLATIN, Agent.CISPLATIN)
+        and t.status is not TherapyStatus.PLANNED
+        and t.start is not None
+        and start is not None
+        and t.start.toordinal() >= start
+    ]
+    if len(courses) > 1:
+        words = "; ".join(_therapy(_course_fact(t), start) for t in courses)
+    else:
+        words = _therapy(platinum, start)
+    return {"course": _therapy(course, start), "platinum": words}
+
+
+def _course_fact(therapy: Therapy) -> Fact:
+    """The fields :func:`_therapy` reads, from a therapy of the record."""
+    assert therapy.start is not None
+    return {
+        "agent": therapy.agent.value,
+        "route": therapy.route.value if therapy.route else "",
+        "dose": 0.0,
+        "status": therapy.status.value,
+        "start": therapy.start.toordinal(),
+        "end": therapy.end.toordinal() if therapy.end else NO_DATE,
+    }
 
 
 def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
@@ -382,7 +414,7 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     extra: dict[str, str] = {}
     effects: tuple[str, ...] = ()
     if code in ("it-pemetrexed", "platinum-pemetrexed", "guideline-exhausted"):
-        extra = {**_findings(derived), **_history(derived), **_beside_the_steps(derived, patient)}
+        extra = {**_findings(derived), **_history(derived, patient), **_beside_the_steps(derived, patient)}
     elif code == "monitor-adverse-effects":
         extra, cited, effects = _adverse_effects(derived, patient)
         statements = tuple(s for s in statements if s in cited)
@@ -393,12 +425,7 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     elif code in _OSIMERTINIB_CODES and fact["action"] in ("start", "switch"):
         extra = _current_tkis(patient)
     elif code == "prior-osimertinib-stopped":
-        extra = {
-            "stop": _iso(fact["stop"]) if fact["stop"] != NO_DATE else "a date not recorded",
-            "start": _iso(fact["start"]),
-            "dose": _schedule(fact["dose"], fact["interval"]),
-            "reason": f" ({_REASONS[fact['reason']]})" if fact["reason"] in _REASONS else "",
-        }
+        extra = _prior_stops(patient)
     elif code == "performance-status-prognostic":
         extra = _performance_status_note(patient)
     elif code in _TRIGGERS:
@@ -411,6 +438,38 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
     elif code == "performance-status-missing":
         extra = {"missing": _performance_status_missing(fact)}
     return extra, statements, effects
+
+
+def _prior_stops(patient: Patient) -> dict[str, str]:
+    """Every real stop of osimertinib (a change of dose is none), oldest first, and what to ask of them.
+
+    The alert's rule fires on the latest stop; an earlier one, a stop for toxicity say, matters as
+    much before osimertinib is given again, so the detail names them all.
+    """
+    stops = [
+        t
+        for t in _ordered(patient)
+        if t.agent is Agent.OSIMERTINIB
+        and t.status is TherapyStatus.STOPPED
+        and not is_dose_change(t, patient.therapies)
+    ]
+    words = []
+    for therapy in stops:
+        assert therapy.start is not None  # a stopped therapy has a start (validated)
+        end = therapy.end.isoformat() if therapy.end else "a date not recorded"
+        reason = f" ({_REASONS[therapy.stop_reason.value]})" if therapy.stop_reason else ""
+        words.append(f"{_drug_words(therapy)}, begun on {therapy.start.isoformat()}, was stopped on {end}{reason}")
+    unexplained = [t for t in stops if t.stop_reason is None]
+    if not unexplained:
+        ask = "weigh the recorded reason" + ("s" if len(stops) > 1 else "")
+    elif len(stops) == 1:
+        ask = "learn the reason for the stop"
+    else:
+        ask = "learn why it was stopped on " + _and(
+            [t.end.isoformat() if t.end else "the date not recorded" for t in unexplained]
+        )
+    text = "; ".join(words)
+    return {"stops": text[:1].upper() + text[1:], "ask": ask}
 
 
 def _drug_words(therapy: Therapy) -> str:

@@ -132,7 +132,7 @@ def _run_starts(therapies: tuple[Therapy, ...]) -> dict[int, dt.date]:
     return starts
 
 
-def _is_dose_change(stopped: Therapy, therapies: tuple[Therapy, ...]) -> bool:
+def is_dose_change(stopped: Therapy, therapies: tuple[Therapy, ...]) -> bool:
     """Whether a stopped osimertinib was a change of dose, not a stop (docs/interpretation.md#stopped-osimertinib).
 
     Recorded as ``dose-change`` with another osimertinib begun after it (a planned one
@@ -259,7 +259,7 @@ def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -
     by_type["therapy"] = _numbered(
         "therapy",
         (
-            _therapy_fact(t, run_starts.get(i), _is_dose_change(t, patient.therapies))
+            _therapy_fact(t, run_starts.get(i), is_dose_change(t, patient.therapies))
             for i, t in enumerate(patient.therapies)
         ),
         ("start",),

@@ -324,10 +324,9 @@ _ENTRIES: tuple[Entry, ...] = (
         "prior-osimertinib-stopped", "alert", ("S25",),
         texts={
             "": Text(
-                "Osimertinib was stopped before: find out why before it is given again.",
-                "Osimertinib {dose}, begun on {start}, was stopped on {stop}{reason}. Dose changes may be "
-                "needed for toxicity, but the highest tolerable dose matters for CNS control: learn the reason "
-                "for the stop before restarting.",
+                "Osimertinib was stopped before: check why before it is given again.",
+                "{stops}. Dose changes may be needed for toxicity, but the highest tolerable dose matters for "
+                "CNS control: {ask} before restarting.",
             )
         },
     ),
