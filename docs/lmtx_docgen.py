@@ -373,10 +373,9 @@ def _leaves(tp: Any) -> list[Any]:
     tp, _ = _unwrap_optional(tp)
     leaves: list[Any] = []
     for member in _alternatives(tp):
-        if typing.get_origin(member) is tuple:
-            member = typing.get_args(member)[0]
-        if member not in leaves:
-            leaves.append(member)
+        leaf = typing.get_args(member)[0] if typing.get_origin(member) is tuple else member
+        if leaf not in leaves:
+            leaves.append(leaf)
     return leaves
 
 
@@ -390,7 +389,7 @@ def _enums(classes: Iterable[type]) -> list[type[enum.Enum]]:
     return found
 
 
-def _type_text(tp: Any, titles: Mapping[str, tuple[str, str]]) -> tuple[str, str]:
+def _type_text(tp: Any, titles: Mapping[str, tuple[str, str]]) -> tuple[str, str]:  # noqa: PLR0911 - one return per kind of type
     """(wire type, allowed values) of a field type."""
     tp, _ = _unwrap_optional(tp)
     members = _alternatives(tp)
@@ -974,9 +973,13 @@ def documented_at(name: str) -> str:
         return f"{public}.{name}"
     for module in sorted(API_PAGES, key=lambda m: (not public.startswith(m), m)):
         loaded = sys.modules.get(module)
-        if module != "lmtx" and loaded is not None and name in getattr(loaded, "__all__", ()):
-            if getattr(loaded, name) is obj:
-                return f"{module}.{name}"
+        if (
+            module != "lmtx"
+            and loaded is not None
+            and name in getattr(loaded, "__all__", ())
+            and getattr(loaded, name) is obj
+        ):
+            return f"{module}.{name}"
     return f"lmtx.{name}"
 
 

@@ -70,6 +70,15 @@ def test_ended_first_line_platinum_is_named_beside_the_platinum_advice() -> None
     assert "carboplatin, begun on 2025-06-01 and completed on 2025-09-20" in consider.detail
 
 
+def test_the_platinum_stage_names_the_course_it_is_judged_from_when_another_replaced_it() -> None:
+    add = _item(_evaluate("beyond-document-platinum-started-on-160-start"), "it-pemetrexed")
+    assert "judged from 2026-01-10" in add.detail
+    assert (
+        "Platinum given: carboplatin begun on 2026-01-10 (day 1 of osimertinib 160 mg), stopped on 2026-01-31; "
+        "cisplatin begun on 2026-02-02 (day 24 of osimertinib 160 mg), still given."
+    ) in add.detail
+
+
 def test_another_intrathecal_agent_is_named_beside_the_intrathecal_step() -> None:
     result = _evaluate("beyond-document-intrathecal-methotrexate-running")
     add = _item(result, "it-pemetrexed")
@@ -143,6 +152,24 @@ def test_a_recorded_dose_change_raises_no_stop_warning() -> None:
 def test_the_stop_warning_gives_the_recorded_reason_of_the_real_stop() -> None:
     alert = _item(_evaluate("initial-escalation-then-stop-for-toxicity"), "prior-osimertinib-stopped")
     assert "Osimertinib 160 mg a day, begun on 2026-01-10, was stopped on 2026-02-01 (for toxicity)." in alert.detail
+
+
+def test_the_stop_warning_names_every_real_stop_and_weighs_recorded_reasons() -> None:
+    alert = _item(_evaluate("restart-after-osimertinib-stopped-twice"), "prior-osimertinib-stopped")
+    assert alert.summary == "Osimertinib was stopped before: check why before it is given again."
+    assert alert.detail.startswith(
+        "Osimertinib 80 mg a day, begun on 2025-03-01, was stopped on 2025-05-10 (for toxicity); "
+        "osimertinib 80 mg a day, begun on 2025-06-01, was stopped on 2025-12-15 (for progression)."
+    )
+    assert alert.detail.endswith("weigh the recorded reasons before restarting.")
+
+
+def test_the_stop_warning_asks_only_for_the_reasons_not_recorded() -> None:
+    patient = copy.deepcopy(load_scenarios()["restart-after-osimertinib-stopped-twice"]["patient"])
+    del patient["therapies"][1]["stop_reason"]
+    alert = _item(lmtx.evaluate(patient, as_of="2026-01-20"), "prior-osimertinib-stopped")
+    assert "was stopped on 2025-12-15." in alert.detail
+    assert alert.detail.endswith("learn why it was stopped on 2025-12-15 before restarting.")
 
 
 # --- 5. Performance status over time -------------------------------------------------------------
