@@ -4,7 +4,7 @@ Each partition of a Dask bag of records is audited where it lies, into a
 :class:`~lmtx.course.audit.Tally`; the tallies are merged into one
 :class:`~lmtx.course.audit.AuditReport`, with the same numbers as
 :func:`lmtx.audit` on the same records (record indices count across the
-whole bag)::
+whole bag):
 
     import dask.bag as db
     from lmtx.course.dask import audit_bag

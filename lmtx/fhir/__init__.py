@@ -20,7 +20,7 @@ The package's modules follow what they read: ``_codes`` (terminology),
 events), ``_assembly`` (the patient record) and ``_report`` (what a run
 returns). Every public name is importable from ``lmtx.fhir``.
 
-Example::
+For example:
 
     from lmtx.fhir import from_bundle
 

@@ -5,7 +5,7 @@ values: :class:`~lmtx.batch.Evaluated` with the result, or
 :class:`~lmtx.batch.Failed` with the error as data, so that one bad record
 never fails a computation. ``outcome.index`` is the record's position in the
 whole bag, and the outcomes are exactly those of :func:`lmtx.evaluate_many`
-on the same records::
+on the same records:
 
     import dask.bag as db
     from dask.distributed import Client, LocalCluster

@@ -4,7 +4,7 @@ Needs the optional extra ``lmtx[testing]`` (hypothesis); ``import lmtx`` does
 not. The strategies generate records that :func:`lmtx.evaluate` accepts, in
 both forms: wire-format dicts (docs/input-format.md, JSON-compatible) and typed
 :class:`lmtx.Patient` objects; and invalid payloads, each with the JSON path
-of the problem it carries::
+of the problem it carries:
 
     from hypothesis import given
     import lmtx
