@@ -367,8 +367,17 @@ def _toxicity_text(rule: Rule, derived: Sequence[Fact], patient: Patient) -> dic
     linked = [f for f in _of(derived, "linked") if f["term"] in terms]
     named = _linked_agents(linked, patient)
     agents = {str(f["agent"]) for f in linked}
-    if named:
-        basis = " (as the treating team attributes it)" if any(f["basis"] == "attributed" for f in linked) else ""
+    attributed = [f for f in linked if f["basis"] == "attributed"]
+    if attributed and len(attributed) < len(linked):
+        # Some reports are attributed, others are not: say which agents come from whom.
+        by_reading = [f for f in linked if f["basis"] != "attributed"]
+        said = (
+            f"Attributed by the treating team: {'; '.join(_linked_agents(attributed, patient))}. "
+            f"Given around its other reports, as this reading links them: "
+            f"{'; '.join(_linked_agents(by_reading, patient))}."
+        )
+    elif named:
+        basis = " (as the treating team attributes it)" if attributed else ""
         said = f"Agents linked to it{basis}: {'; '.join(named)}."
     else:
         said = f"{_NO_AGENT}."

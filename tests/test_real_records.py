@@ -128,6 +128,17 @@ def test_the_treating_teams_attribution_wins() -> None:
     )
 
 
+def test_agents_the_team_attributes_are_told_apart_from_those_the_reading_links() -> None:
+    # One fatigue report is attributed to osimertinib, the others are linked by the reading:
+    # radiotherapy must not read as attributed by the treating team.
+    detail = _item(_evaluate("toxicities-fatigue-and-other-at-the-edges-of-therapies"), "toxicity-fatigue").detail
+    assert detail == (
+        "Attributed by the treating team: osimertinib 160 mg a day, given since 2026-01-10. "
+        "Given around its other reports, as this reading links them: radiotherapy, completed on 2026-02-13; "
+        "osimertinib 160 mg a day, given since 2026-01-10."
+    )
+
+
 def test_a_rash_on_afatinib_is_not_called_osimertinibs() -> None:
     patient = {
         "histology": "adenocarcinoma",
