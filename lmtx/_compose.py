@@ -174,7 +174,6 @@ def _history(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
     regimens = _of(derived, "high_dose_regimen")
     start = regimens[0]["start"] if regimens else None
     course = next(iter(_of(derived, "intrathecal_latest")), None)
-    platinum = next(iter(_of(derived, "platinum_latest")), None)
     courses = [
         t
         for t in _ordered(patient)
@@ -184,11 +183,8 @@ def _history(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
         and start is not None
         and t.start.toordinal() >= start
     ]
-    if len(courses) > 1:
-        words = "; ".join(_therapy(_course_fact(t), start) for t in courses)
-    else:
-        words = _therapy(platinum, start)
-    return {"course": _therapy(course, start), "platinum": words}
+    platinum = "; ".join(_therapy(_course_fact(t), start) for t in courses) or _therapy(None, start)
+    return {"course": _therapy(course, start), "platinum": platinum}
 
 
 def _course_fact(therapy: Therapy) -> Fact:
@@ -365,20 +361,19 @@ _NO_AGENT = "No agent this reading links to it was given around it (from six wee
 def _toxicity_text(rule: Rule, derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
     terms = _alert_terms(rule)
     linked = [f for f in _of(derived, "linked") if f["term"] in terms]
-    named = _linked_agents(linked, patient)
     agents = {str(f["agent"]) for f in linked}
     attributed = [f for f in linked if f["basis"] == "attributed"]
-    if attributed and len(attributed) < len(linked):
+    by_reading = [f for f in linked if f["basis"] != "attributed"]
+    if attributed and by_reading:
         # Some reports are attributed, others are not: say which agents come from whom.
-        by_reading = [f for f in linked if f["basis"] != "attributed"]
         said = (
             f"Attributed by the treating team: {'; '.join(_linked_agents(attributed, patient))}. "
             f"Given around its other reports, as this reading links them: "
             f"{'; '.join(_linked_agents(by_reading, patient))}."
         )
-    elif named:
+    elif linked:
         basis = " (as the treating team attributes it)" if attributed else ""
-        said = f"Agents linked to it{basis}: {'; '.join(named)}."
+        said = f"Agents linked to it{basis}: {'; '.join(_linked_agents(linked, patient))}."
     else:
         said = f"{_NO_AGENT}."
     if agents == {"osimertinib"}:

@@ -146,10 +146,13 @@ class Executors:
         self.closed = False
         self.executor = self._start(None)
 
-    def _start(self, first: BaseException | None) -> cf.ProcessPoolExecutor:
-        executor = cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=_context(), initializer=_warm_up, initargs=(self.outcome_classes,)
+    def _executor(self, workers: int) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=_context(), initializer=_warm_up, initargs=(self.outcome_classes,)
         )
+
+    def _start(self, first: BaseException | None) -> cf.ProcessPoolExecutor:
+        executor = self._executor(self.workers)
         try:
             for probe in [executor.submit(_probe) for _ in range(self.workers)]:
                 probe.result()
@@ -196,9 +199,7 @@ class Executors:
         """
         if self.closed:
             raise ValueError("the evaluation pool is closed")
-        executor = cf.ProcessPoolExecutor(
-            max_workers=1, mp_context=_context(), initializer=_warm_up, initargs=(self.outcome_classes,)
-        )
+        executor = self._executor(1)
         try:
             return executor.submit(_run_chunk, task, chunk).result()
         finally:
