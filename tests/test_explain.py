@@ -413,7 +413,7 @@ def test_why_not_names_the_field_that_would_change_it() -> None:
     assert ENGINE_WORDS.search(text) is None
 
 
-def _without_the_id(text: str, patient_id: str | None, names: Iterable[str] = ()) -> str:
+def _without_user_words(text: str, patient_id: str | None, names: Iterable[str] = ()) -> str:
     """The text with the record's own words left out: its id in the heading and its drug names.
 
     Both are the user's text, shown as given: a generated id such as ``700000`` looks like an
@@ -436,9 +436,9 @@ def _names(patient: Any) -> list[str]:
 def test_the_text_forms_never_show_engine_facts(case: lst.EvaluationCase, code: str) -> None:
     explanation = lmtx.explanation(case.patient, as_of=case.as_of)
     patient_id, names = explanation.result.patient_id, _names(case.patient)
-    assert ENGINE_WORDS.search(_without_the_id(explanation.to_text(), patient_id, names)) is None
+    assert ENGINE_WORDS.search(_without_user_words(explanation.to_text(), patient_id, names)) is None
     answer = lmtx.why_not(case.patient, code, as_of=case.as_of).to_text()
-    assert ENGINE_WORDS.search(_without_the_id(answer, patient_id, names)) is None
+    assert ENGINE_WORDS.search(_without_user_words(answer, patient_id, names)) is None
 
 
 def test_a_record_id_that_looks_like_an_engine_term_is_not_taken_for_one() -> None:
@@ -446,7 +446,7 @@ def test_a_record_id_that_looks_like_an_engine_term_is_not_taken_for_one() -> No
     text = lmtx.explanation(patient).to_text()
     assert text.startswith("Patient 700000, evaluated")  # shown as given
     assert ENGINE_WORDS.search(text) is not None  # which the property above must not count
-    assert ENGINE_WORDS.search(_without_the_id(text, "700000")) is None
+    assert ENGINE_WORDS.search(_without_user_words(text, "700000")) is None
 
 
 def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
