@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 
 from lmtx import _codec
-from lmtx._compose import compose
 from lmtx._engine import CompiledRules, Run
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
+from lmtx._texts import compose
 from lmtx._validate import check_patient, default_as_of
 from lmtx.cache import ResultCache
 from lmtx.catalogue import CATALOGUE, references_of

@@ -11,39 +11,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from lmtx.drugs import AGENT_CLASSES, DOSE_REQUIRED, Agent, Route, allowed_routes, effective_route
 from lmtx.errors import Problem
 from lmtx.model import (
-    AGENT_CLASSES,
-    Agent,
     CsfFlow,
-    DrugClass,
     EgfrStatus,
     Patient,
     PerformanceStatus,
     PsScale,
-    Route,
     SystemicDisease,
     Therapy,
     TherapyStatus,
 )
 
 __all__ = [
-    "DOSE_REQUIRED",
-    "DRUGS",
+    "MAX_DOSE_MG",
     "MAX_INTERVAL_DAYS",
     "MAX_NAME_LENGTH",
-    "allowed_routes",
     "check_patient",
     "default_as_of",
-    "drug_class",
-    "effective_route",
 ]
-
-EGFR_TKIS = frozenset(agent for agent, cls in AGENT_CLASSES.items() if cls is DrugClass.EGFR_TKI)
-DRUGS = frozenset(Agent) - {Agent.RADIOTHERAPY, Agent.OTHER}
-"""The listed drugs: each may carry ``dose_mg`` (> 0) and ``interval_days``."""
-DOSE_REQUIRED = frozenset({Agent.OSIMERTINIB})
-"""Agents whose ``dose_mg`` the rules read: it is required."""
 
 MAX_DOSE_MG = 100_000
 """Plausibility bound on any dose (100 g): far above every regimen lmtx knows."""
@@ -51,41 +38,6 @@ MAX_INTERVAL_DAYS = 365
 """Longest interval between doses accepted (``interval_days`` is 1-365)."""
 MAX_NAME_LENGTH = 128
 """Longest therapy ``name`` accepted."""
-
-_ORAL = frozenset({Route.ORAL})
-_INTRAVENOUS = frozenset({Route.INTRAVENOUS})
-_IV_OR_IT = frozenset({Route.INTRATHECAL, Route.INTRAVENOUS})
-_ROUTES: dict[Agent, frozenset[Route]] = {
-    **dict.fromkeys(EGFR_TKIS, _ORAL),
-    Agent.TEMOZOLOMIDE: _ORAL,
-    **dict.fromkeys((Agent.DOCETAXEL, Agent.PACLITAXEL, Agent.GEMCITABINE), _INTRAVENOUS),
-    **dict.fromkeys((Agent.CARBOPLATIN, Agent.CISPLATIN), _INTRAVENOUS),
-    **dict.fromkeys((Agent.BEVACIZUMAB, Agent.AMIVANTAMAB), _INTRAVENOUS),
-    **dict.fromkeys((Agent.PEMETREXED, Agent.METHOTREXATE, Agent.CYTARABINE, Agent.THIOTEPA), _IV_OR_IT),
-    Agent.RADIOTHERAPY: frozenset({Route.EXTERNAL_BEAM}),
-    Agent.OTHER: frozenset(Route),
-}
-
-
-def drug_class(therapy: Therapy) -> DrugClass | None:
-    """The therapy's drug class: the agent's own, or an `other` drug's `drug_class`.
-
-    ``None`` for radiotherapy and for an `other` drug of unknown class.
-    """
-    return AGENT_CLASSES.get(therapy.agent, therapy.drug_class)
-
-
-def allowed_routes(agent: Agent) -> frozenset[Route]:
-    """The routes lmtx accepts for an agent."""
-    return _ROUTES[agent]
-
-
-def effective_route(therapy: Therapy) -> Route | None:
-    """The therapy's route: as given, or the agent's only route when omitted."""
-    if therapy.route is not None:
-        return therapy.route
-    routes = _ROUTES[therapy.agent]
-    return next(iter(routes)) if len(routes) == 1 else None
 
 
 def _record_dates(patient: Patient) -> Iterator[tuple[str, dt.date]]:
@@ -273,11 +225,11 @@ def _check_therapy(therapy: Therapy, path: str) -> Iterator[Problem]:
                 f"{path}.dose_mg", f"must be at most {MAX_DOSE_MG} mg (a plausibility bound), got {therapy.dose_mg:g}"
             )
     if therapy.route is None:
-        if agent is not Agent.OTHER and len(_ROUTES[agent]) > 1:
-            allowed = " or ".join(sorted(_ROUTES[agent]))
+        if agent is not Agent.OTHER and len(allowed_routes(agent)) > 1:
+            allowed = " or ".join(sorted(allowed_routes(agent)))
             yield Problem(f"{path}.route", f"required for {agent}: {allowed}")
-    elif therapy.route not in _ROUTES[agent]:
-        allowed = " or ".join(sorted(_ROUTES[agent]))
+    elif therapy.route not in allowed_routes(agent):
+        allowed = " or ".join(sorted(allowed_routes(agent)))
         yield Problem(f"{path}.route", f"{agent} is given {allowed}, got '{therapy.route}'")
     yield from _check_therapy_details(therapy, path)
 

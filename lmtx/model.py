@@ -15,6 +15,8 @@ import enum
 
 import attrs
 
+from lmtx.drugs import AGENT_CLASSES, Agent, DrugClass, Route
+
 __all__ = [
     "AGENT_CLASSES",
     "NSCLC_HISTOLOGIES",
@@ -132,63 +134,6 @@ class SystemicDisease(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class Agent(enum.StrEnum):
-    """Therapy agent. Each listed agent has a fixed drug class (:data:`AGENT_CLASSES`)."""
-
-    OSIMERTINIB = "osimertinib"
-    GEFITINIB = "gefitinib"
-    ERLOTINIB = "erlotinib"
-    AFATINIB = "afatinib"
-    DACOMITINIB = "dacomitinib"
-    ICOTINIB = "icotinib"
-    LAZERTINIB = "lazertinib"
-    AUMOLERTINIB = "aumolertinib"
-    FURMONERTINIB = "furmonertinib"
-    BEFOTERTINIB = "befotertinib"
-    SUNVOZERTINIB = "sunvozertinib"
-    PEMETREXED = "pemetrexed"
-    CARBOPLATIN = "carboplatin"
-    CISPLATIN = "cisplatin"
-    DOCETAXEL = "docetaxel"
-    PACLITAXEL = "paclitaxel"
-    GEMCITABINE = "gemcitabine"
-    TEMOZOLOMIDE = "temozolomide"
-    METHOTREXATE = "methotrexate"
-    CYTARABINE = "cytarabine"
-    THIOTEPA = "thiotepa"
-    BEVACIZUMAB = "bevacizumab"
-    AMIVANTAMAB = "amivantamab"
-    RADIOTHERAPY = "radiotherapy"
-    OTHER = "other"
-
-
-class DrugClass(enum.StrEnum):
-    """The drug class of a drug: fixed for each listed agent, given for `other`.
-
-    Radiotherapy is no drug and has no drug class (it is the agent
-    `radiotherapy`).
-    """
-
-    EGFR_TKI = "egfr-tki"
-    CHEMOTHERAPY = "chemotherapy"
-    ANTIBODY = "antibody"
-    OTHER = "other"
-
-
-_TKIS: tuple[str, ...] = ("osimertinib", "gefitinib", "erlotinib", "afatinib", "dacomitinib", "icotinib", "lazertinib")
-_TKIS += ("aumolertinib", "furmonertinib", "befotertinib", "sunvozertinib")
-_CHEMOTHERAPIES: tuple[str, ...] = ("pemetrexed", "carboplatin", "cisplatin", "docetaxel", "paclitaxel", "gemcitabine")
-_CHEMOTHERAPIES += ("temozolomide", "methotrexate", "cytarabine", "thiotepa")
-
-AGENT_CLASSES: dict[Agent, DrugClass] = {
-    **{Agent(name): DrugClass.EGFR_TKI for name in _TKIS},
-    **{Agent(name): DrugClass.CHEMOTHERAPY for name in _CHEMOTHERAPIES},
-    Agent.BEVACIZUMAB: DrugClass.ANTIBODY,
-    Agent.AMIVANTAMAB: DrugClass.ANTIBODY,
-}
-"""The drug class of every listed drug; `other` takes its class from `Therapy.drug_class`."""
-
-
 class StopReason(enum.StrEnum):
     """Why a completed or stopped therapy ended."""
 
@@ -197,15 +142,6 @@ class StopReason(enum.StrEnum):
     DOSE_CHANGE = "dose-change"
     COURSE_COMPLETED = "course-completed"
     OTHER = "other"
-
-
-class Route(enum.StrEnum):
-    """Route of administration."""
-
-    ORAL = "oral"
-    INTRAVENOUS = "intravenous"
-    INTRATHECAL = "intrathecal"
-    EXTERNAL_BEAM = "external_beam"
 
 
 class TherapyStatus(enum.StrEnum):

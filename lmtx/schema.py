@@ -37,7 +37,8 @@ import attrs
 from lmtx.__about__ import __version__
 from lmtx._codec import MAX_STRING_LENGTH
 from lmtx._docstrings import field_docs, summary
-from lmtx._validate import DOSE_REQUIRED, DRUGS, MAX_DOSE_MG, MAX_INTERVAL_DAYS, MAX_NAME_LENGTH, allowed_routes
+from lmtx._validate import MAX_DOSE_MG, MAX_INTERVAL_DAYS, MAX_NAME_LENGTH
+from lmtx.drugs import DOSE_REQUIRED, DRUGS, allowed_routes
 from lmtx.model import (
     Agent,
     CsfFlow,

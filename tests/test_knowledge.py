@@ -102,9 +102,9 @@ def test_every_catalogue_code_is_emitted_by_some_rule() -> None:
 
 def test_catalogue_statements_exist_and_summaries_fit_a_card() -> None:
     known = {s.id for s in STATEMENTS}
-    # The longest performance-status phrase the note can state (lmtx._compose).
+    # The longest performance-status phrase the note can state (lmtx._texts.prognosis).
     ps = "KPS 100 (ECOG 0), the latest; none recorded at LM diagnosis"
-    # The longest cause a rash alert names (two agents; more are counted, lmtx._compose).
+    # The longest cause a rash alert names (two agents; more are counted, lmtx._texts.toxicity).
     cause = ", with furmonertinib and sunvozertinib"
     worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4, "ps": ps, "cause": cause}
     for code, entry in CATALOGUE.items():

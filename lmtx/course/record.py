@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from lmtx._validate import effective_route
+from lmtx.drugs import effective_route
 from lmtx.model import (
     Agent,
     CsfFlow,

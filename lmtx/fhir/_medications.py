@@ -24,7 +24,8 @@ from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
-from lmtx._validate import MAX_INTERVAL_DAYS, MAX_NAME_LENGTH, allowed_routes
+from lmtx._validate import MAX_INTERVAL_DAYS, MAX_NAME_LENGTH
+from lmtx.drugs import allowed_routes
 from lmtx.fhir._codes import (
     ATC,
     MED_STATUS_REASON,

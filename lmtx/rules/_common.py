@@ -24,11 +24,12 @@ and "the latest" are questions the engine answers by joins and negations.
 
 from __future__ import annotations
 
+from lmtx import drugs
 from lmtx.dsl import Test, eq, ge, lt, ne, one_of
 from lmtx.model import NSCLC_HISTOLOGIES
 
 NSCLC = tuple(sorted(NSCLC_HISTOLOGIES))
-PLATINUM = ("carboplatin", "cisplatin")
+PLATINUM = tuple(sorted(agent.value for agent in drugs.PLATINUM))
 ESTABLISHED = ("confirmed", "probable")
 SYMPTOMATIC = ("new", "persistent", "worsened")
 """Neurological findings that keep LM in question (see docs/interpretation.md#lm-status)."""

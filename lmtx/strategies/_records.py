@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
-from lmtx._validate import DOSE_REQUIRED, DRUGS, MAX_DOSE_MG, MAX_INTERVAL_DAYS, MAX_NAME_LENGTH, allowed_routes
+from lmtx._validate import MAX_DOSE_MG, MAX_INTERVAL_DAYS, MAX_NAME_LENGTH
+from lmtx.drugs import DOSE_REQUIRED, DRUGS, allowed_routes
 from lmtx.model import (
     Agent,
     CytologyResult,

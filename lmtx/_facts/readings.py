@@ -1,0 +1,90 @@
+"""Clinical readings of the record that decide what a text says (docs/interpretation.md).
+
+The rules decide which items a result holds; some of those items state a
+reading of the record that the rules do not need to match on: which
+performance status was the one at the LM diagnosis, when LM was diagnosed,
+whether the latest assessments on a TKI show no failure. They are read here,
+below the texts, so that the texts only describe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lmtx.model import CsfCytology, MriAssessment, NeuroExam, Patient, PerformanceStatus
+
+__all__ = [
+    "PS_AT_DIAGNOSIS_DAYS",
+    "latest_performance_status",
+    "lm_diagnosis",
+    "performance_status_at_diagnosis",
+    "unfailing_assessments_since",
+]
+
+PS_AT_DIAGNOSIS_DAYS = 30
+"""How far from the LM diagnosis a performance status may lie to be the one at diagnosis."""
+
+_FAILING_SYMPTOMS = frozenset({"new", "persistent", "worsened"})
+
+
+def latest_performance_status(patient: Patient) -> PerformanceStatus | None:
+    """The latest assessment: by date in a history; a single one, dated or not, is the latest."""
+    assessments = patient.performance_statuses
+    if len(assessments) <= 1:
+        return assessments[0] if assessments else None
+    return max(assessments, key=lambda ps: ps.date or dt.date.min)
+
+
+def lm_diagnosis(patient: Patient) -> dt.date | None:
+    """The earlier of the first positive CSF cytology and the first MRI with leptomeningeal enhancement."""
+    found = [c.date for c in patient.csf_cytology if c.result.value == "positive"]
+    found += [m.date for m in patient.mri if m.leptomeningeal_enhancement]
+    return min(found, default=None)
+
+
+def performance_status_at_diagnosis(patient: Patient) -> PerformanceStatus | None:
+    """The PS at LM diagnosis (docs/interpretation.md#policy): a single one, or from a history."""
+    assessments = patient.performance_statuses
+    if len(assessments) == 1:
+        return assessments[0]
+    diagnosis = lm_diagnosis(patient)
+    if diagnosis is None:
+        return None
+    window = dt.timedelta(days=PS_AT_DIAGNOSIS_DAYS)
+    before = [ps for ps in assessments if ps.date is not None and diagnosis - window <= ps.date <= diagnosis]
+    if before:
+        return max(before, key=lambda ps: ps.date or dt.date.min)
+    after = [ps for ps in assessments if ps.date is not None and diagnosis < ps.date <= diagnosis + window]
+    return min(after, key=lambda ps: ps.date or dt.date.max) if after else None
+
+
+Assessment = NeuroExam | CsfCytology | MriAssessment
+
+
+def unfailing_assessments_since(patient: Patient, since: dt.date) -> tuple[Assessment, ...] | None:
+    """The latest assessment of each kind dated after ``since``, when none of them shows failure.
+
+    ``None`` when the latest exam is symptomatic, the latest cytology positive or the latest MRI
+    shows progression. An MRI without a response read gives no verdict and is left out.
+    """
+    found: list[Assessment] = []
+    exams = [e for e in patient.neuro_exams if e.date > since]
+    if exams:
+        exam = max(exams, key=lambda e: e.date)
+        if exam.symptoms.value in _FAILING_SYMPTOMS:
+            return None
+        found.append(exam)
+    samples = [c for c in patient.csf_cytology if c.date > since]
+    if samples:
+        sample = max(samples, key=lambda c: c.date)
+        if sample.result.value == "positive":
+            return None
+        found.append(sample)
+    scans = [m for m in patient.mri if m.date > since]
+    if scans:
+        scan = max(scans, key=lambda m: m.date)
+        if scan.response is not None and scan.response.value == "progression":
+            return None
+        if scan.response is not None:
+            found.append(scan)
+    return tuple(found)

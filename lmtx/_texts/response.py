@@ -1,0 +1,169 @@
+"""Words of the response and escalation steps: the regimen judged, what failed on it, what was given on it.
+
+The items of the document's later steps (``it-pemetrexed``,
+``platinum-pemetrexed``, ``guideline-exhausted``; rules in
+:mod:`lmtx.rules.response` and :mod:`lmtx.rules.progression`) name the
+regimen being judged, the findings that decided, with their dates and the day
+of the regimen (docs/interpretation.md#say-what-decided), the intrathecal and
+platinum courses given on the 160 mg regimen, and what runs beside the
+document's steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from lmtx._facts import NO_DATE, Fact
+from lmtx._texts._shared import Context, agent_of_fact, and_, course_words, day_of, iso, of, ordered, therapy_words
+from lmtx.drugs import PLATINUM, Agent, Route, effective_route
+from lmtx.model import Patient, Therapy, TherapyStatus
+
+__all__ = ["WORDS", "stage_words"]
+
+_REGIMENS = {
+    "osimertinib": "osimertinib 160 mg",
+    "combination": "osimertinib 160 mg with intrathecal pemetrexed",
+    "platinum": "platinum chemotherapy with osimertinib 160 mg",
+    "platinum-without-intrathecal": "platinum chemotherapy with osimertinib 160 mg",
+}
+_FINDINGS = {
+    "neuro": "neurological exam {finding}",
+    "cytology": "CSF cytology {finding}",
+    "mri": "MRI {finding}",
+}
+_SYMPTOMS = {"new": "with new symptoms", "persistent": "with persistent symptoms", "worsened": "worse"}
+
+
+def _findings(derived: Sequence[Fact]) -> dict[str, str]:
+    regimens = of(derived, "regimen")
+    if not regimens:
+        return {}
+    regimen = regimens[0]
+    label = _REGIMENS[regimen["name"]]
+    failing = sorted(
+        (v for v in of(derived, "verdict") if v["regimen"] == regimen["name"] and v["failing"]),
+        key=lambda v: (v["date"], v["kind"]),
+    )
+    words = []
+    for verdict in failing:
+        finding = str(verdict["finding"])
+        shown = _SYMPTOMS.get(finding, finding.replace("_", " ")) if verdict["kind"] == "neuro" else finding
+        what = _FINDINGS[verdict["kind"]].format(finding=shown)
+        words.append(f"{what} on {day_of(verdict['date'], regimen['start'], label)}")
+    return {
+        "regimen": label,
+        "regimen_start": iso(regimen["start"]),
+        "findings": "; ".join(words) or "no failing finding",
+    }
+
+
+def _therapy(fact: Fact | None, regimen_start: int | None) -> str:
+    if fact is None:
+        return "none"
+    since = f"begun on {iso(fact['start'])}"
+    if regimen_start is not None and fact["start"] >= regimen_start:
+        since += f" (day {fact['start'] - regimen_start + 1} of osimertinib 160 mg)"
+    status = str(fact["status"])
+    if status == "active":
+        return f"{agent_of_fact(fact)} {since}, still given"
+    ended = f" on {iso(fact['end'])}" if fact["end"] != NO_DATE else ""
+    return f"{agent_of_fact(fact)} {since}, {status}{ended}"
+
+
+def _history(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+    """The latest intrathecal course, and every platinum course begun on the 160 mg regimen.
+
+    The platinum stage is judged from its first course; when that course was replaced (carboplatin
+    by cisplatin, say), naming only the latest would hide the day the stage is judged from.
+    """
+    regimens = of(derived, "high_dose_regimen")
+    start = regimens[0]["start"] if regimens else None
+    course = next(iter(of(derived, "intrathecal_latest")), None)
+    courses = [
+        t
+        for t in ordered(patient)
+        if t.agent in PLATINUM
+        and t.status is not TherapyStatus.PLANNED
+        and t.start is not None
+        and start is not None
+        and t.start.toordinal() >= start
+    ]
+    platinum = "; ".join(_therapy(_course_fact(t), start) for t in courses) or _therapy(None, start)
+    return {"course": _therapy(course, start), "platinum": platinum}
+
+
+def _course_fact(therapy: Therapy) -> Fact:
+    """The fields :func:`_therapy` reads, from a therapy of the record."""
+    assert therapy.start is not None
+    return {
+        "agent": therapy.agent.value,
+        "route": therapy.route.value if therapy.route else "",
+        "dose": 0.0,
+        "status": therapy.status.value,
+        "start": therapy.start.toordinal(),
+        "end": therapy.end.toordinal() if therapy.end else NO_DATE,
+    }
+
+
+def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+    """What runs beside the document's steps: earlier chemotherapy, other intrathecal agents.
+
+    ``regimen`` is refined for osimertinib alone: it is "alone" only when no other systemic
+    drug is active (docs/interpretation.md#texts).
+    """
+    regimens = of(derived, "high_dose_regimen")
+    start = dt.date.fromordinal(regimens[0]["start"]) if regimens else None
+    active = [t for t in ordered(patient) if t.status is TherapyStatus.ACTIVE]
+    beside = [t for t in active if t.agent not in (Agent.OSIMERTINIB, Agent.RADIOTHERAPY)]
+    extra: dict[str, str] = {}
+    judged = of(derived, "regimen")
+    if judged and judged[0]["name"] == "osimertinib":
+        extra["regimen"] = "osimertinib 160 mg" if beside else "osimertinib 160 mg alone"
+    extra["alongside"] = ""
+    if beside:
+        listed = f" Also given now: {and_([therapy_words(t) for t in beside])}"
+        if all(t.start is not None and start is not None and t.start < start for t in beside):
+            subject = "it is" if len(beside) == 1 else "they are"
+            extra["alongside"] = f"{listed}; begun before the 160 mg regimen, {subject} not a step of the document."
+        else:
+            extra["alongside"] = f"{listed}."
+    earlier = [
+        t
+        for t in ordered(patient)
+        if t.agent in PLATINUM
+        and t.status is not TherapyStatus.PLANNED
+        and start is not None
+        and t.start is not None
+        and t.start < start
+    ]
+    extra["earlier"] = extra["earlier_running"] = ""
+    if earlier:
+        words = [course_words(t) for t in sorted(earlier, key=lambda t: t.start or dt.date.min)]
+        extra["earlier"] = (
+            f" Platinum chemotherapy begun before the 160 mg regimen: {'; '.join(words)}. That was earlier "
+            "chemotherapy, not the document's step after the combination."
+        )
+        if any(t.status is TherapyStatus.ACTIVE for t in earlier):
+            running = [course_words(t) for t in earlier if t.status is TherapyStatus.ACTIVE]
+            extra["earlier_running"] = "; ".join(running)
+    other_intrathecal = [
+        t for t in active if effective_route(t) is Route.INTRATHECAL and t.agent is not Agent.PEMETREXED
+    ]
+    extra["other_intrathecal"] = (
+        f" Also given: {and_([therapy_words(t) for t in other_intrathecal])}, which is not the document's "
+        "intrathecal step (intrathecal pemetrexed)."
+        if other_intrathecal
+        else ""
+    )
+    return extra
+
+
+def stage_words(context: Context) -> dict[str, str]:
+    """The regimen judged, its failing findings, its courses and what runs beside the steps."""
+    derived, patient = context.derived, context.patient
+    return {**_findings(derived), **_history(derived, patient), **_beside_the_steps(derived, patient)}
+
+
+WORDS = {"it-pemetrexed": stage_words}
+"""The words of the codes this area's rules emit (the later steps' codes are in :mod:`~lmtx._texts.progression`)."""
