@@ -936,6 +936,7 @@ def kps_table() -> str:
 API_PAGES = {
     "lmtx": "api/lmtx.md",
     "lmtx.model": "api/model.md",
+    "lmtx.drugs": "api/drugs.md",
     "lmtx.result": "api/result.md",
     "lmtx.errors": "api/errors.md",
     "lmtx.policy": "api/policy.md",

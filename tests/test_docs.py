@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_MODULES = (
     "lmtx",
     "lmtx.model",
+    "lmtx.drugs",
     "lmtx.result",
     "lmtx.errors",
     "lmtx.policy",
