@@ -29,11 +29,13 @@ from fhir.resources.R4B.resource import Resource
 
 from lmtx._evaluate import parse_patient
 from lmtx.errors import InvalidPatient
+from lmtx.fhir._agents import agents_of, referenced_medication
 from lmtx.fhir._codes import text_of
 from lmtx.fhir._conditions import histology_of, metastasis_kinds, read_condition
+from lmtx.fhir._dosage import only_route
 from lmtx.fhir._events import is_radiotherapy, read_adverse_event, read_procedure
 from lmtx.fhir._input import split_ref, subject_of, validate
-from lmtx.fhir._medications import agents_of, only_route, read_medication_use, referenced_medication
+from lmtx.fhir._medications import read_medication_use
 from lmtx.fhir._observations import observation_kind, read_observation
 from lmtx.fhir._report import (
     NO_LUNG_CANCER,
