@@ -19,7 +19,8 @@ The package's modules follow what they read: ``_codes`` (terminology),
 ``_observations``, ``_medications`` (medication requests and statements, with
 ``_agents``, the drugs they name, and ``_dosage``, their route, dose and
 schedule), ``_events`` (procedures and adverse events), ``_assembly`` (the
-patient record) and ``_report`` (what a run returns). Every public name is
+patient record, each field's value chosen by ``_diagnosis``, ``_series`` and
+``_treatment``) and ``_report`` (what a run returns). Every public name is
 importable from ``lmtx.fhir``.
 
 For example:
