@@ -117,7 +117,7 @@ def test_timeline_svg_has_one_band_per_phase_and_its_labels(tmp_path: Path) -> N
     for phase in set(runs):
         assert (phase or "not applicable") in texts
         assert PHASE_COLOURS[phase].lower() in svg.lower()
-    assert "osimertinib 160 mg oral" in texts
+    assert "osimertinib 80 mg → 160 mg oral" in texts  # one row for osimertinib: 80 mg raised to 160 mg
     assert "pemetrexed 50 mg intrathecal" in texts
     assert "MRI" in texts
     assert "CSF cytology" in texts

@@ -1,8 +1,9 @@
 """The picture of one patient's course: its rows, its panels, and everything drawn in them.
 
 :func:`timeline_figure` decides the rows and the panels, draws each panel
-(the phase bands, then the lanes), adds the legends and the title, and
-places the labels last; :func:`plot_timeline` saves it.
+(the phase bands, then the lanes), ends the time axis at the as-of line,
+adds the legends and the title, and places the labels last;
+:func:`plot_timeline` saves it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lmtx.course.concordance import ConcordanceEntry
-from lmtx.course.plot import _lanes as lanes
 from lmtx.course.plot._canvas import new_figure, picture_format, save
 from lmtx.course.plot._labels import place_labels
-from lmtx.course.plot._layout import Drawing, Window, axis, phase_bands, windows
+from lmtx.course.plot._lanes import (
+    alerts,
+    assessments,
+    critical_onsets,
+    empty_lanes,
+    episode,
+    holds,
+    performance,
+    toxicities,
+)
+from lmtx.course.plot._layout import Drawing, Window, as_of_line, axis, phase_bands, windows
 from lmtx.course.plot._legend import legends
+from lmtx.course.plot._therapies import TherapyLane, therapies, therapy_lanes
 from lmtx.course.replay import Timeline
-from lmtx.course.text import therapy_label
-from lmtx.model import Therapy, TherapyStatus
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -29,16 +38,19 @@ if TYPE_CHECKING:
 def timeline_figure(course: Timeline) -> Figure:
     """The picture of a course, laid out and with its labels placed (what :func:`plot_timeline` saves).
 
-    Rows, top to bottom: the concordance episodes, the therapies, MRI, CSF
-    cytology, neurological exams, toxicities (term and CTCAE grade) and
-    performance status; the phases are coloured bands behind them. A course
-    whose history before the LM diagnosis is long (over
-    :data:`COMPRESS_BEFORE_DAYS` days, and longer than the LM period) is shown
-    on a broken time axis: the earlier history compressed in a narrow panel
-    marked as such, the course from the LM diagnosis on in the wide one. The
-    last phase's band reaches the right edge, so the current phase shows even
-    when it began on the last day. Every mark is in the legend; no label
-    overlaps another or leaves the picture.
+    Rows, top to bottom: the concordance episodes, advice to hold, the
+    therapies (osimertinib in one row, its changes of dose marked; planned
+    therapies last), MRI, CSF cytology, neurological exams, critical alerts
+    (when there are any), toxicities (term and CTCAE grade) and performance
+    status; the phases are coloured bands behind them. The time axis ends at
+    ``as_of``, at a labelled line; nothing is drawn after it but the marks of
+    planned therapies at it. A course whose history before the current LM
+    story is long (over :data:`COMPRESS_BEFORE_DAYS` days, and longer than the
+    story) is shown on a broken time axis: the earlier history compressed in a
+    narrow panel marked as such, the story (from the first exam of the latest
+    run of symptoms or the LM diagnosis, whichever is earlier) in the wide one.
+    Marks of one lane on one day are set apart; every mark is in the legend;
+    no label overlaps another or leaves the picture.
 
     Args:
         course: The timeline.
@@ -50,24 +62,29 @@ def timeline_figure(course: Timeline) -> Figure:
         PlottingUnavailable: matplotlib is not installed.
     """
     patient = course.patient
-    therapies = [t for t in patient.therapies if t.status is not TherapyStatus.PLANNED and t.start is not None]
+    lanes = therapy_lanes(patient)
+    given = [r.therapy for lane in lanes for r in lane.regimens]
     episodes = list(course.concordance)
+    held = [code for code in _codes(course) if any(s.recommendations.get(code) == "hold" for s in course.steps)]
     rows = [f"{e.code} {' > '.join(e.actions) if len(e.actions) > 1 else e.action or ''}".strip() for e in episodes]
     rows = [row if e.action else f"{e.code} (not indicated)" for row, e in zip(rows, episodes, strict=True)]
-    rows += [therapy_label(t) for t in therapies]
-    rows += ["MRI", "CSF cytology", "Neuro exam", "Toxicity (CTCAE grade)", "Performance status"]
+    rows += [f"{code} hold (advice)" for code in held]
+    rows += [lane.label for lane in lanes]
+    named = ["mri", "csf", "neuro", *(["alerts"] if critical_onsets(course) else []), "toxicity", "ps"]
+    rows += [_LANE_NAMES[name] for name in named]
     last = course.as_of or dt.date.today()  # only a record without dates lacks as_of, and it draws no band
     end = last + dt.timedelta(days=1)
-    start = min([s.date for s in course.steps if s.date] + [t.start for t in therapies if t.start] + [last])
+    start = min([s.date for s in course.steps if s.date] + [t.start for t in given if t.start] + [last])
     panes = windows(course, start, end)
     figure = new_figure(12, 2.6 + 0.36 * len(rows))
     if len(panes) == 1:
         panels = [figure.add_subplot()]
     else:
         panels = list(figure.subplots(1, 2, sharey=True, width_ratios=(1, 4), gridspec_kw={"wspace": 0.02}))
-    drawing = Drawing(course, rows, end)
+    drawing = Drawing(course, rows, end, lanes={name: len(named) - 1 - i for i, name in enumerate(named)})
     for axes, window in zip(panels, panes, strict=True):
-        _draw_panel(axes, drawing, window, therapies, episodes)
+        _draw_panel(axes, drawing, window, episodes=episodes, held=held, lanes=lanes)
+    as_of_line(panels[-1], drawing)
     legends(figure, drawing)
     as_of = "-" if course.as_of is None else course.as_of.isoformat()
     now = course.steps[-1]
@@ -78,8 +95,23 @@ def timeline_figure(course: Timeline) -> Figure:
         ha="left",
         fontsize=11,
     )
-    place_labels(figure, drawing.labels, drawing.shorter)
+    place_labels(figure, drawing)
     return figure
+
+
+_LANE_NAMES = {
+    "mri": "MRI",
+    "csf": "CSF cytology",
+    "neuro": "Neuro exam",
+    "alerts": "Critical alert",
+    "toxicity": "Toxicity (CTCAE grade)",
+    "ps": "Performance status",
+}
+
+
+def _codes(course: Timeline) -> list[str]:
+    """Every recommendation code of the course, in the order of first appearance."""
+    return list(dict.fromkeys(code for step in course.steps for code in step.recommendations))
 
 
 def plot_timeline(course: Timeline, path: str | Path) -> Path:
@@ -106,19 +138,23 @@ def _draw_panel(
     axes: Axes,
     drawing: Drawing,
     window: Window,
-    therapies: list[Therapy],
+    *,
     episodes: list[ConcordanceEntry],
+    held: list[str],
+    lanes: list[TherapyLane],
 ) -> None:
     """Everything of the course that falls in one panel of the time axis."""
     phase_bands(axes, drawing, window)
     y = len(drawing.rows) - 1
     for index, entry in enumerate(episodes):
-        lanes.episode(axes, drawing, window, entry, y=y, gid=f"episode-{index}")
+        episode(axes, drawing, window, entry, y=y, gid=f"episode-{index}")
         y -= 1
-    lanes.therapies(axes, drawing, window, therapies, y)
-    y -= len(therapies)
-    lanes.assessments(axes, drawing, window, y)
-    lanes.toxicities(axes, drawing, window, y - 3)
-    lanes.performance(axes, drawing, window, y - 4)
-    lanes.empty_lanes(axes, drawing, window, y - 3)
+    holds(axes, drawing, window, held, y)
+    therapies(axes, drawing, window, lanes, y - len(held))
+    assessments(axes, drawing, window, drawing.lane("mri"))
+    if "alerts" in drawing.lanes:
+        alerts(axes, drawing, window, drawing.lane("alerts"))
+    toxicities(axes, drawing, window, drawing.lane("toxicity"))
+    performance(axes, drawing, window, drawing.lane("ps"))
+    empty_lanes(axes, drawing, window, drawing.lane("toxicity"), drawing.lane("ps"))
     axis(axes, drawing, window)

@@ -1,9 +1,10 @@
 """The labels of a course picture: kept while the marks are drawn, placed once the picture is laid out.
 
 A label sits at its mark. After the layout is frozen each may move up or
-down its lane, change its alignment, or take a shorter wording, until it
-overlaps no other text, no legend and no marker, and stays inside its panel;
-a label that finds no place is hidden, its mark staying.
+down its lane (unless it stands beside one of several marks of a day),
+change its alignment, or take a shorter wording, until it overlaps no other
+text (keeping a space's width from it), no legend and no marker, and stays
+inside its panel; a label that finds no place is hidden, its mark staying.
 :func:`text_boxes` gives the places found, for the tests.
 """
 
@@ -22,26 +23,41 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.text import Annotation, Text
 
-MARKER_GIDS = ("assessment-", "toxicity-", "ps-")
+MARKER_GIDS = ("assessment-", "toxicity-", "ps-", "alert-", "planned-", "dose-change-", "acted-")
 """The ids of the markers a label must never cover."""
+
+_GAP = 6
+"""Pixels kept free beside a label (about a space: closer, two labels read as one)."""
 
 
 def label(
-    drawing: Drawing, axes: Axes, text: str, at: tuple[dt.date, float], dy: float, *shorter: str, **style: Any
+    drawing: Drawing,
+    axes: Axes,
+    text: str,
+    at: tuple[dt.date, float],
+    dy: float,
+    *shorter: str,
+    dx: float = 0,
+    steady: bool = False,
+    **style: Any,
 ) -> None:
     """A label at a mark, kept for placement (it may move up or down its lane, never away from its mark).
 
-    ``shorter`` are shorter wordings to try, in order, where the full one finds no free place.
+    ``shorter`` are shorter wordings to try, in order, where the full one finds no free place; ``dx``
+    keeps the label that many points beside its mark (left when negative); a ``steady`` label keeps its
+    height (beside one of several marks of a day, moved up or down it would name a neighbour).
     """
     style.setdefault("ha", "center")
     day, y = at
-    annotation = axes.annotate(text, (x(day), y), xytext=(0, dy), textcoords="offset points", fontsize=7, **style)
+    annotation = axes.annotate(text, (x(day), y), xytext=(dx, dy), textcoords="offset points", fontsize=7, **style)
     annotation.set_gid(f"label-{len(drawing.labels)}")
     drawing.shorter[id(annotation)] = list(shorter)
+    if steady:
+        drawing.steady.add(id(annotation))
     drawing.labels.append(annotation)
 
 
-def place_labels(figure: Figure, labels: list[Annotation], shorter: dict[int, list[str]]) -> None:
+def place_labels(figure: Figure, drawing: Drawing) -> None:
     """Lay the figure out, then move each label up or down at its mark until it overlaps nothing and stays inside.
 
     A label that finds no free place is shortened to fit beside its neighbours: a mark is never left
@@ -55,41 +71,56 @@ def place_labels(figure: Figure, labels: list[Annotation], shorter: dict[int, li
     figure.set_layout_engine("none")
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas has one
     canvas = figure.bbox
+    labels, shorter = drawing.labels, drawing.shorter
     mine = {id(label) for label in labels}
-    obstacles: list[Any] = [legend.get_window_extent(renderer) for legend in figure.legends]
-    obstacles += [
+    texts: list[Any] = [
         Bbox.from_extents(box.x0, box.y0, box.x1, box.y1)
         for box in _text_boxes(figure, renderer)
         if id(box.text) not in mine
     ]
-    # The markers too: a label never covers a mark (its own or a neighbour's).
-    obstacles += [
+    # The legends and the markers too: a label never covers a mark (its own or a neighbour's).
+    marks: list[Any] = [legend.get_window_extent(renderer) for legend in figure.legends]
+    marks += [
         mark.get_window_extent(renderer)
         for axes in figure.axes
         for mark in axes.get_lines()
         if (mark.get_gid() or "").startswith(MARKER_GIDS)
     ]
-    placed: list[Any] = []
     for label in sorted(labels, key=lambda t: (t.xy[0], -t.xy[1])):
-        panel = label.axes.bbox if label.axes is not None else canvas
-        area = Bbox.from_extents(panel.x0, canvas.y0, panel.x1, canvas.y1)
+        area = label.axes.bbox if label.axes is not None else canvas  # a label stays in its mark's panel
         base = label.xyann[1]
         options = [base, base + 8, base - 8, base + 16, base - 16] if base < 0 else [base, base + 8, base - 14]
+        if id(label) in drawing.steady:
+            options = [base]
         alignments = (
             ("center", "left", "right")
             if label.get_horizontalalignment() == "center"
             else (label.get_horizontalalignment(), "right")
         )
         wordings = [label.get_text(), *shorter.get(id(label), [])]
+        obstacles = _Obstacles(texts, marks)
         if not any(
-            _fits(
-                label, wording, alignments, offsets=options, renderer=renderer, area=area, taken=[*obstacles, *placed]
-            )
+            _fits(label, wording, alignments, offsets=options, renderer=renderer, area=area, taken=obstacles)
             for wording in wordings
         ):
             label.set_visible(False)
             continue
-        placed.append(label.get_window_extent(renderer))
+        texts.append(label.get_window_extent(renderer))
+
+
+@attrs.frozen
+class _Obstacles:
+    """What a label must not cover: texts (kept :data:`_GAP` pixels apart side by side) and marks."""
+
+    texts: list[Any]
+    marks: list[Any]
+
+    def hit(self, box: Any) -> bool:
+        """Whether a label's box comes too near a text or covers a mark."""
+        from matplotlib.transforms import Bbox  # noqa: PLC0415 - loaded with matplotlib
+
+        spaced = Bbox.from_extents(box.x0 - _GAP, box.y0, box.x1 + _GAP, box.y1)
+        return any(spaced.overlaps(other) for other in self.texts) or any(box.overlaps(m) for m in self.marks)
 
 
 @attrs.frozen
@@ -139,16 +170,19 @@ def _fits(
     offsets: list[float],
     renderer: Any,
     area: Any,
-    taken: list[Any],
+    taken: _Obstacles,
 ) -> bool:
     """Try each alignment and vertical offset; keep the first where the label overlaps nothing and stays in ``area``."""
     label.set_text(wording)
+    beside = abs(label.xyann[0])
     for ha in alignments:
         label.set_horizontalalignment(ha)  # type: ignore[arg-type]  # one of left, center, right
+        # A label kept beside its mark goes to the mark's other side when it changes its alignment.
+        dx = {"left": beside, "right": -beside}.get(ha, 0.0)
         for offset in offsets:
-            label.xyann = (label.xyann[0], offset)
+            label.xyann = (dx, offset)
             box = label.get_window_extent(renderer)
             inside = box.x0 >= area.x0 and box.x1 <= area.x1 and box.y0 >= area.y0 and box.y1 <= area.y1
-            if inside and not any(box.overlaps(other) for other in taken):
+            if inside and not taken.hit(box):
                 return True
     return False

@@ -1,7 +1,9 @@
 """The legends of a course picture: one for the phases, one for every other mark the picture uses.
 
 The lanes record which marks they drew (:attr:`Drawing.marks`); only those
-are explained, each with the style the lane gave it.
+are explained, each with the style the lane gave it. Signs written in the
+rows' labels and the marks' labels (``a > b``, ``→``, ``*``) are explained
+there too, when the picture uses them.
 """
 
 from __future__ import annotations
@@ -9,8 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lmtx.course.plot._canvas import PHASE_COLOURS, STATUS_COLOURS
-from lmtx.course.plot._lanes import FINDING_STYLE, FINDING_WORDS, PS_COLOURS, TOXICITY_COLOURS
+from lmtx.course.plot._lanes import (
+    ALERT_STYLE,
+    FINDING_STYLE,
+    FINDING_WORDS,
+    HOLD_COLOUR,
+    PS_COLOURS,
+    TOXICITY_COLOURS,
+)
 from lmtx.course.plot._layout import Drawing
+from lmtx.course.plot._therapies import BAR_COLOUR, CHANGE_WITHIN_DAYS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,15 +48,48 @@ def legends(figure: Figure, drawing: Drawing) -> None:
     )
     phase_legend.set_gid("legend-phases")
     words: list[tuple[str, Any]] = [
-        ("therapy", Patch(color="#4b5563", alpha=0.85, label="therapy given (bar: start to last day)")),
+        (
+            "as-of",
+            Line2D(
+                [], [], color="#111827", lw=1.2, ls=(0, (4, 2)), label="as of: the last day shown (end of the axis)"
+            ),
+        ),
+        ("therapy", Patch(color=BAR_COLOUR, alpha=0.85, label="therapy given (bar: start to last day)")),
         (
             "stopped",
             Patch(
-                fc="#4b5563",
+                fc=BAR_COLOUR,
                 alpha=0.85,
                 hatch="///",
                 ec="#f9fafb",
-                label="therapy stopped (hatched; not for a dose change)",
+                label="therapy stopped (hatched; label: the reason)",
+            ),
+        ),
+        (
+            "dose-change",
+            Line2D(
+                [],
+                [],
+                marker="D",
+                ms=6,
+                mfc="#ffffff",
+                mec="#111827",
+                lw=0,
+                label=f"osimertinib dose changed within {CHANGE_WITHIN_DAYS} days (a → b: the doses in order)",
+            ),
+        ),
+        (
+            "planned",
+            Line2D(
+                [],
+                [],
+                marker=">",
+                ms=7,
+                mfc="#ffffff",
+                mec="#111827",
+                mew=1.2,
+                lw=0,
+                label="therapy planned (marked at the as-of line)",
             ),
         ),
         *(
@@ -56,6 +99,27 @@ def legends(figure: Figure, drawing: Drawing) -> None:
         (
             "acted",
             Line2D([], [], color="#374151", marker="|", ms=12, mew=2, lw=0, label="therapy started (advice acted on)"),
+        ),
+        (
+            "hold",
+            Line2D(
+                [], [], color=HOLD_COLOUR, lw=5, ls=(0, (2, 1)), label="advice to hold (maintenance advice, no episode)"
+            ),
+        ),
+        (
+            "joined",
+            Line2D([], [], lw=0, marker="$>$", color="#111827", label="a > b: one decision through successive advice"),
+        ),
+        (
+            "undated-basis",
+            Line2D(
+                [],
+                [],
+                lw=0,
+                marker="$*$",
+                color="#111827",
+                label="* or (undated basis): advised on brain metastases without a date",
+            ),
         ),
         (
             "not-indicated",
@@ -111,8 +175,17 @@ def legends(figure: Figure, drawing: Drawing) -> None:
             )
             for level in (1, 2, 3)
         ),
+        (
+            "critical",
+            Line2D([], [], lw=0, ms=10, label="critical alert, on the day it first appears", **ALERT_STYLE),
+        ),
         ("compressed", Patch(fc="none", hatch="..", ec="#d1d5db", label="earlier history, time compressed")),
     ]
+    entries = drawing.course.concordance
+    if any(len(e.actions) > 1 for e in entries):
+        drawing.marks["joined"] = True
+    if any(e.undated_basis for e in entries):
+        drawing.marks["undated-basis"] = True
     used = [handle for key, handle in words if key in drawing.marks]
     if used:
         marks = figure.legend(
