@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,9 @@ EXAMPLES = sorted((ROOT / "lmtx" / "examples").glob("*.json"))
 SHORT = ROOT / "lmtx" / "examples" / "course-short.json"
 YEARS = ROOT / "lmtx" / "examples" / "course-years.json"
 TOXICITIES = ROOT / "lmtx" / "examples" / "course-toxicities.json"
+REDUCTION = ROOT / "tests" / "course" / "reduction.json"
+SAME_DAY = ROOT / "tests" / "course" / "same-day.json"
+SWITCH = ROOT / "tests" / "course" / "tki-switch.json"
 MUTANT: dict[str, Any] = {"histology": "adenocarcinoma", "egfr": {"status": "mutant"}}
 
 
@@ -81,22 +83,11 @@ def test_a_crowded_course_keeps_its_labels_apart() -> None:
 
 def test_a_course_with_changes_plans_and_same_day_marks_keeps_its_labels_apart() -> None:
     # A reduction of osimertinib for toxicity, two toxicities and a critical alert on one day, a plan.
-    record = ROOT / "tests" / "course" / "reduction.json"
-    shown = _assert_texts_in_place(lmtx.timeline(record.read_text(), as_of="2026-05-04"))
+    shown = _assert_texts_in_place(lmtx.timeline(REDUCTION.read_text(), as_of="2026-05-04"))
     for text in ("to 80 mg (toxicity)", "rash G2", "neutropenia G4", "toxicity-myelosuppression", "as of 2026-05-04"):
         assert text in shown
     # Four toxicities and two critical alerts on one day: every label beside its own mark, none over another.
-    day = "2026-02-10"
-    wire = {
-        **MUTANT,
-        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
-        "therapies": [{"agent": "osimertinib", "dose_mg": 160, "status": "active", "start": "2026-01-08"}],
-        "toxicities": [
-            {"term": term, "grade": grade, "date": day}
-            for term, grade in (("rash", 1), ("fatigue", 2), ("neutropenia", 4), ("aseptic_meningitis", 4))
-        ],
-    }
-    shown = _assert_texts_in_place(lmtx.timeline(wire, as_of="2026-03-01"))
+    shown = _assert_texts_in_place(lmtx.timeline(SAME_DAY.read_text(), as_of="2026-03-01"))
     assert {"rash G1", "fatigue G2", "neutropenia G4", "aseptic meningitis G4"} <= set(shown)
 
 
@@ -199,20 +190,9 @@ def test_the_current_phase_shows_when_it_began_on_the_last_day() -> None:
     assert any(f"Now: {course.result.phase}" in t for t in texts)
 
 
-def test_the_text_report_explains_its_marks_in_its_footer(tmp_path: Path) -> None:
-    record = tmp_path / "switch.json"
+def test_the_text_report_explains_its_marks_in_its_footer() -> None:
     # Gefitinib stopped, a day without a TKI, erlotinib begun; brain metastases without a date.
-    wire = {
-        **MUTANT,
-        "brain_metastases": True,
-        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
-        "therapies": [
-            {"agent": "gefitinib", "status": "stopped", "start": "2025-06-01", "end": "2026-01-20"},
-            {"agent": "erlotinib", "status": "active", "start": "2026-01-22"},
-        ],
-    }
-    record.write_text(json.dumps(wire))
-    done = run("timeline", str(record), "--as-of", "2026-02-15")
+    done = run("timeline", str(SWITCH), "--as-of", "2026-02-15")
     assert done.returncode == 0, done.stderr
     text = done.stdout
     footer = text[text.index("How to read this report:") :]

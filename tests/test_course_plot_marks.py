@@ -3,8 +3,9 @@
 The time axis ends at ``as_of``; planned therapies are marked at its line; the current LM story is never
 compressed; marks of one day never hide each other; a change of osimertinib dose is no stop, and a stop
 says why; critical alerts are marked on the day they first appear; advice to hold shows as advice; every
-symbol is in the legend. The record with a dose reduction, same-day toxicities, a critical alert and a
-plan is ``tests/course/reduction.json``.
+symbol is in the legend. The records are in ``tests/course/``: ``reduction.json`` (a dose reduction for
+toxicity, same-day toxicities, a critical alert, a plan), ``same-day.json`` (four toxicities of one day)
+and ``tki-switch.json`` (one TKI after another, brain metastases without a date).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ YEARS = ROOT / "lmtx" / "examples" / "course-years.json"
 TOXICITIES = ROOT / "lmtx" / "examples" / "course-toxicities.json"
 REDUCTION = ROOT / "tests" / "course" / "reduction.json"
 REDUCTION_AS_OF = "2026-05-04"
+SAME_DAY = ROOT / "tests" / "course" / "same-day.json"
+SWITCH = ROOT / "tests" / "course" / "tki-switch.json"
 D = dt.date.fromisoformat
 MUTANT: dict[str, Any] = {"histology": "adenocarcinoma", "egfr": {"status": "mutant"}}
 
@@ -167,18 +170,8 @@ def test_marks_on_one_day_never_hide_each_other() -> None:
 
 
 def test_many_marks_on_one_day_stay_apart_in_every_lane() -> None:
-    day = "2026-02-10"
-    wire = {
-        **MUTANT,
-        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
-        "neuro_exams": [{"date": "2026-01-05", "symptoms": "new"}],
-        "therapies": [{"agent": "osimertinib", "dose_mg": 160, "status": "active", "start": "2026-01-08"}],
-        "toxicities": [
-            {"term": term, "grade": grade, "date": day}
-            for term, grade in (("rash", 1), ("fatigue", 2), ("neutropenia", 4), ("aseptic_meningitis", 4))
-        ],
-    }
-    figure = timeline_figure(lmtx.timeline(wire, as_of="2026-03-01"))
+    # Four toxicities of one day, two of grade 4: four squares and two critical alerts, none on another.
+    figure = timeline_figure(lmtx.timeline(SAME_DAY.read_text(), as_of="2026-03-01"))
     for lane in ("toxicity-", "alert-"):
         boxes = [mark.get_window_extent() for mark in artists(figure, lane)]
         assert len(boxes) > 1
@@ -303,16 +296,7 @@ def test_every_symbol_drawn_is_in_the_legend(course: Path) -> None:
 def test_the_signs_in_labels_are_explained_too() -> None:
     # Gefitinib stopped, a day without a TKI, erlotinib begun; brain metastases without a date:
     # a row 'switch > start > switch' and an episode on an undated basis.
-    wire = {
-        **MUTANT,
-        "brain_metastases": True,
-        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
-        "therapies": [
-            {"agent": "gefitinib", "status": "stopped", "start": "2025-06-01", "end": "2026-01-20"},
-            {"agent": "erlotinib", "status": "active", "start": "2026-01-22"},
-        ],
-    }
-    figure = timeline_figure(lmtx.timeline(wire, as_of="2026-02-15"))
+    figure = timeline_figure(lmtx.timeline(SWITCH.read_text(), as_of="2026-02-15"))
     assert any(" > " in text for text in shown(figure))
     legend = legend_texts(figure)
     assert "a > b: one decision through successive advice" in legend

@@ -47,13 +47,21 @@ def legends(figure: Figure, drawing: Drawing) -> None:
         title_fontsize=9,
     )
     phase_legend.set_gid("legend-phases")
+
+    def mark(marker: str, face: str, words: str, **style: Any) -> Line2D:
+        """A legend entry for a marker, framed in the lanes' dark edge unless ``style`` says otherwise."""
+        return Line2D(
+            [], [], marker=marker, ms=7, mfc=face, mec=style.pop("mec", "#111827"), lw=0, label=words, **style
+        )
+
+    def line(colour: str, words: str, **style: Any) -> Line2D:
+        """A legend entry for a bar or line drawn as a thick stroke."""
+        return Line2D([], [], color=colour, lw=style.pop("lw", 5), label=words, **style)
+
+    grades = {grade: f"toxicity CTCAE grade {grade}{'+' if grade == 4 else ''}" for grade in (1, 2, 3, 4)}
+    levels = {1: "PS ECOG 0-1", 2: "PS ECOG 2", 3: "PS ECOG 3-4"}
     words: list[tuple[str, Any]] = [
-        (
-            "as-of",
-            Line2D(
-                [], [], color="#111827", lw=1.2, ls=(0, (4, 2)), label="as of: the last day shown (end of the axis)"
-            ),
-        ),
+        ("as-of", line("#111827", "as of: the last day shown (end of the axis)", lw=1.2, ls=(0, (4, 2)))),
         ("therapy", Patch(color=BAR_COLOUR, alpha=0.85, label="therapy given (bar: start to last day)")),
         (
             "stopped",
@@ -67,118 +75,24 @@ def legends(figure: Figure, drawing: Drawing) -> None:
         ),
         (
             "dose-change",
-            Line2D(
-                [],
-                [],
-                marker="D",
-                ms=6,
-                mfc="#ffffff",
-                mec="#111827",
-                lw=0,
-                label=f"osimertinib dose changed within {CHANGE_WITHIN_DAYS} days (a → b: the doses in order)",
+            mark(
+                "D", "#ffffff", f"osimertinib dose changed within {CHANGE_WITHIN_DAYS} days (a → b: the doses in order)"
             ),
         ),
-        (
-            "planned",
-            Line2D(
-                [],
-                [],
-                marker=">",
-                ms=7,
-                mfc="#ffffff",
-                mec="#111827",
-                mew=1.2,
-                lw=0,
-                label="therapy planned (marked at the as-of line)",
-            ),
-        ),
-        *(
-            (status, Line2D([], [], color=STATUS_COLOURS[status], lw=5, alpha=0.7, label=_STATUS_WORDS[status]))
-            for status in ("followed", "open", "lapsed")
-        ),
-        (
-            "acted",
-            Line2D([], [], color="#374151", marker="|", ms=12, mew=2, lw=0, label="therapy started (advice acted on)"),
-        ),
-        (
-            "hold",
-            Line2D(
-                [], [], color=HOLD_COLOUR, lw=5, ls=(0, (2, 1)), label="advice to hold (maintenance advice, no episode)"
-            ),
-        ),
-        (
-            "joined",
-            Line2D([], [], lw=0, marker="$>$", color="#111827", label="a > b: one decision through successive advice"),
-        ),
+        ("planned", mark(">", "#ffffff", "therapy planned (marked at the as-of line)", mew=1.2)),
+        *((status, line(STATUS_COLOURS[status], _STATUS_WORDS[status], alpha=0.7)) for status in _STATUS_WORDS),
+        ("acted", line("#374151", "therapy started (advice acted on)", lw=0, marker="|", ms=12, mew=2)),
+        ("hold", line(HOLD_COLOUR, "advice to hold (maintenance advice, no episode)", ls=(0, (2, 1)))),
+        ("joined", line("#111827", "a > b: one decision through successive advice", lw=0, marker="$>$")),
         (
             "undated-basis",
-            Line2D(
-                [],
-                [],
-                lw=0,
-                marker="$*$",
-                color="#111827",
-                label="* or (undated basis): advised on brain metastases without a date",
-            ),
+            line("#111827", "* or (undated basis): advised on brain metastases without a date", lw=0, marker="$*$"),
         ),
-        (
-            "not-indicated",
-            Line2D(
-                [], [], color=STATUS_COLOURS["not-indicated"], marker="X", ms=8, lw=0, label="started, not indicated"
-            ),
-        ),
-        *(
-            (
-                f"finding-{value}",
-                Line2D(
-                    [],
-                    [],
-                    marker=FINDING_STYLE[value][0],
-                    ms=7,
-                    mfc=FINDING_STYLE[value][1],
-                    mec="#111827",
-                    lw=0,
-                    label=FINDING_WORDS[value],
-                ),
-            )
-            for value in (True, False, None)
-        ),
-        *(
-            (
-                f"grade-{grade}",
-                Line2D(
-                    [],
-                    [],
-                    marker="s",
-                    ms=7,
-                    mfc=TOXICITY_COLOURS[grade],
-                    mec="#111827",
-                    lw=0,
-                    label=f"toxicity CTCAE grade {grade}{'+' if grade == 4 else ''}",
-                ),
-            )
-            for grade in (1, 2, 3, 4)
-        ),
-        *(
-            (
-                f"ps-{level}",
-                Line2D(
-                    [],
-                    [],
-                    marker="^",
-                    ms=7,
-                    mfc=PS_COLOURS[level],
-                    mec="#111827",
-                    lw=0,
-                    label={1: "PS ECOG 0-1", 2: "PS ECOG 2", 3: "PS ECOG 3-4"}[level],
-                ),
-            )
-            for level in (1, 2, 3)
-        ),
-        (
-            "critical",
-            Line2D([], [], lw=0, ms=10, label="critical alert, on the day it first appears", **ALERT_STYLE),
-        ),
+        ("not-indicated", line(STATUS_COLOURS["not-indicated"], "started, not indicated", lw=0, marker="X", ms=8)),
+        *((f"finding-{value}", mark(*FINDING_STYLE[value], FINDING_WORDS[value])) for value in (True, False, None)),
+        *((f"grade-{grade}", mark("s", TOXICITY_COLOURS[grade], words)) for grade, words in grades.items()),
+        *((f"ps-{level}", mark("^", PS_COLOURS[level], words)) for level, words in levels.items()),
+        ("critical", Line2D([], [], lw=0, ms=10, label="critical alert, on the day it first appears", **ALERT_STYLE)),
         ("compressed", Patch(fc="none", hatch="..", ec="#d1d5db", label="earlier history, time compressed")),
     ]
     entries = drawing.course.concordance

@@ -181,7 +181,7 @@ def _new_dose(axes: Axes, drawing: Drawing, regimen: Regimen, y: int) -> None:
         label(drawing, axes, f"restarted, {dose}", (therapy.start, y), 7, dose, ha="left")
         return
     (mark,) = axes.plot(
-        [x(therapy.start)], [y], marker="D", ms=6, mfc="#ffffff", mec="#111827", lw=0, zorder=6, clip_on=False
+        [x(therapy.start)], [y], marker="D", ms=7, mfc="#ffffff", mec="#111827", lw=0, zorder=6, clip_on=False
     )
     mark.set_gid(f"dose-change-{regimen.index}")
     drawing.marks.setdefault("dose-change", mark)
