@@ -925,6 +925,9 @@ unsigned int createStateNode(void *tree,
 
     node->factOffset = UNDEFINED_HASH_OFFSET;
     node->lockExpireTime = 0;
+    // No action started yet: deleteStateNode frees these, and the pool's memory is not zeroed.
+    node->context.messages = NULL;
+    node->context.stateFact = NULL;
     *state = node;
     
     return RULES_OK;
@@ -1428,8 +1431,13 @@ unsigned int setObjectProperty(jsonObject *jo,
         case JSON_INT:
             temp = first[property->valueLength];
             first[property->valueLength] = '\0';
-            property->value.i = atoll(first);
+            // atoll gave the nearest 64-bit integer for one out of range, silently: refuse it.
+            errno = 0;
+            property->value.i = strtoll(first, NULL, 10);
             first[property->valueLength] = temp;
+            if (errno == ERANGE) {
+                return ERR_PARSE_NUMBER;
+            }
             break;
         case JSON_DOUBLE:
             temp = first[property->valueLength];
