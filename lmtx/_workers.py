@@ -2,11 +2,13 @@
 
 Both public modules run records in worker processes through this one: the
 process pool that is replaced when a worker dies (:class:`Executors`), the
-chunked, order-preserving feeding of records (:func:`run`) and the compact
-form in which outcomes travel back. It imports neither public module, so the
-two depend on each other in one direction only: :mod:`lmtx.pool` builds on
-:mod:`lmtx.batch` (its ``evaluate_many`` is the batch function run in the
-pool), and :mod:`lmtx.batch` starts the workers of a ``workers=`` call here.
+chunked, order-preserving feeding of records (:func:`run`), the compact
+form in which outcomes travel back, and what a batch needs of a pool
+(:class:`WorkerPool`). It imports neither public module, so the two depend
+on each other in one direction only, type hints included: :mod:`lmtx.pool`
+builds on :mod:`lmtx.batch` (its ``evaluate_many`` is the batch function run
+in the pool), and :mod:`lmtx.batch` starts the workers of a ``workers=``
+call here.
 
 Worker processes are started with the ``forkserver`` method where the
 platform has it, ``spawn`` otherwise, never ``fork``: the parent may already
@@ -25,7 +27,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import attrs
 
@@ -209,6 +211,24 @@ class Executors:
         if not self.closed:
             self.closed = True
             self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerPool(Protocol):
+    """Worker processes that a batch can run in: what :func:`lmtx.batch.evaluate_many` needs of a pool.
+
+    :class:`lmtx.pool.EvaluationPool` is one. A protocol, so that
+    :mod:`lmtx.batch` names no class of :mod:`lmtx.pool`, which imports it.
+    """
+
+    def map(
+        self,
+        task: Callable[[int, PatientInput], T],
+        lost: Callable[[int, PatientInput, str], T],
+        records: Iterable[PatientInput],
+        chunksize: int | None = None,
+    ) -> Generator[T, None, None]:
+        """Apply ``task(index, record)`` to every record in the workers, yielding the values in input order."""
+        ...
 
 
 def _growing(first: int, most: int) -> Iterator[int]:

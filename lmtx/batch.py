@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
+from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
@@ -29,9 +29,6 @@ from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
 from lmtx.result import Result
-
-if TYPE_CHECKING:
-    from lmtx.pool import EvaluationPool
 
 __all__ = [
     "ErrorKind",
@@ -145,7 +142,7 @@ def evaluate_many(
     policy: Policy | Mapping[str, object] | None = None,
     *,
     chunksize: int | None = None,
-    pool: EvaluationPool | None = None,
+    pool: _workers.WorkerPool | None = None,
 ) -> Generator[Outcome, None, None]:
     """Evaluate many patients, yielding one outcome per patient, in input order.
 
@@ -315,7 +312,7 @@ def ordered_map(
     workers: int | None,
     chunksize: int | None = None,
     *,
-    pool: EvaluationPool | None = None,
+    pool: _workers.WorkerPool | None = None,
 ) -> Generator[T, None, None]:
     """Apply ``task(index, record)`` to every record, in this process or in workers, in input order.
 

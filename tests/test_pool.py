@@ -232,12 +232,13 @@ def _imported_modules(path: Path, *, type_checking: bool) -> set[str]:
 
 
 def test_batch_and_pool_depend_one_way() -> None:
-    """lmtx.pool builds on lmtx.batch; lmtx.batch never imports lmtx.pool when it runs (a type hint only)."""
+    """lmtx.pool builds on lmtx.batch; lmtx.batch never imports lmtx.pool, not even for a type hint."""
     root = Path(lmtx.__file__).parent
     assert "lmtx.batch" in _imported_modules(root / "pool.py", type_checking=False)
-    assert "lmtx.pool" not in _imported_modules(root / "batch.py", type_checking=False)
-    assert "lmtx.pool" not in _imported_modules(root / "_workers.py", type_checking=False)
-    assert "lmtx.batch" not in _imported_modules(root / "_workers.py", type_checking=False)
+    for type_checking in (False, True):
+        assert "lmtx.pool" not in _imported_modules(root / "batch.py", type_checking=type_checking)
+        assert "lmtx.pool" not in _imported_modules(root / "_workers.py", type_checking=type_checking)
+        assert "lmtx.batch" not in _imported_modules(root / "_workers.py", type_checking=type_checking)
     done = subprocess.run(
         [sys.executable, "-c", "import sys, lmtx.batch; print('lmtx.pool' in sys.modules)"],
         capture_output=True,
