@@ -158,8 +158,9 @@ def evaluate_many(
             With ``workers`` > 1 they must be picklable (mappings of JSON
             values, JSON text and :class:`~lmtx.model.Patient` objects are).
         workers: ``None`` or ``1``: evaluate in this process. ``N`` > 1: in
-            ``N`` worker processes (``forkserver`` or ``spawn``, never ``fork``)
-            started for this call, each compiling the rule base once.
+            ``N`` worker processes started for this call: forked with the
+            rule base compiled where that is safe (Linux, a process running
+            one thread), else started afresh, each compiling it once.
         as_of: The evaluation date for every record; default: each record's
             latest date.
         policy: The thresholds the document leaves open, for every record.

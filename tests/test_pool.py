@@ -183,11 +183,19 @@ def test_a_class_that_is_not_all_slots_is_rebuilt_by_its_constructor() -> None:
 
 
 def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path) -> None:
+    # A thread runs beside the pool, so its workers are not forked from the script (which would
+    # need no guard) but started afresh, and each would run the script again.
     script = tmp_path / "no_guard.py"
     script.write_text(
+        "import threading\n"
         "import lmtx\n"
-        "with lmtx.EvaluationPool(workers=2) as pool:\n"
-        "    print(list(pool.evaluate_many([{'histology': 'adenocarcinoma'}])))\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=stop.wait).start()\n"
+        "try:\n"
+        "    with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "        print(list(pool.evaluate_many([{'histology': 'adenocarcinoma'}])))\n"
+        "finally:\n"
+        "    stop.set()\n"
     )
     done = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
@@ -246,3 +254,44 @@ def test_batch_and_pool_depend_one_way() -> None:
         check=True,
     )
     assert done.stdout.strip() == "False"
+
+
+_START_METHODS = """
+import threading
+
+from lmtx import _workers
+
+if __name__ == "__main__":
+    print(_workers._context().get_start_method())
+    stop = threading.Event()
+    beside = threading.Thread(target=stop.wait)
+    beside.start()
+    print(_workers._context().get_start_method())
+    stop.set()
+    beside.join()
+    print(_workers._context().get_start_method())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked from the parent on Linux only")
+def test_workers_are_forked_with_the_rules_compiled_only_from_a_single_threaded_process(tmp_path: Path) -> None:
+    script = tmp_path / "start_methods.py"
+    script.write_text(_START_METHODS)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["fork", "forkserver", "fork"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked from the parent on Linux only")
+def test_forked_workers_need_no_main_guard(tmp_path: Path) -> None:
+    script = tmp_path / "no_guard_forked.py"
+    script.write_text(
+        "import lmtx\n"
+        "with lmtx.EvaluationPool(workers=2) as pool:\n"
+        "    print(sum(o.ok for o in pool.evaluate_many([{'histology': 'adenocarcinoma'}] * 5)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")
