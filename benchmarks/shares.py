@@ -148,9 +148,8 @@ def _timers(clock: _Clock) -> Iterator[None]:
     with ExitStack() as stack:
         stack.enter_context(_replaced(_engine, "_native", _TimedModule(_engine._native, clock)))
         for names, stage in ((_JSON_TO_ENGINE, "JSON to the engine"), (_JSON_FROM_ENGINE, "JSON from the engine")):
-            for name in names:
-                if hasattr(_engine, name):
-                    stack.enter_context(_replaced(_engine, name, clock.wrap(stage, getattr(_engine, name))))
+            name = next(n for n in reversed(names) if hasattr(_engine, n))  # the newest name: one wrapper per call
+            stack.enter_context(_replaced(_engine, name, clock.wrap(stage, getattr(_engine, name))))
         stack.enter_context(_replaced(_engine._Action, "fire", clock.wrap("rule actions", _engine._Action.fire)))
         stack.enter_context(_replaced(_engine.CompiledRules, "run", clock.wrap("adapter", _engine.CompiledRules.run)))
         for name, stage in (
