@@ -15,6 +15,8 @@ from lmtx.model import CsfCytology, MriAssessment, NeuroExam, Patient, Performan
 
 __all__ = [
     "PS_AT_DIAGNOSIS_DAYS",
+    "STALE_FINDING_DAYS",
+    "age_if_stale",
     "latest_performance_status",
     "lm_diagnosis",
     "performance_status_at_diagnosis",
@@ -24,7 +26,17 @@ __all__ = [
 PS_AT_DIAGNOSIS_DAYS = 30
 """How far from the LM diagnosis a performance status may lie to be the one at diagnosis."""
 
+STALE_FINDING_DAYS = 90
+"""A finding dated more than this many days before the evaluation date is given with its age."""
+
 _FAILING_SYMPTOMS = frozenset({"new", "persistent", "worsened"})
+
+
+def age_if_stale(date: dt.date, as_of: dt.date | None) -> int | None:
+    """The age in days of a finding dated more than :data:`STALE_FINDING_DAYS` before ``as_of``, else ``None``."""
+    if as_of is None or (as_of - date).days <= STALE_FINDING_DAYS:
+        return None
+    return (as_of - date).days
 
 
 def latest_performance_status(patient: Patient) -> PerformanceStatus | None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from lmtx._evaluate import PatientInput
+from lmtx._texts.diagnosis import lm_status_words
 from lmtx.catalogue import CATALOGUE
 from lmtx.explain._conditions import DEFAULT_DEPTH, Checker
 from lmtx.explain._data import Explanation, WhyNot
@@ -46,6 +47,7 @@ def explanation(
         recommendations=tuple(facts.explained(item) for item in result.recommendations),
         alerts=tuple(facts.explained(item) for item in result.alerts),
         prognosis=tuple(facts.explained(item) for item in result.prognosis),
+        lm_status_words=lm_status_words([f for firing in facts.firings for f in firing.emitted], facts.patient),
     )
 
 

@@ -167,6 +167,8 @@ class Explanation:
         recommendations: Each recommendation, in the result's order.
         alerts: Each alert, in the result's order (by severity).
         prognosis: Each prognosis note.
+        lm_status_words: What an ``absent`` LM status rests on, in words (``no LM found: MRI on …
+            and CSF cytology on … negative``); empty for the other statuses.
     """
 
     result: Result
@@ -176,6 +178,7 @@ class Explanation:
     recommendations: tuple[ExplainedItem, ...]
     alerts: tuple[ExplainedItem, ...]
     prognosis: tuple[ExplainedItem, ...]
+    lm_status_words: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The explanation as JSON-compatible data: the result's wire format plus a ``because`` for each part."""

@@ -72,7 +72,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="scope-no-cns-involvement",
         section=SECTION,
-        description="No LM and no brain metastases: nothing for the algorithm to treat.",
+        description="LM neither established nor suspected, and no brain metastases: nothing for the algorithm "
+        "to treat.",
         statements=("S02",),
         when=(
             match("lm", "lm", eq("status", "absent")),

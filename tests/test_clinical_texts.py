@@ -1,0 +1,115 @@
+"""What a clinician reads for the readings of the contract's revision of 2026-12-07 on diagnosis and texts.
+
+The scenarios (tests/scenarios) pin each case's codes, actions and firings; these tests pin the
+words: the second and the repeat CSF cytology (docs/interpretation.md#lm-status), and an LM status
+of ``absent`` that never says LM is excluded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lmtx
+from tests.scenarios import load_scenarios
+
+SCENARIOS = load_scenarios()
+
+
+def _evaluate(name: str) -> lmtx.Result:
+    scenario = SCENARIOS[name]
+    return lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
+
+
+def _item(result: lmtx.Result, code: str) -> Any:
+    found = [i for i in (*result.recommendations, *result.alerts, *result.prognosis) if i.code == code]
+    assert found, f"{code} not in the result"
+    return found[0]
+
+
+def _explained(name: str) -> str:
+    scenario = SCENARIOS[name]
+    return lmtx.explanation(scenario["patient"], as_of=scenario["as_of"]).to_text(width=1000)
+
+
+# --- A second CSF cytology ----------------------------------------------------------------------
+
+
+def test_persisting_symptoms_after_one_negative_cytology_ask_for_a_second_one_not_an_mri() -> None:
+    result = _evaluate("second-cytology-symptoms-persist-after-negative-workup")
+    workup = _item(result, "lm-workup")
+    assert "a second cytology is needed" in workup.summary
+    assert "MRI" not in workup.summary
+    assert (
+        "Neurological symptoms since 2026-01-05 persist (latest exam on 2026-02-20) after a workup that found no LM: "
+        "MRI on 2026-01-07 without leptomeningeal enhancement and CSF cytology on 2026-01-08 negative."
+    ) in workup.detail
+    assert "No brain metastases are recorded to explain them." in workup.detail
+    assert "(Glantz et al., Cancer 1998): a second CSF cytology is needed." in workup.detail
+    assert "MRI of the neuraxis" not in workup.detail  # no further MRI is asked for
+    delayed = _item(result, "delayed-diagnosis")
+    assert delayed.severity == "warning"
+    assert "whose only CSF cytology, on 2026-01-08, was negative; no second cytology since" in delayed.detail
+
+
+def test_the_second_cytology_counts_from_the_new_onset_and_names_the_earlier_workup() -> None:
+    workup = _item(_evaluate("second-cytology-after-new-onset"), "lm-workup")
+    assert "Neurological symptoms since 2026-02-18 persist (latest exam on 2026-03-05)" in workup.detail
+    assert "CSF cytology on 2026-02-19 negative" in workup.detail
+    assert (
+        "An earlier workup, for symptoms from 2026-01-05, was complete and found no LM (MRI on 2026-01-07 without "
+        "leptomeningeal enhancement and CSF cytology on 2026-01-08 negative)"
+    ) in workup.detail
+
+
+def test_a_persisting_exam_more_than_90_days_old_is_given_with_its_age() -> None:
+    second = _item(_evaluate("second-cytology-stale-persistent-exam"), "lm-workup")
+    assert "(latest exam on 2025-09-10, 130 days before the evaluation date)" in second.detail
+    mri = _item(_evaluate("suspected-mri-missing-stale-persistent-exam"), "lm-workup")
+    assert "The latest exam, on 2025-10-01, 100 days before the evaluation date, found the symptoms persisting." in (
+        mri.detail
+    )
+    assert "(CSF cytology on 2025-09-03 negative)" in mri.detail
+    # A recent exam is not aged.
+    recent = _item(_evaluate("second-cytology-symptoms-persist-after-negative-workup"), "lm-workup")
+    assert "days before the evaluation date" not in recent.detail
+
+
+def test_an_equivocal_only_cytology_is_named_and_repeated() -> None:
+    for name in ("equivocal-cytology-repeat", "equivocal-cytology-brain-metastases-repeat"):
+        workup = _item(_evaluate(name), "lm-workup")
+        assert workup.summary == (
+            "Work up suspected LM: the only CSF cytology since the symptoms began was equivocal; repeat it."
+        )
+        assert "MRI on 2026-04-05 without leptomeningeal enhancement and CSF cytology on 2026-04-06 equivocal" in (
+            workup.detail
+        )
+        assert "the CSF cytology is to be repeated" in workup.detail
+    both = _item(_evaluate("equivocal-cytology-no-mri"), "lm-workup")
+    assert "a neuraxis MRI and a repeat CSF cytology are needed" in both.summary
+    assert "the only CSF cytology since, on 2026-04-03, was equivocal" in both.detail
+
+
+def test_absent_never_says_lm_is_excluded() -> None:
+    after_workup = _explained("second-cytology-done-lm-absent")
+    assert (
+        "LM status: absent — no LM found: MRI on 2026-01-07 and CSF cytology on 2026-01-08 and 2026-02-25 negative"
+    ) in after_workup
+    equivocal = _explained("equivocal-then-negative-cytology-absent")
+    assert (
+        "no LM found: MRI on 2026-04-05 negative, CSF cytology on 2026-04-06 equivocal and on 2026-04-20 negative"
+        in (equivocal)
+    )
+    resolved = _explained("equivocal-cytology-symptoms-resolved")
+    assert "LM status: absent — no sign of LM recorded (latest neurological exam, on 2026-05-02, with symptoms " in (
+        resolved
+    )
+    no_exam = lmtx.explanation({"histology": "adenocarcinoma", "egfr": {"status": "mutant"}}).to_text(width=1000)
+    assert (
+        "LM status: absent — no sign of LM recorded (no symptomatic exam, no leptomeningeal enhancement, no positive "
+        "cytology)"
+    ) in no_exam
+    for text in (after_workup, equivocal, resolved, no_exam):
+        assert "exclude" not in text.lower()
+        assert "ruled out" not in text.lower()
+    for rule in lmtx.knowledge_base().rules:
+        assert not rule.description.endswith(": no LM."), rule.id
