@@ -183,10 +183,15 @@ def _latest_ps(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _ps_at_diagnosis(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """A single PS; from a history, the one nearest before (or else after) the LM diagnosis, within 30 days."""
+    """An undated single PS; else the one nearest before (or else after) the LM diagnosis, within 30 days.
+
+    Rev. 2026-12-07: a single dated PS is the one at diagnosis only within those 30 days too.
+    """
     assessments = _assessments(patient)
-    if len(assessments) <= 1:
-        return assessments[0] if assessments else None
+    if not assessments:
+        return None
+    if len(assessments) == 1 and not assessments[0].get("date"):
+        return assessments[0]
     found = [_date(c["date"]) for c in patient.get("csf_cytology", []) if c["result"] == "positive"]
     found += [_date(m["date"]) for m in patient.get("mri", []) if m["leptomeningeal_enhancement"]]
     if not found:

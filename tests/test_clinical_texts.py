@@ -1,8 +1,9 @@
 """What a clinician reads for the readings of the contract's revision of 2026-12-07 on diagnosis and texts.
 
 The scenarios (tests/scenarios) pin each case's codes, actions and firings; these tests pin the
-words: the second and the repeat CSF cytology (docs/interpretation.md#lm-status), and an LM status
-of ``absent`` that never says LM is excluded.
+words: the second and the repeat CSF cytology (docs/interpretation.md#lm-status), an LM status of
+``absent`` that never says LM is excluded, and a single dated performance status far from the LM
+diagnosis (#policy).
 """
 
 from __future__ import annotations
@@ -113,3 +114,26 @@ def test_absent_never_says_lm_is_excluded() -> None:
         assert "ruled out" not in text.lower()
     for rule in lmtx.knowledge_base().rules:
         assert not rule.description.endswith(": no LM."), rule.id
+
+
+# --- A single dated PS far from the LM diagnosis ------------------------------------------------
+
+
+def test_a_single_dated_ps_far_from_the_diagnosis_is_the_latest_not_the_one_at_diagnosis() -> None:
+    note = _item(_evaluate("ps-single-dated-long-before-diagnosis"), "performance-status-prognostic")
+    assert note.summary.startswith("Performance status ECOG 0, the latest; none recorded at LM diagnosis")
+    assert note.detail == (
+        "No performance status was recorded within 30 days of the LM diagnosis (2026-02-01); the latest is ECOG 0, "
+        "recorded on 2024-01-15."
+    )
+    edge = _item(_evaluate("ps-single-dated-31-days-before-diagnosis"), "performance-status-prognostic")
+    assert "none recorded at LM diagnosis" in edge.summary
+
+
+def test_a_single_ps_within_30_days_or_undated_reads_as_before() -> None:
+    within = _item(_evaluate("ps-single-dated-30-days-after-diagnosis"), "performance-status-prognostic")
+    assert within.summary.startswith("Performance status ECOG 1: ")
+    assert within.detail == "ECOG 1, recorded on 2026-03-03."
+    undated = _item(_evaluate("initial-switch-from-other-egfr-tki"), "performance-status-prognostic")
+    assert undated.summary.startswith("Performance status ECOG 1: ")
+    assert undated.detail == "ECOG 1, date not recorded."

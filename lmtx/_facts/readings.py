@@ -55,9 +55,15 @@ def lm_diagnosis(patient: Patient) -> dt.date | None:
 
 
 def performance_status_at_diagnosis(patient: Patient) -> PerformanceStatus | None:
-    """The PS at LM diagnosis (docs/interpretation.md#policy): a single one, or from a history."""
+    """The PS at LM diagnosis (docs/interpretation.md#policy), or ``None`` when none was recorded then.
+
+    An undated single assessment is taken as the one at diagnosis. A dated one, single or in a
+    history, is the one at diagnosis only within :data:`PS_AT_DIAGNOSIS_DAYS` of it: the latest
+    dated on or up to that many days before the diagnosis, else the earliest up to that many
+    days after (an ECOG 0 from two years before LM is not the PS at its diagnosis).
+    """
     assessments = patient.performance_statuses
-    if len(assessments) == 1:
+    if len(assessments) == 1 and assessments[0].date is None:
         return assessments[0]
     diagnosis = lm_diagnosis(patient)
     if diagnosis is None:
