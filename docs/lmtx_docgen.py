@@ -542,7 +542,7 @@ PHASE_MEANINGS = {
 REASON_MEANINGS = {
     "not-nsclc": "The histology is not NSCLC.",
     "egfr-wild-type": "The tumour is EGFR wild-type.",
-    "egfr-status-unknown": "The EGFR status is unknown.",
+    "egfr-status-unknown": "The EGFR status is unknown: the document's algorithm needs it; it is to be tested.",
     "no-cns-involvement": "LM neither established nor suspected, and no brain metastases.",
 }
 

@@ -2,8 +2,9 @@
 
 The scenarios (tests/scenarios) pin each case's codes, actions and firings; these tests pin the
 words: the second and the repeat CSF cytology (docs/interpretation.md#lm-status), an LM status of
-``absent`` that never says LM is excluded, and a single dated performance status far from the LM
-diagnosis (#policy).
+``absent`` that never says LM is excluded, a single dated performance status far from the LM
+diagnosis (#policy), assessments called good only when they show a response or no disease, a stale
+deciding finding (#texts), and an unknown EGFR status.
 """
 
 from __future__ import annotations
@@ -137,3 +138,48 @@ def test_a_single_ps_within_30_days_or_undated_reads_as_before() -> None:
     undated = _item(_evaluate("initial-switch-from-other-egfr-tki"), "performance-status-prognostic")
     assert undated.summary.startswith("Performance status ECOG 1: ")
     assert undated.detail == "ECOG 1, date not recorded."
+
+
+# --- Texts a clinician can trust ---------------------------------------------------------------
+
+
+def test_a_stable_mri_is_stated_as_it_is_never_called_good() -> None:
+    switch = _item(_evaluate("initial-switch-from-erlotinib-mri-stable"), "osimertinib-160")
+    assert (
+        "The latest assessments on erlotinib show no progression: neurological exam without symptoms on "
+        "2019-11-10; MRI stable on 2019-11-12, leptomeningeal enhancement persisting."
+    ) in switch.detail
+    assert "good" not in switch.detail
+
+
+def test_assessments_that_each_show_a_response_or_no_disease_are_good() -> None:
+    switch = _item(_evaluate("brain-metastases-switch-80-good-assessments"), "osimertinib-80")
+    assert (
+        "The latest assessments on gefitinib are good (neurological exam improved on 2025-04-01, CSF cytology "
+        "negative on 2025-04-03 and MRI partial response on 2025-04-02)"
+    ) in switch.detail
+
+
+def test_a_stale_deciding_finding_is_aged_still_decides_and_a_current_one_is_asked_for() -> None:
+    result = _evaluate("inadequate-response-stale-cytology")
+    add = _item(result, "it-pemetrexed")
+    assert add.action == "add"
+    assert (
+        "CSF cytology positive on 2025-10-01, day 42 of osimertinib 160 mg, 182 days before the evaluation date — "
+        "a later neurological exam, on 2026-03-20, found the symptoms improved; a later MRI, on 2026-03-28, shows "
+        "a complete response; a current CSF cytology is needed to judge the response."
+    ) in add.detail
+    platinum = _item(_evaluate("progression-on-combination-stale-mri"), "platinum-pemetrexed")
+    assert "MRI progression on 2025-11-03, day 95 of osimertinib 160 mg with intrathecal pemetrexed, 120 days" in (
+        platinum.detail
+    )
+    assert "a later CSF cytology, on 2026-02-20, is negative" in platinum.detail
+    assert "a current MRI is needed to judge the response" in platinum.detail
+
+
+def test_an_unknown_egfr_status_is_to_be_tested() -> None:
+    rule = next(r for r in lmtx.knowledge_base().rules if r.id == "scope-egfr-unknown")
+    assert "the document's algorithm needs the EGFR status" in rule.description
+    assert "test for an EGFR mutation" in rule.description
+    text = lmtx.explanation({"histology": "adenocarcinoma", "brain_metastases": True}).to_text(width=1000)
+    assert "EGFR status unknown: the document's algorithm needs the EGFR status; test for an EGFR mutation." in text
