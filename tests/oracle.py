@@ -263,29 +263,35 @@ def _lm_status(patient: Mapping[str, Any]) -> tuple[str, str | None]:
             break
         complete = max(mri_dates[0], _date(samples[0]["date"]))
         later = [_date(e["date"]) for e in run if e["symptoms"] in ("new", "worsened") and _date(e["date"]) > complete]
-        if later:
-            onset = min(later)
-            continue
-        # Rev. 2026-12-07: the workup for the current onset is complete and negative. One cytology
-        # since the onset, equivocal, keeps the suspicion; one negative cytology keeps it too when
-        # the symptoms persist after the workup and no brain metastases explain them.
-        if len(samples) == 1 and samples[0]["result"] == "equivocal":
-            return "suspected", "repeat-csf-cytology"
-        latest = exams[-1]
-        if (
-            len(samples) == 1
-            and not patient.get("brain_metastases", False)
-            and latest["symptoms"] == "persistent"
-            and _date(latest["date"]) > complete
-        ):
-            return "suspected", "second-csf-cytology"
-        return "absent", None
+        if not later:
+            return _after_negative_workup(patient, samples, complete, exams[-1])
+        onset = min(later)
     has_mri = any(_date(m["date"]) >= onset for m in mri)
     samples = list({_date(c["date"]): c for c in cytology if _date(c["date"]) >= onset}.values())
     if not has_mri and len(samples) == 1 and samples[0]["result"] == "equivocal":
         return "suspected", "mri-and-repeat-csf-cytology"
     missing = "mri-and-csf-cytology" if not (has_mri or samples) else "mri" if not has_mri else "csf-cytology"
     return "suspected", missing
+
+
+def _after_negative_workup(
+    patient: Mapping[str, Any], samples: list[Mapping[str, Any]], complete: dt.date, latest: Mapping[str, Any]
+) -> tuple[str, str | None]:
+    """Rev. 2026-12-07: whether a complete negative workup for the current onset settles the question.
+
+    One cytology since the onset, equivocal, keeps the suspicion; one negative cytology keeps it
+    too when the symptoms persist after the workup and no brain metastases explain them.
+    """
+    if len(samples) == 1 and samples[0]["result"] == "equivocal":
+        return "suspected", "repeat-csf-cytology"
+    if (
+        len(samples) == 1
+        and not patient.get("brain_metastases", False)
+        and latest["symptoms"] == "persistent"
+        and _date(latest["date"]) > complete
+    ):
+        return "suspected", "second-csf-cytology"
+    return "absent", None
 
 
 def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_ps_ecog: int = 3) -> dict[str, Any]:  # noqa: PLR0912 - one reading of the contract, section by section

@@ -141,10 +141,14 @@ def workup_features(wire: dict[str, Any]) -> set[str]:
             complete = max(min(mri), min(samples))
             if any(e["date"] > complete and e["symptoms"] in ("new", "worsened") for e in exams):
                 found.add("new or worse after a complete workup")
-            elif clean and list(samples.values()) == ["negative"] and exams[-1]["symptoms"] == "persistent":
-                if exams[-1]["date"] > complete:
-                    bm = "with" if wire.get("brain_metastases") else "without"
-                    found.add(f"persisting after a workup with one negative cytology, {bm} bm")
+            elif (
+                clean
+                and list(samples.values()) == ["negative"]
+                and exams[-1]["symptoms"] == "persistent"
+                and (exams[-1]["date"] > complete)
+            ):
+                bm = "with" if wire.get("brain_metastases") else "without"
+                found.add(f"persisting after a workup with one negative cytology, {bm} bm")
         if (
             clean
             and list(samples.values()) == ["equivocal"]
