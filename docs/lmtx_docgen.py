@@ -523,8 +523,7 @@ LM_STATUS_MEANINGS = {
     "suspected": "The latest neurological exam is symptomatic, no test shows LM, and the workup since the "
     "symptoms began still lacks an MRI or a CSF cytology, or its only cytology was equivocal, or (without brain "
     "metastases) its only cytology was negative and the symptoms persist after it.",
-    "absent": "None of the above: a complete workup found no LM, or no sign of LM is recorded. Neither "
-    "excludes LM.",
+    "absent": "None of the above: a complete workup found no LM, or no sign of LM is recorded. Neither excludes LM.",
 }
 
 PHASE_MEANINGS = {

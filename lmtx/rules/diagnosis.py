@@ -14,7 +14,7 @@ Each onset of that chain is a ``symptom_onset`` fact; only the last one can
 lack its workup, so the status rules below hold for exactly one onset.
 
 A complete negative workup settles the question, with two exceptions
-(docs/interpretation.md#second-cytology): when the only CSF cytology since the
+(docs/interpretation.md#lm-status): when the only CSF cytology since the
 current onset is ``equivocal``, LM stays suspected until it is repeated; and,
 without brain metastases, when that only cytology is negative and the
 symptoms persist after the workup, LM stays suspected until a second
