@@ -9,23 +9,11 @@ deciding finding (#texts), and an unknown EGFR status.
 
 from __future__ import annotations
 
-from typing import Any
-
 import lmtx
 from tests.scenarios import load_scenarios
+from tests.test_real_records import _evaluate, _item
 
 SCENARIOS = load_scenarios()
-
-
-def _evaluate(name: str) -> lmtx.Result:
-    scenario = SCENARIOS[name]
-    return lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"], policy=scenario.get("policy"))
-
-
-def _item(result: lmtx.Result, code: str) -> Any:
-    found = [i for i in (*result.recommendations, *result.alerts, *result.prognosis) if i.code == code]
-    assert found, f"{code} not in the result"
-    return found[0]
 
 
 def _explained(name: str) -> str:

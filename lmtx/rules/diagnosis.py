@@ -24,7 +24,7 @@ per onset, whether its cytology was repeated or what the only one showed.
 
 from __future__ import annotations
 
-from lmtx.dsl import Rule, derive, eq, ge, gt, le, lt, match, ne, no, none_of, one_of, ref
+from lmtx.dsl import Condition, Match, NoMatch, Rule, derive, eq, ge, gt, le, lt, match, ne, no, none_of, one_of, ref
 from lmtx.rules._common import NEW_OR_WORSE, SYMPTOMATIC
 
 SECTION = "Diagnosis and LM status"
@@ -33,6 +33,24 @@ _NO_POSITIVE_CYTOLOGY = no("cytology", eq("result", "positive"))
 _NO_ENHANCEMENT = no("mri", eq("enhancement", True))
 _NO_NEW_OR_WORSE_AFTER_WORKUP = no("neuro_exam", one_of("symptoms", NEW_OR_WORSE), gt("date", ref("workup", "done")))
 """Nothing new or worse after the workup: the onset it answers is the current one."""
+
+
+def _after_negative_workup(
+    reading: str, *more: Match, quiet_after: NoMatch = _NO_NEW_OR_WORSE_AFTER_WORKUP
+) -> tuple[Condition, ...]:
+    """A complete negative workup for the current onset whose cytology reading is ``reading``, and ``more``.
+
+    ``quiet_after`` says what may not follow the workup (nothing new or worse, or no exam at all).
+    """
+    return (
+        match("workup", "workup_complete"),
+        _NO_POSITIVE_CYTOLOGY,
+        _NO_ENHANCEMENT,
+        quiet_after,
+        match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", reading)),
+        *more,
+    )
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -296,13 +314,7 @@ RULES: tuple[Rule, ...] = (
         description="Neurological symptoms, a clean MRI since, and the only CSF cytology since is equivocal: "
         "LM is suspected until the cytology is repeated.",
         statements=("S26", "S16"),
-        when=(
-            match("workup", "workup_complete"),
-            _NO_POSITIVE_CYTOLOGY,
-            _NO_ENHANCEMENT,
-            _NO_NEW_OR_WORSE_AFTER_WORKUP,
-            match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", "equivocal")),
-        ),
+        when=_after_negative_workup("equivocal"),
         then=(
             derive("lm", status="suspected"),
             derive("workup_gap", missing="repeat-csf-cytology", onset=ref("workup", "onset")),
@@ -314,12 +326,8 @@ RULES: tuple[Rule, ...] = (
         description="Symptoms persist after a negative MRI and a single negative CSF cytology, without brain "
         "metastases: LM is suspected until a second cytology.",
         statements=("S26", "S16", "S14"),
-        when=(
-            match("workup", "workup_complete"),
-            _NO_POSITIVE_CYTOLOGY,
-            _NO_ENHANCEMENT,
-            _NO_NEW_OR_WORSE_AFTER_WORKUP,
-            match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", "negative")),
+        when=_after_negative_workup(
+            "negative",
             match("exam", "latest_neuro", gt("date", ref("workup", "done")), eq("symptoms", "persistent")),
             match("patient", "patient", eq("brain_metastases", False)),
         ),
@@ -334,13 +342,7 @@ RULES: tuple[Rule, ...] = (
         description="The MRI and the single CSF cytology since the onset are negative, and no exam came after: "
         "no LM found.",
         statements=("S26", "S15", "S16"),
-        when=(
-            match("workup", "workup_complete"),
-            _NO_POSITIVE_CYTOLOGY,
-            _NO_ENHANCEMENT,
-            no("neuro_exam", gt("date", ref("workup", "done"))),
-            match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", "negative")),
-        ),
+        when=_after_negative_workup("negative", quiet_after=no("neuro_exam", gt("date", ref("workup", "done")))),
         then=(derive("lm", status="absent"),),
     ),
     Rule(
@@ -349,12 +351,8 @@ RULES: tuple[Rule, ...] = (
         description="The MRI and the single CSF cytology since the onset are negative; the symptoms persist, and "
         "brain metastases can explain them: no LM found.",
         statements=("S26", "S15", "S16"),
-        when=(
-            match("workup", "workup_complete"),
-            _NO_POSITIVE_CYTOLOGY,
-            _NO_ENHANCEMENT,
-            _NO_NEW_OR_WORSE_AFTER_WORKUP,
-            match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", "negative")),
+        when=_after_negative_workup(
+            "negative",
             match("exam", "latest_neuro", gt("date", ref("workup", "done"))),
             match("patient", "patient", eq("brain_metastases", True)),
         ),
@@ -366,13 +364,7 @@ RULES: tuple[Rule, ...] = (
         description="The MRI and the repeated CSF cytologies since the onset are not positive, and nothing new or "
         "worse came after: no LM found.",
         statements=("S26", "S15", "S16"),
-        when=(
-            match("workup", "workup_complete"),
-            _NO_POSITIVE_CYTOLOGY,
-            _NO_ENHANCEMENT,
-            _NO_NEW_OR_WORSE_AFTER_WORKUP,
-            match("reading", "cytology_reading", eq("onset", ref("workup", "onset")), eq("reading", "repeated")),
-        ),
+        when=_after_negative_workup("repeated"),
         then=(derive("lm", status="absent"),),
     ),
     Rule(
