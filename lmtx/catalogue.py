@@ -202,17 +202,39 @@ _ENTRIES: tuple[Entry, ...] = (
             "mri-and-csf-cytology": Text(
                 "Work up suspected LM: a neuraxis MRI and a CSF cytology are both still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "{since}: neither an MRI of the neuraxis nor a CSF cytology has been done since.{earlier}",
+                "{since}: neither an MRI of the neuraxis nor a CSF cytology has been done since.{stale}{earlier}",
             ),
             "mri": Text(
                 "Work up suspected LM: a neuraxis MRI since the symptoms began is still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "{since}: CSF cytology has been done since ({done}); an MRI of the neuraxis has not.{earlier}",
+                "{since}: CSF cytology has been done since ({done}); an MRI of the neuraxis has not.{stale}{earlier}",
             ),
             "csf-cytology": Text(
                 "Work up suspected LM: a CSF cytology since the symptoms began is still needed.",
                 "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
-                "{since}: an MRI of the neuraxis has been done since ({done}); CSF cytology has not.{earlier}",
+                "{since}: an MRI of the neuraxis has been done since ({done}); CSF cytology has not.{stale}{earlier}",
+            ),
+            "mri-and-repeat-csf-cytology": Text(
+                "Work up suspected LM: a neuraxis MRI and a repeat CSF cytology are needed (the one since the "
+                "symptoms began was equivocal).",
+                "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
+                "{since}: no MRI of the neuraxis since, and the only CSF cytology since, on {equivocal}, was "
+                "equivocal, which does not settle the question. Both an MRI and a repeat CSF cytology are "
+                "needed.{stale}{earlier}",
+            ),
+            "repeat-csf-cytology": Text(
+                "Work up suspected LM: the only CSF cytology since the symptoms began was equivocal; repeat it.",
+                "New, persistent or worsening neurological symptoms in NSCLC call for a search for LM. "
+                "{since}: {done}. An equivocal cytology does not settle the question: the CSF cytology is to "
+                "be repeated.{stale}{earlier}",
+            ),
+            "second-csf-cytology": Text(
+                "Work up suspected LM: symptoms persist after one negative CSF cytology; a second cytology is "
+                "needed.",
+                "Neurological symptoms since {onset} persist{latest} after a workup that found no LM: {done}. "
+                "No brain metastases are "
+                "recorded to explain them. A single negative CSF cytology can miss LM; repeating it once lowers "
+                "that risk (Glantz et al., Cancer 1998): a second CSF cytology is needed.{earlier}",
             ),
         },
     ),

@@ -183,10 +183,15 @@ def _latest_ps(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _ps_at_diagnosis(patient: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """A single PS; from a history, the one nearest before (or else after) the LM diagnosis, within 30 days."""
+    """An undated single PS; else the one nearest before (or else after) the LM diagnosis, within 30 days.
+
+    Rev. 2026-12-07: a single dated PS is the one at diagnosis only within those 30 days too.
+    """
     assessments = _assessments(patient)
-    if len(assessments) <= 1:
-        return assessments[0] if assessments else None
+    if not assessments:
+        return None
+    if len(assessments) == 1 and not assessments[0].get("date"):
+        return assessments[0]
     found = [_date(c["date"]) for c in patient.get("csf_cytology", []) if c["result"] == "positive"]
     found += [_date(m["date"]) for m in patient.get("mri", []) if m["leptomeningeal_enhancement"]]
     if not found:
@@ -229,7 +234,7 @@ def _default_as_of(patient: Mapping[str, Any]) -> dt.date | None:
 
 
 def _lm_status(patient: Mapping[str, Any]) -> tuple[str, str | None]:
-    """docs/interpretation.md#lm-status: the LM status, and for suspected LM what the workup still lacks."""
+    """docs/interpretation.md#lm-status: the LM status, and for suspected LM what the workup still asks for."""
     cytology = patient.get("csf_cytology", [])
     mri = patient.get("mri", [])
     if any(c["result"] == "positive" for c in cytology):
@@ -249,18 +254,44 @@ def _lm_status(patient: Mapping[str, Any]) -> tuple[str, str | None]:
     # A new or worsened exam after a complete (negative) workup starts a new onset.
     while True:
         mri_dates = sorted(_date(m["date"]) for m in mri if _date(m["date"]) >= onset)
-        cytology_dates = sorted(_date(c["date"]) for c in cytology if _date(c["date"]) >= onset)
-        if not mri_dates or not cytology_dates:
+        # One cytology a day (an exact duplicate is the same record).
+        samples = sorted(
+            {_date(c["date"]): c for c in cytology if _date(c["date"]) >= onset}.values(),
+            key=lambda c: _date(c["date"]),
+        )
+        if not mri_dates or not samples:
             break
-        complete = max(mri_dates[0], cytology_dates[0])
+        complete = max(mri_dates[0], _date(samples[0]["date"]))
         later = [_date(e["date"]) for e in run if e["symptoms"] in ("new", "worsened") and _date(e["date"]) > complete]
         if not later:
-            return "absent", None
+            return _after_negative_workup(patient, samples, complete, exams[-1])
         onset = min(later)
     has_mri = any(_date(m["date"]) >= onset for m in mri)
-    has_cytology = any(_date(c["date"]) >= onset for c in cytology)
-    missing = "mri-and-csf-cytology" if not (has_mri or has_cytology) else "mri" if not has_mri else "csf-cytology"
+    samples = list({_date(c["date"]): c for c in cytology if _date(c["date"]) >= onset}.values())
+    if not has_mri and len(samples) == 1 and samples[0]["result"] == "equivocal":
+        return "suspected", "mri-and-repeat-csf-cytology"
+    missing = "mri-and-csf-cytology" if not (has_mri or samples) else "mri" if not has_mri else "csf-cytology"
     return "suspected", missing
+
+
+def _after_negative_workup(
+    patient: Mapping[str, Any], samples: list[Mapping[str, Any]], complete: dt.date, latest: Mapping[str, Any]
+) -> tuple[str, str | None]:
+    """Rev. 2026-12-07: whether a complete negative workup for the current onset settles the question.
+
+    One cytology since the onset, equivocal, keeps the suspicion; one negative cytology keeps it
+    too when the symptoms persist after the workup and no brain metastases explain them.
+    """
+    if len(samples) == 1 and samples[0]["result"] == "equivocal":
+        return "suspected", "repeat-csf-cytology"
+    if (
+        len(samples) == 1
+        and not patient.get("brain_metastases", False)
+        and latest["symptoms"] == "persistent"
+        and _date(latest["date"]) > complete
+    ):
+        return "suspected", "second-csf-cytology"
+    return "absent", None
 
 
 def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_ps_ecog: int = 3) -> dict[str, Any]:  # noqa: PLR0912 - one reading of the contract, section by section

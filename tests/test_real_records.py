@@ -224,7 +224,10 @@ def test_every_alert_and_prognosis_note_of_every_scenario_has_a_detail() -> None
 def test_the_workup_text_names_the_earlier_negative_workup() -> None:
     workup = _item(_evaluate("new-symptoms-on-workup-day-then-worse"), "lm-workup")
     assert "The symptoms counted from 2026-02-18" in workup.detail
-    assert "An earlier workup, for symptoms from 2026-01-05, was complete and showed no LM" in workup.detail
+    assert (
+        "An earlier workup, for symptoms from 2026-01-05, was complete and found no LM (MRI on 2026-01-07 without "
+        "leptomeningeal enhancement and CSF cytology on 2026-01-08 negative)"
+    ) in workup.detail
 
 
 def test_a_switch_from_a_working_tki_says_so() -> None:

@@ -82,7 +82,7 @@ def features(case: lst.EvaluationCase) -> set[str]:
     found |= therapy_features(wire)
     for toxicity in wire.get("toxicities", []):
         found |= {f"toxicity={toxicity['term']}", f"grade={toxicity['grade']}", f"toxicity date {'date' in toxicity}"}
-    found |= workup_features(wire)
+    found |= workup_features(wire) | ps_features(wire)
     result = lmtx.evaluate(wire, as_of=case.as_of)
     found |= {f"lm={result.lm_status}", f"phase={result.phase}"}
     found |= {f"reason={reason}" for reason in result.not_applicable_reasons}
@@ -123,17 +123,50 @@ def therapy_features(wire: dict[str, Any]) -> set[str]:
 
 
 def workup_features(wire: dict[str, Any]) -> set[str]:
-    """Exams new or worse after a complete workup (an MRI and a cytology on or after an earlier exam)."""
+    """Exams new or worse, or persisting, after a complete workup (an MRI and a cytology on or after an earlier exam).
+
+    A persisting exam after a workup with one negative cytology is the record of the second-cytology
+    reading (docs/interpretation.md#lm-status), with and without brain metastases; symptoms with one
+    equivocal cytology since, that of the repeat cytology.
+    """
     found = set()
     exams = sorted(wire.get("neuro_exams", []), key=lambda e: e["date"])
+    clean = not any(c["result"] == "positive" for c in wire.get("csf_cytology", [])) and not any(
+        m["leptomeningeal_enhancement"] for m in wire.get("mri", [])
+    )
     for first in exams:
         mri = [m["date"] for m in wire.get("mri", []) if m["date"] >= first["date"]]
-        cytology = [c["date"] for c in wire.get("csf_cytology", []) if c["date"] >= first["date"]]
-        if mri and cytology:
-            complete = max(min(mri), min(cytology))
+        samples = {c["date"]: c["result"] for c in wire.get("csf_cytology", []) if c["date"] >= first["date"]}
+        if mri and samples:
+            complete = max(min(mri), min(samples))
             if any(e["date"] > complete and e["symptoms"] in ("new", "worsened") for e in exams):
                 found.add("new or worse after a complete workup")
+            elif (
+                clean
+                and list(samples.values()) == ["negative"]
+                and exams[-1]["symptoms"] == "persistent"
+                and (exams[-1]["date"] > complete)
+            ):
+                bm = "with" if wire.get("brain_metastases") else "without"
+                found.add(f"persisting after a workup with one negative cytology, {bm} bm")
+        if (
+            clean
+            and list(samples.values()) == ["equivocal"]
+            and exams[-1]["symptoms"] in ("new", "persistent", "worsened")
+        ):
+            found.add(f"symptoms and one equivocal cytology since, {'with' if mri else 'without'} an MRI")
     return found
+
+
+def ps_features(wire: dict[str, Any]) -> set[str]:
+    """A single dated performance status within 30 days of the LM diagnosis, or further from it."""
+    ps = wire.get("performance_status")
+    found = [c["date"] for c in wire.get("csf_cytology", []) if c["result"] == "positive"]
+    found += [m["date"] for m in wire.get("mri", []) if m["leptomeningeal_enhancement"]]
+    if not isinstance(ps, dict) or "date" not in ps or not found:
+        return set()
+    apart = abs((dt.date.fromisoformat(ps["date"]) - dt.date.fromisoformat(min(found))).days)
+    return {f"single dated ps {'within' if apart <= 30 else 'beyond'} 30 days of LM diagnosis"}
 
 
 def _dates(wire: dict[str, Any]) -> list[str]:
@@ -171,6 +204,9 @@ def expected_features() -> set[str]:
     wanted |= {f"exam {order} active start" for order in ("before", "on", "after")}
     wanted |= {f"{agent} active" for agent in ("osimertinib", "pemetrexed", "carboplatin", "cisplatin", "radiotherapy")}
     wanted |= {"intrathecal course completed", "intrathecal course stopped", "new or worse after a complete workup"}
+    wanted |= {f"persisting after a workup with one negative cytology, {bm} bm" for bm in ("with", "without")}
+    wanted |= {f"symptoms and one equivocal cytology since, {mri} an MRI" for mri in ("with", "without")}
+    wanted |= {f"single dated ps {where} 30 days of LM diagnosis" for where in ("within", "beyond")}
     wanted |= {f"intrathecal course ended {when} 160 start" for when in ("before", "on or after")}
     wanted |= {f"lm={status}" for status in LM_STATUSES}
     wanted |= {f"phase={phase}" for phase in (None, *PHASES)}

@@ -102,8 +102,9 @@ LM_STATUS_MEANINGS = {
     "confirmed": "CSF cytology has been positive at some time.",
     "probable": "An MRI has shown leptomeningeal enhancement, and no cytology has ever been positive.",
     "suspected": "The latest neurological exam is symptomatic, no test shows LM, and the workup since the "
-    "symptoms began still lacks an MRI or a CSF cytology.",
-    "absent": "None of the above.",
+    "symptoms began still lacks an MRI or a CSF cytology, or its only cytology was equivocal, or (without brain "
+    "metastases) its only cytology was negative and the symptoms persist after it.",
+    "absent": "None of the above: a complete workup found no LM, or no sign of LM is recorded. Neither excludes LM.",
 }
 
 PHASE_MEANINGS = {
@@ -121,8 +122,8 @@ PHASE_MEANINGS = {
 REASON_MEANINGS = {
     "not-nsclc": "The histology is not NSCLC.",
     "egfr-wild-type": "The tumour is EGFR wild-type.",
-    "egfr-status-unknown": "The EGFR status is unknown.",
-    "no-cns-involvement": "No LM (established or suspected) and no brain metastases.",
+    "egfr-status-unknown": "The EGFR status is unknown: the document's algorithm needs it; it is to be tested.",
+    "no-cns-involvement": "LM neither established nor suspected, and no brain metastases.",
 }
 
 KIND_MEANINGS = {

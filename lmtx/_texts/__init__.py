@@ -13,6 +13,7 @@ detail templates; the clinical readings the words state are made below, in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from lmtx._facts import Fact
@@ -34,7 +35,15 @@ WORDS: dict[str, Compose] = {
 """The words of each code whose text names more than its rule's parameters, by code."""
 
 
-def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequence[Fact], patient: Patient) -> ItemText:
+def compose(
+    fact: Fact,
+    rule: Rule,
+    statements: tuple[str, ...],
+    derived: Sequence[Fact],
+    patient: Patient,
+    *,
+    as_of: dt.date | None = None,
+) -> ItemText:
     """The extra text values of one item, the statements it cites, and its adverse-effect terms.
 
     Args:
@@ -43,9 +52,10 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
         statements: The code's statements its rule encodes (docs/interpretation.md#provenance).
         derived: Every fact derived in this evaluation.
         patient: The validated record (read only for dates and names the facts do not carry).
+        as_of: The evaluation date (the age of a stale finding counts to it).
     """
     code = fact["code"]
-    context = Context(fact, rule, statements, derived, patient)
+    context = Context(fact, rule, statements, derived, patient, as_of)
     if code == "monitor-adverse-effects":
         # The one item whose words also choose its statements and structured terms.
         return monitoring.adverse_effects(context)

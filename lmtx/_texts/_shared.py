@@ -45,6 +45,7 @@ class Context:
         statements: The code's statements its rule encodes (docs/interpretation.md#provenance).
         derived: Every fact derived in this evaluation.
         patient: The validated record (read for dates and names the facts do not carry).
+        as_of: The evaluation date, ``None`` when the record has no date at all.
     """
 
     fact: Fact
@@ -52,6 +53,7 @@ class Context:
     statements: tuple[str, ...]
     derived: Sequence[Fact]
     patient: Patient
+    as_of: dt.date | None = None
 
 
 Compose = Callable[[Context], dict[str, str]]

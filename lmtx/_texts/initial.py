@@ -2,8 +2,10 @@
 
 A start or a switch names the EGFR TKIs it leaves and any active drug of
 unknown class; a switch away from a TKI whose latest assessments show no
-failure says so with their dates (the reading is
-:func:`lmtx._facts.readings.unfailing_assessments_since`). A stop of
+failure says so with their dates, calling them good only when each shows a
+response or no disease (the readings are
+:func:`lmtx._facts.readings.unfailing_assessments_since` and
+:func:`~lmtx._facts.readings.shows_response_or_no_disease`). A stop of
 osimertinib names every real stop with its reason
 (docs/interpretation.md#stopped-osimertinib); ``cns-penetration`` names the
 TKI given now.
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lmtx._facts import is_dose_change
-from lmtx._facts.readings import unfailing_assessments_since
+from lmtx._facts.readings import shows_response_or_no_disease, unfailing_assessments_since
 from lmtx._texts._shared import REASONS, Context, and_, ordered, therapy_words
 from lmtx.drugs import Agent, DrugClass, drug_class, drug_words
 from lmtx.model import CsfCytology, MriAssessment, NeuroExam, Therapy, TherapyStatus
@@ -47,24 +49,43 @@ def _current_tkis(context: Context) -> dict[str, str]:
 
 
 def _working(tkis: Sequence[Therapy], context: Context) -> str:
-    """When the latest assessments since the current TKI began show no failure, say so with their dates."""
+    """The latest assessments since the current TKI began, when none shows failure, with their dates.
+
+    "Good" only when each shows a response or no disease
+    (:func:`lmtx._facts.readings.shows_response_or_no_disease`); otherwise they are stated as they
+    are ("no progression: MRI stable on 2019-11-12, leptomeningeal enhancement persisting").
+    """
     starts = [t.start for t in tkis if t.start is not None]
     if not starts:
         return ""
     assessments = unfailing_assessments_since(context.patient, max(starts))
     if not assessments:
         return ""
-    good: list[str] = []
-    for assessment in assessments:
-        when = assessment.date.isoformat()
-        if isinstance(assessment, NeuroExam):
-            good.append(f"neurological exam {_EXAM_WORDS[assessment.symptoms.value]} on {when}")
-        elif isinstance(assessment, CsfCytology):
-            good.append(f"CSF cytology {assessment.result.value} on {when}")
-        elif isinstance(assessment, MriAssessment) and assessment.response is not None:
-            good.append(f"MRI {assessment.response.value.replace('_', ' ')} on {when}")
     names = and_([t.agent.value if t.agent is not Agent.OTHER else drug_words(t) for t in tkis])
-    return f" The latest assessments on {names} are good ({and_(good)}): the clinician weighs the switch."
+    if all(shows_response_or_no_disease(a) for a in assessments):
+        good = and_([_assessment_words(a) for a in assessments])
+        return f" The latest assessments on {names} are good ({good}): the clinician weighs the switch."
+    as_they_are = "; ".join(_assessment_words(a) for a in assessments)
+    return f" The latest assessments on {names} show no progression: {as_they_are}. The clinician weighs the switch."
+
+
+def _assessment_words(assessment: CsfCytology | MriAssessment | NeuroExam) -> str:
+    """An assessment as it is: ``MRI stable on 2019-11-12, leptomeningeal enhancement persisting``."""
+    when = assessment.date.isoformat()
+    if isinstance(assessment, NeuroExam):
+        return f"neurological exam {_EXAM_WORDS[assessment.symptoms.value]} on {when}"
+    if isinstance(assessment, CsfCytology):
+        return f"CSF cytology {assessment.result.value} on {when}"
+    read = assessment.response.value.replace("_", " ") if assessment.response is not None else None
+    words = f"MRI {read} on {when}" if read is not None else f"MRI on {when}, no response read"
+    if assessment.response is None or assessment.response.value not in ("complete_response", "partial_response"):
+        enhancement = (
+            "leptomeningeal enhancement persisting"
+            if assessment.leptomeningeal_enhancement
+            else ("no leptomeningeal enhancement")
+        )
+        words += f", {enhancement}"
+    return words
 
 
 def _prior_stops(context: Context) -> dict[str, str]:

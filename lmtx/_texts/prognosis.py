@@ -2,7 +2,9 @@
 
 The PS is stated as recorded (ECOG, or KPS with its ECOG band) with its date;
 which assessment was the one at the LM diagnosis is read in
-:mod:`lmtx._facts.readings` (docs/interpretation.md#policy).
+:mod:`lmtx._facts.readings` (docs/interpretation.md#policy). A PS dated far
+from the diagnosis, single or not, is stated as the latest, never as the one
+at diagnosis.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def _performance_status_note(context: Context) -> dict[str, str]:
     latest = latest_performance_status(patient)
     assert latest is not None  # the note needs a performance status
     at_diagnosis = performance_status_at_diagnosis(patient)
-    if len(patient.performance_statuses) == 1:
+    if len(patient.performance_statuses) == 1 and at_diagnosis is not None:
+        # Undated, or dated within the days around the LM diagnosis: it reads as it always did.
         return {"ps": _ps_words(latest), "detail": f"{ps_dated(latest)}."}
     diagnosis = lm_diagnosis(patient)
     on = f" ({diagnosis.isoformat()})" if diagnosis is not None else ""

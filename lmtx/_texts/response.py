@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from lmtx._facts import NO_DATE, Fact
+from lmtx._facts.readings import age_if_stale
 from lmtx._texts._shared import Context, agent_of_fact, and_, course_words, day_of, iso, of, ordered, therapy_words
 from lmtx.drugs import PLATINUM, Agent, Route, effective_route
 from lmtx.model import Patient, Therapy, TherapyStatus
@@ -35,7 +36,13 @@ _FINDINGS = {
 _SYMPTOMS = {"new": "with new symptoms", "persistent": "with persistent symptoms", "worsened": "worse"}
 
 
-def _findings(derived: Sequence[Fact]) -> dict[str, str]:
+def _findings(derived: Sequence[Fact], patient: Patient, as_of: dt.date | None) -> dict[str, str]:
+    """The regimen judged and its failing findings with their dates and days; a stale one with its age.
+
+    A deciding finding more than 90 days old still decides (docs/interpretation.md#response), but
+    the words give its age, the later assessments of the kinds that did not decide, and ask for a
+    current one of its kind (docs/interpretation.md#texts).
+    """
     regimens = of(derived, "regimen")
     if not regimens:
         return {}
@@ -46,16 +53,67 @@ def _findings(derived: Sequence[Fact]) -> dict[str, str]:
         key=lambda v: (v["date"], v["kind"]),
     )
     words = []
+    stale: list[Fact] = []
     for verdict in failing:
         finding = str(verdict["finding"])
         shown = _SYMPTOMS.get(finding, finding.replace("_", " ")) if verdict["kind"] == "neuro" else finding
         what = _FINDINGS[verdict["kind"]].format(finding=shown)
-        words.append(f"{what} on {day_of(verdict['date'], regimen['start'], label)}")
+        age = age_if_stale(dt.date.fromordinal(verdict["date"]), as_of)
+        if age is not None:
+            stale.append(verdict)
+        aged = f", {age} days before the evaluation date" if age is not None else ""
+        words.append(f"{what} on {day_of(verdict['date'], regimen['start'], label)}{aged}")
+    findings = "; ".join(words) or "no failing finding"
+    if stale:
+        findings += _current_wanted(stale, {str(v["kind"]) for v in failing}, patient)
     return {
         "regimen": label,
         "regimen_start": iso(regimen["start"]),
-        "findings": "; ".join(words) or "no failing finding",
+        "findings": findings,
     }
+
+
+_KIND_NOUNS = {"neuro": "neurological exam", "cytology": "CSF cytology", "mri": "MRI"}
+_LATER_EXAM = {
+    "none": "found no symptoms",
+    "improved": "found the symptoms improved",
+    "resolved": "found the symptoms resolved",
+    "new": "found new symptoms",
+    "persistent": "found persistent symptoms",
+    "worsened": "found the symptoms worse",
+}
+_LATER_MRI = {
+    "complete_response": "shows a complete response",
+    "partial_response": "shows a partial response",
+    "stable": "is read as stable",
+    "progression": "shows progression",
+    "baseline": "is read as a baseline",
+    "not_evaluable": "is not evaluable",
+}
+
+
+def _current_wanted(stale: Sequence[Fact], deciding: set[str], patient: Patient) -> str:
+    """`` — a later MRI, on 2026-03-28, shows a complete response; a current CSF cytology is needed``."""
+    since = dt.date.fromordinal(min(int(v["date"]) for v in stale))
+    later: list[tuple[dt.date, str]] = []
+    exams = [e for e in patient.neuro_exams if e.date > since]
+    if "neuro" not in deciding and exams:
+        exam = max(exams, key=lambda e: e.date)
+        later.append(
+            (exam.date, f"a later neurological exam, on {exam.date.isoformat()}, {_LATER_EXAM[exam.symptoms.value]}")
+        )
+    samples = [c for c in patient.csf_cytology if c.date > since]
+    if "cytology" not in deciding and samples:
+        sample = max(samples, key=lambda c: c.date)
+        later.append((sample.date, f"a later CSF cytology, on {sample.date.isoformat()}, is {sample.result.value}"))
+    scans = [m for m in patient.mri if m.date > since]
+    if "mri" not in deciding and scans:
+        scan = max(scans, key=lambda m: m.date)
+        read = _LATER_MRI[scan.response.value] if scan.response is not None else "has no response read"
+        later.append((scan.date, f"a later MRI, on {scan.date.isoformat()}, {read}"))
+    kinds = and_(list(dict.fromkeys(_KIND_NOUNS[str(v["kind"])] for v in stale)))
+    wanted = f"a current {kinds} {'is' if len(stale) == 1 else 'are'} needed to judge the response"
+    return " — " + "; ".join([*(words for _, words in sorted(later)), wanted])
 
 
 def _therapy(fact: Fact | None, regimen_start: int | None) -> str:
@@ -162,7 +220,11 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
 def stage_words(context: Context) -> dict[str, str]:
     """The regimen judged, its failing findings, its courses and what runs beside the steps."""
     derived, patient = context.derived, context.patient
-    return {**_findings(derived), **_history(derived, patient), **_beside_the_steps(derived, patient)}
+    return {
+        **_findings(derived, patient, context.as_of),
+        **_history(derived, patient),
+        **_beside_the_steps(derived, patient),
+    }
 
 
 WORDS = {"it-pemetrexed": stage_words}

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from lmtx._evaluate import PatientInput
+from lmtx._texts.diagnosis import lm_status_words
 from lmtx.catalogue import CATALOGUE
 from lmtx.explain._conditions import DEFAULT_DEPTH, Checker
 from lmtx.explain._data import ExplainedItem, Item, Reason, RuleCheck, plain
@@ -38,6 +39,8 @@ class Explanation:
         recommendations: Each recommendation, in the result's order.
         alerts: Each alert, in the result's order (by severity).
         prognosis: Each prognosis note.
+        lm_status_words: What an ``absent`` LM status rests on, in words (``no LM found: MRI on …
+            and CSF cytology on … negative``); empty for the other statuses.
     """
 
     result: Result
@@ -47,6 +50,7 @@ class Explanation:
     recommendations: tuple[ExplainedItem, ...]
     alerts: tuple[ExplainedItem, ...]
     prognosis: tuple[ExplainedItem, ...]
+    lm_status_words: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The explanation as JSON-compatible data: the result's wire format plus a ``because`` for each part."""
@@ -150,6 +154,7 @@ def explanation(
         recommendations=tuple(facts.explained(item) for item in result.recommendations),
         alerts=tuple(facts.explained(item) for item in result.alerts),
         prognosis=tuple(facts.explained(item) for item in result.prognosis),
+        lm_status_words=lm_status_words([f for firing in facts.firings for f in firing.emitted], facts.patient),
     )
 
 

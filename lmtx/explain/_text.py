@@ -43,6 +43,8 @@ class ExplanationLike(Protocol):
     def alerts(self) -> Sequence[ExplainedItem]: ...
     @property
     def prognosis(self) -> Sequence[ExplainedItem]: ...
+    @property
+    def lm_status_words(self) -> str: ...
 
 
 class WhyNotLike(Protocol):
@@ -142,7 +144,8 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     out.line(f"Knowledge base {kb.id} {kb.version} ({kb.digest[:23]}...)")
     out.line()
     out.line("STATUS")
-    out.line(f"LM status: {result.lm_status}", 2)
+    words = f" — {explanation.lm_status_words}" if explanation.lm_status_words else ""
+    out.line(f"LM status: {result.lm_status}{words}", 2, hang=4)
     for reason in explanation.lm_status:
         _reason_lines(out, reason, 4)
     if result.applicable:

@@ -38,7 +38,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="lm-workup",
         section=SECTION,
-        description="Suspected LM in NSCLC: get the neuraxis MRI and CSF cytology still missing.",
+        description="Suspected LM in NSCLC: get the tests the workup still asks for (neuraxis MRI, CSF cytology, "
+        "a repeat or second cytology).",
         statements=("S26",),
         when=(match("nsclc", "nsclc"), match("gap", "workup_gap")),
         then=(recommend("lm-workup", "perform", missing=ref("gap", "missing")),),

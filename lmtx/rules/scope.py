@@ -48,7 +48,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="scope-egfr-unknown",
         section=SECTION,
-        description="EGFR status unknown: the algorithm needs a known mutation.",
+        description="EGFR status unknown: the document's algorithm needs the EGFR status; test for an EGFR mutation.",
         statements=("S01",),
         when=(match("patient", "patient", eq("egfr", "unknown")),),
         then=(derive("not_applicable", reason="egfr-status-unknown"),),
@@ -72,7 +72,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="scope-no-cns-involvement",
         section=SECTION,
-        description="No LM and no brain metastases: nothing for the algorithm to treat.",
+        description="LM neither established nor suspected, and no brain metastases: nothing for the algorithm "
+        "to treat.",
         statements=("S02",),
         when=(
             match("lm", "lm", eq("status", "absent")),

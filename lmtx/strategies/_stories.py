@@ -171,8 +171,8 @@ def _story(draw: st.DrawFn, wire: Wire) -> Wire:
 
 # A diagnostic story: a run of neurological exams, and MRIs and CSF cytologies on or
 # between exam days, mostly negative -- LM suspected, absent or established around
-# the symptom onset, and symptoms new or worse after a negative workup
-# (docs/interpretation.md#lm-status).
+# the symptom onset, symptoms new or worse after a negative workup, and symptoms that
+# persist after it, with or without a second cytology (docs/interpretation.md#lm-status).
 _EXAM_DAYS = st.lists(st.sampled_from((*_KEY_DAYS, 45, 60, 120)), min_size=1, max_size=6, unique=True)
 _MOSTLY_NEGATIVE_MRI = st.fixed_dictionaries(
     {"leptomeningeal_enhancement": st.sampled_from((False, False, False, True))},
@@ -181,6 +181,10 @@ _MOSTLY_NEGATIVE_MRI = st.fixed_dictionaries(
 _MOSTLY_NEGATIVE_CYTOLOGY = st.fixed_dictionaries(
     {"result": st.sampled_from(("negative", "negative", "equivocal", "positive"))}
 )
+_CLEAN_MRI = st.fixed_dictionaries(
+    {"leptomeningeal_enhancement": st.just(False)}, optional={"response": _values(MriResponse)}
+)
+_NOT_POSITIVE_CYTOLOGY = st.fixed_dictionaries({"result": st.sampled_from(("negative", "equivocal"))})
 _WORKUP_FINDINGS = (("mri", _MOSTLY_NEGATIVE_MRI), ("csf_cytology", _MOSTLY_NEGATIVE_CYTOLOGY))
 
 
@@ -192,8 +196,8 @@ def _diagnosis(draw: st.DrawFn, wire: Wire) -> Wire:
         found = draw(st.lists(st.one_of(st.sampled_from(days), _DAY), max_size=2, unique=True))
         wire[key] = [{"date": day.isoformat(), **draw(finding)} for day in found]
     workup = [dt.date.fromisoformat(r["date"]) for key, _ in _WORKUP_FINDINGS for r in wire[key]]
-    reopened: bool = draw(st.booleans())
-    if workup and reopened:
+    after_the_workup = draw(st.integers(1, 3))
+    if workup and after_the_workup == 2:
         # Symptoms new or worse after the workup (which re-opens the question of LM), sometimes
         # with part or all of a second workup on or after that exam.
         onset = max(workup) + dt.timedelta(days=draw(st.sampled_from((0, 1, 7, 30))))
@@ -205,4 +209,23 @@ def _diagnosis(draw: st.DrawFn, wire: Wire) -> Wire:
         if draw(st.booleans()):
             later = onset + dt.timedelta(days=draw(st.sampled_from((1, 5, 20))))
             _put(wire, "neuro_exams", {"date": later.isoformat(), "symptoms": draw(_values(Symptoms))})
+    elif after_the_workup == 1:
+        # Symptoms that began by the first test and persist after a workup of one MRI and one
+        # CSF cytology, on its last day or later (one negative cytology often misses LM: it stays
+        # suspected until a second one; an equivocal one until it is repeated), sometimes with
+        # that second cytology.
+        first = min(workup, default=days[0])
+        onset = max(_EPOCH, first - dt.timedelta(days=draw(st.sampled_from((0, 2)))))
+        done = first + dt.timedelta(days=draw(st.sampled_from((0, 3))))
+        later = done + dt.timedelta(days=draw(st.sampled_from((1, 0, 30, 120))))
+        wire["neuro_exams"] = [e for e in wire["neuro_exams"] if e["date"] < onset.isoformat()]
+        _put(wire, "neuro_exams", {"date": onset.isoformat(), "symptoms": draw(st.sampled_from(("new", "worsened")))})
+        _put(wire, "neuro_exams", {"date": later.isoformat(), "symptoms": "persistent"})
+        mri_first = draw(st.booleans())
+        wire["mri"] = [{"date": (first if mri_first else done).isoformat(), **draw(_CLEAN_MRI)}]
+        sample = {"date": (done if mri_first else first).isoformat(), **draw(_NOT_POSITIVE_CYTOLOGY)}
+        wire["csf_cytology"] = [sample]
+        if draw(st.booleans()):
+            again = later + dt.timedelta(days=draw(st.sampled_from((0, 5))))
+            _put(wire, "csf_cytology", {"date": again.isoformat(), **draw(_MOSTLY_NEGATIVE_CYTOLOGY)})
     return wire
