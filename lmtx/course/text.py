@@ -13,6 +13,7 @@ import textwrap
 
 from lmtx.course.concordance import ConcordanceEntry
 from lmtx.course.replay import Step, Timeline
+from lmtx.knowledge import safety_pack
 from lmtx.model import Patient, Therapy, TherapyStatus, Toxicity
 
 __all__ = ["FOOTER", "changes", "events_on", "render", "therapy_label"]
@@ -32,6 +33,13 @@ FOOTER: dict[str, tuple[str, str]] = {
         "*",
         "advised while the patient was in scope only through brain metastases without a date (LM not "
         "established): the audit counts it apart and leaves it out of its lags",
+    ),
+    "pack": (
+        "safety pack",
+        "the alerts "
+        + ", ".join(c.code for c in safety_pack().cautions)
+        + " are cautions of the safety pack, not the document's; each cites public sources (lmtx explain "
+        "--safety-pack shows them)",
     ),
     "status": (
         "STATUS",
@@ -211,6 +219,7 @@ def _footer(course: Timeline, report: str, width: int) -> list[str]:
     used += ["undated"] if "(undated)" in report else []
     used += ["joined"] if any(len(e.actions) > 1 for e in course.concordance) else []
     used += ["basis"] if any(e.undated_basis for e in course.concordance) else []
+    used += ["pack"] if course.knowledge_base.packs else []
     used += ["status"] if course.concordance else []
     lines = ["How to read this report:"]
     indent = 2 + max(len(FOOTER[key][0]) for key in used) + 2

@@ -155,8 +155,8 @@ IT_BLOOD_COUNTS = Caution(
     severity="`info`; `warning` with a recent severe cytopenia",
     trigger=(
         "Intrathecal pemetrexed is advised or on hold: `it-pemetrexed` with action `add`, `continue` or `hold`. "
-        "`warning` when a grade 3 or higher anemia, leukopenia, neutropenia or thrombocytopenia is dated from "
-        "42 days before the evaluation date to that day, or is undated; `info` otherwise."
+        "It is a `warning` when a grade 3 or higher anemia, leukopenia, neutropenia or thrombocytopenia is dated "
+        "from 42 days before the evaluation date to that day, or is undated; `info` otherwise."
     ),
     variant="severity",
     texts={
