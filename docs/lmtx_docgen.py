@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import importlib.util
 import io
 import itertools
 import json
@@ -263,7 +264,14 @@ OUTPUT_TITLES: dict[str, tuple[str, str]] = {
     "PrognosisNote": ("`prognosis[]`", "prognosis"),
     "TraceEntry": ("`trace[]`", "trace"),
     "KnowledgeBaseInfo": ("`knowledge_base`", "knowledge_base"),
+    "Source": ("`alerts[].sources[]`: a public source of a safety-pack caution", "sources"),
+    "PackInfo": ("`knowledge_base.packs[]`: a pack that was on", "packs"),
 }
+
+_ORIGIN = (
+    "`document`, or `safety-pack` for a caution of the [safety pack](safety-pack.md) (alerts only), which is on "
+    "only when asked for."
+)
 
 OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
     "Result": {
@@ -292,6 +300,7 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "evidence": "Evidence statements attached to it.",
         "references": "The document's reference numbers behind `statements` and `evidence`, ascending.",
         "rule": "The rule that produced it.",
+        "origin": _ORIGIN,
         "adverse_effects": "Only on `monitor-adverse-effects` (left out of every other recommendation): the adverse "
         "effects to watch for, as the input's toxicity terms, in the order `rash`, `leukopenia`, `neutropenia`, "
         "`thrombocytopenia`, `anemia`, `aseptic_meningitis`, `fatigue` (myelosuppression is its four terms). "
@@ -313,6 +322,9 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "rule": "The rule that produced it.",
         "detail": "What decided it (findings with their dates and regimen day, terms, agents, the stopped "
         "regimen); may be empty.",
+        "origin": _ORIGIN,
+        "sources": "Only on safety-pack alerts (left out of the document's): the public sources the caution "
+        "cites, at least one; a safety-pack alert has empty `statements` and `references`.",
     },
     "PrognosisNote": {
         "code": "Stable code; see the list below.",
@@ -321,6 +333,11 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "references": "The document's reference numbers behind them.",
         "rule": "The rule that produced it.",
         "detail": "More about it (the date of the performance status); may be empty.",
+        "origin": _ORIGIN,
+    },
+    "Source": {
+        "citation": "The source by title and year, in lmtx's words.",
+        "url": "Where to read it (left out when the source has no stable address).",
     },
     "TraceEntry": {
         "rule": "The rule that fired.",
@@ -331,6 +348,13 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "id": "`lmtx-egfr-lm`.",
         "version": "The lmtx version that ships the rule base.",
         "digest": "`sha256:` of the rules, statements and catalogue text; changes whenever any of them does.",
+        "packs": "The packs that were on: `[]` by default, the [safety pack](safety-pack.md) when turned on. "
+        "They never change the document's `id`, `version` or `digest`.",
+    },
+    "PackInfo": {
+        "id": "`lmtx-safety`.",
+        "version": "The pack's own version.",
+        "digest": "`sha256:` of the pack's rules, texts and sources.",
     },
 }
 
@@ -913,7 +937,12 @@ def policy_table() -> str:
             "ECOG score from which performance status counts as poor (S10). Allowed 1-4.",
             "The document gives no cut-off, and LM studies draw the line at ECOG 2 or at ECOG 3. "
             "lmtx takes the higher one: ECOG 3 or worse is poor.",
-        )
+        ),
+        "safety_pack": (
+            "Add the cautions of the [safety pack](safety-pack.md): alerts with public sources on what the "
+            "document does not say.",
+            "lmtx encodes the document and nothing more unless asked; the pack is a second knowledge base.",
+        ),
     }
     fields = attrs.fields(lmtx.Policy)
     _check_same("policy fields", documented, [f.name for f in fields])
@@ -1054,6 +1083,17 @@ def run_examples(markdown: str, page: str) -> str:
     return _RUNNABLE.sub(run, markdown)
 
 
+def _safety_pack_generators() -> dict[str, Callable[[], str]]:
+    """The generators of the safety pack's page, from their own module beside this one (lmtx_safetydoc.py)."""
+    spec = importlib.util.spec_from_file_location("lmtx_safetydoc", Path(__file__).with_name("lmtx_safetydoc.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    generators: dict[str, Callable[[], str]] = module.GENERATORS
+    return generators
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "input-fields": input_fields,
     "input-values": input_values,
@@ -1072,6 +1112,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "api-index": api_index,
     "api-lmtx": api_lmtx_page,
     "changelog": changelog,
+    **_safety_pack_generators(),
 }
 """Marker name -> generator of the Markdown that replaces ``<!-- lmtx:NAME -->``."""
 
