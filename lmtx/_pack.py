@@ -123,8 +123,8 @@ def pack_alerts(patient: Patient, pack: Run) -> tuple[Alert, ...]:
         fact, rule_id = found[caution.code]
         text = caution.text(str(fact[caution.variant]) if caution.variant else "")
         rule = kb.rule(rule_id).rule
-        params = {**{k: v for k, v in fact.items() if k not in ("t", "code")}}
-        params.update(WORDS[caution.code](Context(fact, rule, (), pack.facts, patient)))
+        words = WORDS[caution.code](Context(fact, rule, (), pack.facts, patient))
+        params = {**{k: v for k, v in fact.items() if k not in ("t", "code")}, **words}
         alerts.append(
             Alert(
                 code=caution.code,

@@ -90,10 +90,7 @@ class KnowledgeBase:
         Raises:
             KeyError: When no rule has that id.
         """
-        for info in self.rules:
-            if info.id == rule_id:
-                return info
-        raise KeyError(rule_id)
+        return _find_rule(self.rules, rule_id)
 
     def rules_citing(self, statement_id: str) -> tuple[RuleInfo, ...]:
         """The rules that encode a statement.
@@ -122,6 +119,13 @@ class KnowledgeBase:
             "statements": [attrs.asdict(s) for s in self.statements],
             "catalogue": [_entry_dict(e) for e in self.catalogue],
         }
+
+
+def _find_rule(rules: tuple[RuleInfo, ...], rule_id: str) -> RuleInfo:
+    for info in rules:
+        if info.id == rule_id:
+            return info
+    raise KeyError(rule_id)
 
 
 def _rule_dict(info: RuleInfo) -> dict[str, Any]:
@@ -159,6 +163,11 @@ def _info(rule: Rule) -> RuleInfo:
     )
 
 
+def _rules_payload(infos: tuple[RuleInfo, ...]) -> list[dict[str, Any]]:
+    """The rules as a digest sees them: as the catalogue shows them, and their full descriptions."""
+    return [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos]
+
+
 def _digest(payload: dict[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -177,7 +186,7 @@ def knowledge_base() -> KnowledgeBase:
     infos = tuple(_info(rule) for rule in RULES)
     catalogue = tuple(CATALOGUE.values())
     payload = {
-        "rules": [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos],
+        "rules": _rules_payload(infos),
         "statements": [attrs.asdict(s) for s in STATEMENTS],
         "catalogue": [_entry_dict(e) for e in catalogue],
     }
@@ -238,10 +247,7 @@ class SafetyPack:
         Raises:
             KeyError: When no rule of the pack has that id.
         """
-        for info in self.rules:
-            if info.id == rule_id:
-                return info
-        raise KeyError(rule_id)
+        return _find_rule(self.rules, rule_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The pack as JSON-compatible data: id, version, digest, rules and cautions with their sources."""
@@ -275,7 +281,7 @@ def safety_pack() -> SafetyPack:
     """
     infos = tuple(_info(rule) for rule in _safety.RULES)
     payload = {
-        "rules": [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos],
+        "rules": _rules_payload(infos),
         "cautions": [_caution_dict(c) for c in _safety.CAUTIONS],
     }
     return SafetyPack(
