@@ -35,7 +35,7 @@ except EngineUnavailable as _unavailable:
 
 from lmtx.cache import ResultCache
 from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
-from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
+from lmtx.knowledge import KnowledgeBase, RuleInfo, SafetyPack, knowledge_base, safety_pack
 from lmtx.model import (
     AGENT_CLASSES,
     Agent,
@@ -67,9 +67,11 @@ from lmtx.result import (
     Alert,
     Dose,
     KnowledgeBaseInfo,
+    PackInfo,
     PrognosisNote,
     Recommendation,
     Result,
+    Source,
     TraceEntry,
 )
 
@@ -146,6 +148,7 @@ __all__ = [
     "MriResponse",
     "NeuroExam",
     "Outcome",
+    "PackInfo",
     "Patient",
     "PatientInput",
     "PerformanceStatus",
@@ -158,6 +161,8 @@ __all__ = [
     "ResultCache",
     "Route",
     "RuleInfo",
+    "SafetyPack",
+    "Source",
     "StopReason",
     "Symptoms",
     "SystemicDisease",
@@ -176,6 +181,7 @@ __all__ = [
     "knowledge_base",
     "parse_patient",
     "patient_schema",
+    "safety_pack",
     "timeline",
     "why_not",
 ]

@@ -187,7 +187,10 @@ def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def evaluation_options() -> argparse.ArgumentParser:
-    """The parent parser of ``--as-of``, ``--policy`` and ``--poor-ps-ecog``, each checked while parsing."""
+    """The parent parser of the evaluation options, each checked while parsing.
+
+    ``--as-of``, ``--policy``, ``--poor-ps-ecog`` and ``--safety-pack``.
+    """
     options = argparse.ArgumentParser(add_help=False)
     group = options.add_argument_group("evaluation")
     group.add_argument(
@@ -208,14 +211,24 @@ def evaluation_options() -> argparse.ArgumentParser:
         metavar="N",
         help="ECOG score from which performance status counts as poor, 1-4 (default 3); overrides --policy",
     )
+    group.add_argument(
+        "--safety-pack",
+        action="store_true",
+        help=(
+            "add the safety pack's cautions: alerts, each citing a public source, on what the document does not "
+            "say (off by default; the document's advice is the same either way)"
+        ),
+    )
     return options
 
 
 def policy_of(args: argparse.Namespace) -> Policy:
-    """The policy of ``--policy`` with ``--poor-ps-ecog`` on top (both validated while parsing)."""
+    """The policy of ``--policy`` with ``--poor-ps-ecog`` and ``--safety-pack`` on top (validated while parsing)."""
     policy: Policy = args.policy or Policy()
     if args.poor_ps_ecog is not None:
         policy = attrs.evolve(policy, poor_ps_ecog=args.poor_ps_ecog)
+    if args.safety_pack:
+        policy = attrs.evolve(policy, safety_pack=True)
     return policy
 
 

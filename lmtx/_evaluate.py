@@ -12,13 +12,14 @@ import attrs
 from lmtx import _codec
 from lmtx._engine import CompiledRules, Run
 from lmtx._facts import BASE_FACT_ORDER, DESCENDING, Fact, base_facts, describe_fact
+from lmtx._pack import pack_alerts, pack_infos, run_pack
 from lmtx._texts import compose
 from lmtx._validate import check_patient, default_as_of
 from lmtx.cache import ResultCache
 from lmtx.catalogue import CATALOGUE, references_of
 from lmtx.dsl import Rule
 from lmtx.errors import EvaluationError, InvalidPatient, Problem
-from lmtx.knowledge import knowledge_base
+from lmtx.knowledge import knowledge_base, safety_pack
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
 from lmtx.result import (
@@ -169,13 +170,14 @@ def evaluate(
         raise InvalidPatient(policy_problems)
     key = None
     if cache is not None:
-        key = cache.key(model, date, checked_policy, knowledge_base().digest)
+        digests = [knowledge_base().digest, *(p.digest for p in pack_infos(checked_policy))]
+        key = cache.key(model, date, checked_policy, "+".join(digests))
         cached = cache.get(key)
         if cached is not None:
             return cached
     inference = infer(model, date, checked_policy)
     try:
-        result = _result(model, date, inference.run)
+        result = _result(model, date, inference.run, inference.pack)
     except EvaluationError:
         raise
     except Exception as error:
@@ -187,13 +189,17 @@ def evaluate(
 
 @attrs.frozen
 class Inference:
-    """The engine's view of one evaluation: base facts in, firings and derived facts out."""
+    """The engine's view of one evaluation: base facts in, firings and derived facts out.
+
+    ``pack`` is the safety pack's run (after the document's, on its facts) when the policy turns it on.
+    """
 
     patient: Patient
     as_of: dt.date | None
     policy: Policy
     base_facts: tuple[Fact, ...]
     run: Run
+    pack: Run | None = None
 
 
 def infer(patient: Patient, as_of: dt.date | None, policy: Policy) -> Inference:
@@ -202,13 +208,16 @@ def infer(patient: Patient, as_of: dt.date | None, policy: Policy) -> Inference:
     Used by :func:`evaluate` and by explanations that need the facts themselves.
     """
     facts = base_facts(patient, policy, as_of)
-    return Inference(patient, as_of, policy, tuple(facts), _engine().run(facts))
+    run = _engine().run(facts)
+    pack = run_pack(patient, facts, run) if policy.safety_pack else None
+    return Inference(patient, as_of, policy, tuple(facts), run, pack)
 
 
 _OUTPUT_TYPES = frozenset({"recommendation", "alert", "prognosis"})
 
 
-def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
+def _result(patient: Patient, as_of: dt.date | None, run: Run, pack: Run | None = None) -> Result:
+    """The result of the document's run, and of the safety pack's when it ran (its alerts come last)."""
     statuses: set[str] = set()
     applicable = False
     reasons: set[str] = set()
@@ -251,15 +260,18 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
         recommendations=tuple(
             sorted((i for i in items if isinstance(i, Recommendation)), key=lambda i: _CODE_ORDER[i.code])
         ),
-        alerts=tuple(
-            sorted(
+        alerts=(
+            *sorted(
                 (i for i in items if isinstance(i, Alert)),
                 key=lambda i: (_SEVERITY_ORDER[i.severity], _CODE_ORDER[i.code]),
-            )
+            ),
+            *(pack_alerts(patient, pack) if pack is not None else ()),
         ),
         prognosis=tuple(sorted((i for i in items if isinstance(i, PrognosisNote)), key=lambda i: _CODE_ORDER[i.code])),
-        trace=_trace(run),
-        knowledge_base=KnowledgeBaseInfo(id=kb.id, version=kb.version, digest=kb.digest),
+        trace=_trace(run) + (_trace(pack) if pack is not None else ()),
+        knowledge_base=KnowledgeBaseInfo(
+            id=kb.id, version=kb.version, digest=kb.digest, packs=(safety_pack().info,) if pack is not None else ()
+        ),
     )
 
 

@@ -71,7 +71,7 @@ from lmtx.batch import Evaluated, Outcome, evaluate_one, lost_outcome, ordered_m
 from lmtx.catalogue import CATALOGUE
 from lmtx.errors import InvalidPatient, LmtxError
 from lmtx.explain import DEFAULT_DEPTH
-from lmtx.knowledge import RuleInfo, knowledge_base
+from lmtx.knowledge import RuleInfo, knowledge_base, safety_pack
 from lmtx.policy import Policy
 
 __all__ = ["EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "EXIT_PIPE_CLOSED", "main"]
@@ -106,6 +106,17 @@ def _text_file(text: str) -> str:
 def _code(text: str) -> str:
     if text not in CATALOGUE:
         raise argparse.ArgumentTypeError(f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}")
+    return text
+
+
+def _rule_code(text: str) -> str:
+    """``rules --code``: an output code of the document, or the code of a safety-pack caution."""
+    cautions = [c.code for c in safety_pack().cautions]
+    if text not in CATALOGUE and text not in cautions:
+        raise argparse.ArgumentTypeError(
+            f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}; "
+            f"and those of the safety pack: {', '.join(cautions)}"
+        )
     return text
 
 
@@ -150,6 +161,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    if args.safety_pack or (args.code is not None and args.code not in CATALOGUE):
+        return _pack_rules(args)
     kb = knowledge_base()
     rules = [r for r in kb.rules if args.code is None or args.code in r.codes]
     if args.format == "json":
@@ -160,6 +173,35 @@ def _rules(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"{rule:<{widths[0]}}  {statements:<{widths[1]}}  {codes}".rstrip() for rule, statements, codes in rows]
     lines.append(f"\n{len(rules)} rules; knowledge base {kb.id} {kb.version} {kb.digest}")
+    write("\n".join(lines))
+    return EXIT_OK
+
+
+def _pack_rules(args: argparse.Namespace) -> int:
+    """``lmtx rules --safety-pack``: the pack's rules, apart from the document's, each caution with its sources."""
+    pack = safety_pack()
+    cautions = [c for c in pack.cautions if args.code is None or c.code == args.code]
+    if args.format == "json":
+        data = pack.to_dict()
+        if args.code is not None:
+            wanted = {r.id for c in cautions for r in c.rules}
+            data["rules"] = [r for r in data["rules"] if r["id"] in wanted]
+            data["cautions"] = [c for c in data["cautions"] if c["code"] == args.code]
+        write(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    lines = []
+    for caution in cautions:
+        lines.append(f"{caution.code} ({caution.severity.replace('`', '')}): {caution.trigger.replace('`', '')}")
+        lines += [f"  rule {rule.id}: {rule.description}" for rule in caution.rules]
+        lines += [
+            f"  source: {source.citation}" + (f" <{source.url}>" if source.url else "") for source in caution.sources
+        ]
+        lines.append("")
+    count = sum(len(c.rules) for c in cautions)
+    lines.append(
+        f"{count} rules of the safety pack {pack.id} {pack.version} {pack.digest}; off by default "
+        "(--safety-pack on evaluate, explain, batch, timeline and audit)"
+    )
     write("\n".join(lines))
     return EXIT_OK
 
@@ -362,9 +404,16 @@ def _rules_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> 
         commands,
         "rules",
         "Print the rule catalogue: each rule's id, statements and output codes.",
-        ["lmtx rules", "lmtx rules --code it-pemetrexed --format json"],
+        ["lmtx rules", "lmtx rules --code it-pemetrexed --format json", "lmtx rules --safety-pack"],
+        details=(
+            "The document's rules; with --safety-pack (or the --code of one of its cautions), the rules of the "
+            "safety pack instead, each caution with its trigger and its public sources."
+        ),
     )
-    rules.add_argument("--code", type=_code, help="only the rules that can emit this output code")
+    rules.add_argument("--code", type=_rule_code, help="only the rules that can emit this output code")
+    rules.add_argument(
+        "--safety-pack", action="store_true", help="the safety pack's rules and sources, apart from the document's"
+    )
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     rules.set_defaults(handler=_rules)
 

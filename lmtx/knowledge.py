@@ -1,4 +1,10 @@
-"""The knowledge base as data: rules, statements and catalogue, with a content digest."""
+"""The knowledge bases as data, each with a content digest: the document's rules, and the safety pack.
+
+:func:`knowledge_base` is the document: rules, statements and catalogue.
+:func:`safety_pack` is the opt-in pack of cautions with public sources
+(:mod:`lmtx.packs.safety`), a knowledge base of its own, with its own id,
+version and digest; turning it on never changes the document's.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ import attrs
 from lmtx import __about__
 from lmtx.catalogue import CATALOGUE, Entry, references_of
 from lmtx.dsl import Rule
+from lmtx.packs import Caution
+from lmtx.packs import safety as _safety
+from lmtx.result import PackInfo
 from lmtx.rules import RULES
 from lmtx.statements import DOCUMENT, STATEMENTS, Statement
 
-__all__ = ["KNOWLEDGE_BASE_ID", "KnowledgeBase", "RuleInfo", "knowledge_base"]
+__all__ = ["KNOWLEDGE_BASE_ID", "KnowledgeBase", "RuleInfo", "SafetyPack", "knowledge_base", "safety_pack"]
 
 KNOWLEDGE_BASE_ID = "lmtx-egfr-lm"
 """The id every result carries in ``knowledge_base.id``."""
@@ -81,10 +90,7 @@ class KnowledgeBase:
         Raises:
             KeyError: When no rule has that id.
         """
-        for info in self.rules:
-            if info.id == rule_id:
-                return info
-        raise KeyError(rule_id)
+        return _find_rule(self.rules, rule_id)
 
     def rules_citing(self, statement_id: str) -> tuple[RuleInfo, ...]:
         """The rules that encode a statement.
@@ -113,6 +119,13 @@ class KnowledgeBase:
             "statements": [attrs.asdict(s) for s in self.statements],
             "catalogue": [_entry_dict(e) for e in self.catalogue],
         }
+
+
+def _find_rule(rules: tuple[RuleInfo, ...], rule_id: str) -> RuleInfo:
+    for info in rules:
+        if info.id == rule_id:
+            return info
+    raise KeyError(rule_id)
 
 
 def _rule_dict(info: RuleInfo) -> dict[str, Any]:
@@ -150,6 +163,11 @@ def _info(rule: Rule) -> RuleInfo:
     )
 
 
+def _rules_payload(infos: tuple[RuleInfo, ...]) -> list[dict[str, Any]]:
+    """The rules as a digest sees them: as the catalogue shows them, and their full descriptions."""
+    return [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos]
+
+
 def _digest(payload: dict[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -168,7 +186,7 @@ def knowledge_base() -> KnowledgeBase:
     infos = tuple(_info(rule) for rule in RULES)
     catalogue = tuple(CATALOGUE.values())
     payload = {
-        "rules": [{**_rule_dict(i), "when": repr(i.rule.when), "then": repr(i.rule.then)} for i in infos],
+        "rules": _rules_payload(infos),
         "statements": [attrs.asdict(s) for s in STATEMENTS],
         "catalogue": [_entry_dict(e) for e in catalogue],
     }
@@ -180,4 +198,96 @@ def knowledge_base() -> KnowledgeBase:
         rules=infos,
         statements=STATEMENTS,
         catalogue=catalogue,
+    )
+
+
+@attrs.frozen
+class SafetyPack:
+    """The safety pack as data: its cautions and rules, with its own id, version and digest.
+
+    Attributes:
+        id: ``lmtx-safety``.
+        version: The pack's own version (not lmtx's).
+        digest: ``sha256:`` of the canonical JSON of its rules, texts and sources.
+        rules: Every rule, caution by caution (they encode no statement of the document).
+        cautions: Every caution, in the order a result lists them.
+    """
+
+    id: str
+    version: str
+    digest: str
+    rules: tuple[RuleInfo, ...]
+    cautions: tuple[Caution, ...]
+
+    @property
+    def info(self) -> PackInfo:
+        """The pack as a result's ``knowledge_base.packs`` lists it."""
+        return PackInfo(id=self.id, version=self.version, digest=self.digest)
+
+    def caution(self, code: str) -> Caution:
+        """The caution with an alert code.
+
+        Args:
+            code: A caution's code, e.g. ``it-csf-flow``.
+
+        Raises:
+            KeyError: When no caution has that code.
+        """
+        for caution in self.cautions:
+            if caution.code == code:
+                return caution
+        raise KeyError(code)
+
+    def rule(self, rule_id: str) -> RuleInfo:
+        """The rule with ``rule_id``.
+
+        Args:
+            rule_id: A rule id of the pack, e.g. ``safety-it-csf-flow-unknown``.
+
+        Raises:
+            KeyError: When no rule of the pack has that id.
+        """
+        return _find_rule(self.rules, rule_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pack as JSON-compatible data: id, version, digest, rules and cautions with their sources."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "digest": self.digest,
+            "rules": [_rule_dict(r) for r in self.rules],
+            "cautions": [_caution_dict(c) for c in self.cautions],
+        }
+
+
+def _caution_dict(caution: Caution) -> dict[str, Any]:
+    return {
+        "code": caution.code,
+        "severity": caution.severity,
+        "trigger": caution.trigger,
+        "variant": caution.variant,
+        "texts": {k: {"summary": v.summary, "detail": v.detail} for k, v in caution.texts.items()},
+        "sources": [attrs.asdict(s) for s in caution.sources],
+        "rules": [r.id for r in caution.rules],
+    }
+
+
+@cache
+def safety_pack() -> SafetyPack:
+    """The safety pack that ``Policy(safety_pack=True)`` adds (docs/safety-pack.md).
+
+    Returns:
+        The same frozen object on every call.
+    """
+    infos = tuple(_info(rule) for rule in _safety.RULES)
+    payload = {
+        "rules": _rules_payload(infos),
+        "cautions": [_caution_dict(c) for c in _safety.CAUTIONS],
+    }
+    return SafetyPack(
+        id=_safety.ID,
+        version=_safety.VERSION,
+        digest=_digest(payload),
+        rules=infos,
+        cautions=_safety.CAUTIONS,
     )

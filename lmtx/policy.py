@@ -1,4 +1,8 @@
-"""The thresholds the document leaves open (see docs/interpretation.md#policy), as one validated value."""
+"""How an evaluation reads what the document leaves open, as one validated value.
+
+The thresholds the document leaves open (see docs/interpretation.md#policy),
+and whether the opt-in safety pack (docs/safety-pack.md) adds its cautions.
+"""
 
 from __future__ import annotations
 
@@ -22,17 +26,24 @@ class Policy:
             lmtx defaults to 3. KPS scores are mapped to ECOG first
             (100-90 -> 0, 80-70 -> 1, 60-50 -> 2, 40-30 -> 3, 20-10 -> 4).
             Allowed: 1-4.
+        safety_pack: Add the cautions of the safety pack (``lmtx-safety``,
+            docs/safety-pack.md): alerts with public sources on what the
+            document does not say. Off by default; the document's readings
+            are the same either way.
     """
 
     poor_ps_ecog: int = 3
+    safety_pack: bool = False
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | bool]:
         """The policy as a JSON-compatible mapping."""
-        return {"poor_ps_ecog": self.poor_ps_ecog}
+        return {"poor_ps_ecog": self.poor_ps_ecog, "safety_pack": self.safety_pack}
 
 
 DEFAULT_POLICY = Policy()
 """The policy used when ``evaluate`` is given none."""
+
+_FIELDS = frozenset(attrs.fields_dict(Policy))
 
 
 def coerce_policy(policy: Policy | Mapping[str, object] | None) -> Policy:
@@ -49,13 +60,17 @@ def coerce_policy(policy: Policy | Mapping[str, object] | None) -> Policy:
         raw = policy
     else:
         raise InvalidPatient([Problem("policy", f"must be a Policy or an object, got {type(policy).__name__}")])
-    problems = [Problem(f"policy.{key}", "unknown field") for key in raw if key != "poor_ps_ecog"]
+    problems = [Problem(f"policy.{key}", "unknown field") for key in raw if key not in _FIELDS]
     value = raw.get("poor_ps_ecog", DEFAULT_POLICY.poor_ps_ecog)
     if isinstance(value, bool) or not isinstance(value, int):
         problems.append(Problem("policy.poor_ps_ecog", f"must be a whole number 1-4, got {value!r}"))
     elif not 1 <= value <= 4:
         problems.append(Problem("policy.poor_ps_ecog", f"must be 1-4, got {value}"))
+    pack = raw.get("safety_pack", DEFAULT_POLICY.safety_pack)
+    if not isinstance(pack, bool):
+        problems.append(Problem("policy.safety_pack", f"must be true or false, got {pack!r}"))
     if problems:
         raise InvalidPatient(problems)
     assert isinstance(value, int)
-    return Policy(poor_ps_ecog=value)
+    assert isinstance(pack, bool)
+    return Policy(poor_ps_ecog=value, safety_pack=pack)

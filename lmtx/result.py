@@ -15,13 +15,18 @@ __all__ = [
     "Alert",
     "Dose",
     "KnowledgeBaseInfo",
+    "Origin",
+    "PackInfo",
     "PrognosisNote",
     "Recommendation",
     "Result",
+    "Source",
     "TraceEntry",
 ]
 
 Severity = Literal["info", "warning", "critical"]
+Origin = Literal["document", "safety-pack"]
+"""Where an item comes from: the encoded document, or the opt-in safety pack (docs/safety-pack.md)."""
 
 ADVERSE_EFFECT_TERMS = (
     "rash",
@@ -52,6 +57,19 @@ class Dose:
 
 
 @attrs.frozen
+class Source:
+    """A public source a safety-pack caution cites: a drug label, a trial registry entry or a guideline.
+
+    Attributes:
+        citation: The source by title and year, in lmtx's words (never its text).
+        url: Where to read it, when it has a stable address.
+    """
+
+    citation: str
+    url: str | None = None
+
+
+@attrs.frozen
 class Recommendation:
     """A recommended action, with the statements and rule behind it.
 
@@ -71,6 +89,8 @@ class Recommendation:
             effects to watch for, as toxicity terms of
             :data:`ADVERSE_EFFECT_TERMS` in that order; empty (and absent
             from the wire format) for every other recommendation.
+        origin: ``document`` (every recommendation today: the safety pack
+            emits alerts only).
     """
 
     code: str
@@ -84,6 +104,7 @@ class Recommendation:
     references: tuple[int, ...]
     rule: str
     adverse_effects: tuple[str, ...] = ()
+    origin: Origin = "document"
 
 
 @attrs.frozen
@@ -91,7 +112,10 @@ class Alert:
     """A warning for the clinician, with its severity and provenance.
 
     ``detail`` says what decided the alert where that matters (the findings,
-    terms, agents or dates behind it); it may be empty.
+    terms, agents or dates behind it); it may be empty. ``origin`` says whether
+    the document or the safety pack gave it; a safety-pack caution cites no
+    statement of the document but its public ``sources`` (at least one), which
+    a document alert never has.
     """
 
     code: str
@@ -101,6 +125,8 @@ class Alert:
     references: tuple[int, ...]
     rule: str
     detail: str = ""
+    origin: Origin = "document"
+    sources: tuple[Source, ...] = ()
 
 
 @attrs.frozen
@@ -113,6 +139,7 @@ class PrognosisNote:
     references: tuple[int, ...]
     rule: str
     detail: str = ""
+    origin: Origin = "document"
 
 
 @attrs.frozen
@@ -125,12 +152,26 @@ class TraceEntry:
 
 
 @attrs.frozen
-class KnowledgeBaseInfo:
-    """Which knowledge base produced a result: id, version and content digest."""
+class PackInfo:
+    """A knowledge base of cautions turned on beside the document's (the safety pack): id, version, digest."""
 
     id: str
     version: str
     digest: str
+
+
+@attrs.frozen
+class KnowledgeBaseInfo:
+    """Which knowledge base produced a result: id, version and content digest of the document's rules.
+
+    ``packs`` lists the packs that were on (``lmtx-safety``), empty by
+    default; they never change the document's ``id``, ``version`` or ``digest``.
+    """
+
+    id: str
+    version: str
+    digest: str
+    packs: tuple[PackInfo, ...] = ()
 
 
 @attrs.frozen
@@ -197,6 +238,8 @@ class Result:
                     "references": list(a.references),
                     "rule": a.rule,
                     "detail": a.detail,
+                    "origin": a.origin,
+                    **({"sources": [_source(s) for s in a.sources]} if a.origin == "safety-pack" else {}),
                 }
                 for a in self.alerts
             ],
@@ -208,6 +251,7 @@ class Result:
                     "references": list(p.references),
                     "rule": p.rule,
                     "detail": p.detail,
+                    "origin": p.origin,
                 }
                 for p in self.prognosis
             ],
@@ -216,6 +260,7 @@ class Result:
                 "id": self.knowledge_base.id,
                 "version": self.knowledge_base.version,
                 "digest": self.knowledge_base.digest,
+                "packs": [{"id": p.id, "version": p.version, "digest": p.digest} for p in self.knowledge_base.packs],
             },
         }
 
@@ -287,4 +332,11 @@ def _recommendation(item: Recommendation) -> dict[str, Any]:
         }
     if item.adverse_effects:  # present only where it applies (docs/output-format.md)
         data["adverse_effects"] = list(item.adverse_effects)
+    data["origin"] = item.origin
     return data
+
+
+def _source(source: Source) -> dict[str, str]:
+    if source.url is None:
+        return {"citation": source.citation}
+    return {"citation": source.citation, "url": source.url}

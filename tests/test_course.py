@@ -49,7 +49,7 @@ def test_wire_form_has_the_documented_shape(example: Path) -> None:
     wire = json.loads(course.to_json())
     assert wire == course.to_dict()
     assert list(wire) == ["patient_id", "as_of", "knowledge_base", "steps", "concordance"]
-    assert list(wire["knowledge_base"]) == ["id", "version", "digest"]
+    assert list(wire["knowledge_base"]) == ["id", "version", "digest", "packs"]
     for step in wire["steps"]:
         assert list(step) == ["date", "applicable", "lm_status", "phase", "recommendations", "alerts"]
         assert all(isinstance(v, str) for v in [*step["recommendations"].values(), *step["alerts"].values()])

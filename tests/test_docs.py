@@ -43,8 +43,8 @@ REFERENCE_MODULES = (
     "lmtx.strategies",
     "lmtx.integrations",
 )
-# Public modules whose reference is another page: the command line, and the rule catalogue.
-REFERENCED_ELSEWHERE = {"lmtx.cli": "cli.md", "lmtx.rules": "rules.md"}
+# Public modules whose reference is another page: the command line, the rule catalogue, the safety pack.
+REFERENCED_ELSEWHERE = {"lmtx.cli": "cli.md", "lmtx.rules": "rules.md", "lmtx.packs": "safety-pack.md"}
 
 
 def _load_docgen() -> ModuleType:

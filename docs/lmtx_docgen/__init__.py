@@ -43,6 +43,7 @@ from .output_format import (
     reason_codes,
 )
 from .rules import rule_catalogue
+from .safety_pack import GENERATORS as SAFETY_PACK_GENERATORS
 from .statements import statement_index
 
 __all__ = ["GENERATORS", "MARKER", "DocsError", "expand"]
@@ -65,6 +66,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "api-index": api_index,
     "api-lmtx": api_lmtx_page,
     "changelog": changelog,
+    **SAFETY_PACK_GENERATORS,
 }
 """Marker name -> generator of the Markdown that replaces ``<!-- lmtx:NAME -->``."""
 

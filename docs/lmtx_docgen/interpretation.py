@@ -16,7 +16,12 @@ def policy_table() -> str:
             "ECOG score from which performance status counts as poor (S10). Allowed 1-4.",
             "The document gives no cut-off, and LM studies draw the line at ECOG 2 or at ECOG 3. "
             "lmtx takes the higher one: ECOG 3 or worse is poor.",
-        )
+        ),
+        "safety_pack": (
+            "Add the cautions of the [safety pack](safety-pack.md): alerts with public sources on what the "
+            "document does not say.",
+            "lmtx encodes the document and nothing more unless asked; the pack is a second knowledge base.",
+        ),
     }
     fields = attrs.fields(lmtx.Policy)
     check_same("policy fields", documented, [f.name for f in fields])

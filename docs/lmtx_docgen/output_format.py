@@ -26,7 +26,14 @@ OUTPUT_TITLES: dict[str, tuple[str, str]] = {
     "PrognosisNote": ("`prognosis[]`", "prognosis"),
     "TraceEntry": ("`trace[]`", "trace"),
     "KnowledgeBaseInfo": ("`knowledge_base`", "knowledge_base"),
+    "Source": ("`alerts[].sources[]`: a public source of a safety-pack caution", "sources"),
+    "PackInfo": ("`knowledge_base.packs[]`: a pack that was on", "packs"),
 }
+
+_ORIGIN = (
+    "`document`, or `safety-pack` for a caution of the [safety pack](safety-pack.md) (alerts only), which is on "
+    "only when asked for."
+)
 
 OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
     "Result": {
@@ -55,6 +62,7 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "evidence": "Evidence statements attached to it.",
         "references": "The document's reference numbers behind `statements` and `evidence`, ascending.",
         "rule": "The rule that produced it.",
+        "origin": _ORIGIN,
         "adverse_effects": "Only on `monitor-adverse-effects` (left out of every other recommendation): the adverse "
         "effects to watch for, as the input's toxicity terms, in the order `rash`, `leukopenia`, `neutropenia`, "
         "`thrombocytopenia`, `anemia`, `aseptic_meningitis`, `fatigue` (myelosuppression is its four terms). "
@@ -76,6 +84,9 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "rule": "The rule that produced it.",
         "detail": "What decided it (findings with their dates and regimen day, terms, agents, the stopped "
         "regimen); may be empty.",
+        "origin": _ORIGIN,
+        "sources": "Only on safety-pack alerts (left out of the document's): the public sources the caution "
+        "cites, at least one; a safety-pack alert has empty `statements` and `references`.",
     },
     "PrognosisNote": {
         "code": "Stable code; see the list below.",
@@ -84,6 +95,11 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "references": "The document's reference numbers behind them.",
         "rule": "The rule that produced it.",
         "detail": "More about it (the date of the performance status); may be empty.",
+        "origin": _ORIGIN,
+    },
+    "Source": {
+        "citation": "The source by title and year, in lmtx's words.",
+        "url": "Where to read it (left out when the source has no stable address).",
     },
     "TraceEntry": {
         "rule": "The rule that fired.",
@@ -94,6 +110,13 @@ OUTPUT_MEANINGS: dict[str, dict[str, str]] = {
         "id": "`lmtx-egfr-lm`.",
         "version": "The lmtx version that ships the rule base.",
         "digest": "`sha256:` of the rules, statements and catalogue text; changes whenever any of them does.",
+        "packs": "The packs that were on: `[]` by default, the [safety pack](safety-pack.md) when turned on. "
+        "They never change the document's `id`, `version` or `digest`.",
+    },
+    "PackInfo": {
+        "id": "`lmtx-safety`.",
+        "version": "The pack's own version.",
+        "digest": "`sha256:` of the pack's rules, texts and sources.",
     },
 }
 

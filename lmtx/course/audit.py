@@ -30,7 +30,7 @@ from lmtx.catalogue import CATALOGUE
 from lmtx.course.concordance import STATUSES, ConcordanceEntry
 from lmtx.course.replay import timeline
 from lmtx.errors import InvalidPatient
-from lmtx.knowledge import knowledge_base
+from lmtx.knowledge import knowledge_base, safety_pack
 from lmtx.policy import Policy
 
 if TYPE_CHECKING:
@@ -241,8 +241,13 @@ class Tally:
         self.failures.extend(other.failures)
         return self
 
-    def report(self) -> AuditReport:
-        """The report of everything counted so far."""
+    def report(self, policy: Policy | None = None) -> AuditReport:
+        """The report of everything counted so far.
+
+        Args:
+            policy: The policy the records were evaluated with; the report echoes the packs it
+                turned on (the counts are the same with the safety pack on or off: it adds alerts only).
+        """
         order = {code: i for i, code in enumerate(CATALOGUE)}
         keys = sorted(
             set(self.episodes) | set(self.undated), key=lambda k: (order.get(k[0], len(order)), _action_rank(k[1]), k)
@@ -263,7 +268,12 @@ class Tally:
                 for code, action in keys
             ),
             not_indicated=dict(sorted(self.not_indicated.items(), key=lambda i: order.get(i[0], len(order)))),
-            knowledge_base={"id": kb.id, "version": kb.version, "digest": kb.digest},
+            knowledge_base={
+                "id": kb.id,
+                "version": kb.version,
+                "digest": kb.digest,
+                "packs": [attrs.asdict(safety_pack().info)] if policy is not None and policy.safety_pack else [],
+            },
         )
 
 
@@ -281,7 +291,8 @@ class AuditReport:
         failures: Every record without a course, in input order, with the reason.
         recommendations: Per code and action (catalogue order), the episodes by status and their lag.
         not_indicated: Starts that no recommendation asked for, per code they would have carried out.
-        knowledge_base: The knowledge base that judged the cohort (id, version, digest).
+        knowledge_base: The knowledge base that judged the cohort (id, version, digest, and the
+            packs that were on).
     """
 
     records: int
@@ -289,7 +300,7 @@ class AuditReport:
     failures: tuple[Failed, ...]
     recommendations: tuple[RecommendationAudit, ...]
     not_indicated: dict[str, int]
-    knowledge_base: dict[str, str]
+    knowledge_base: dict[str, Any]
 
     @property
     def undated_basis_episodes(self) -> int:
@@ -390,7 +401,7 @@ def audit(
         tally.add(outcome)
         if on_record is not None:
             on_record(outcome)
-    return tally.report()
+    return tally.report(checked)
 
 
 def _lost(index: int, patient: PatientInput, message: str) -> Audited | Failed:

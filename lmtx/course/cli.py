@@ -75,7 +75,7 @@ def add_subcommands(commands: Commands, shared: Sequence[argparse.ArgumentParser
         commands: The sub-parsers object of the ``lmtx`` parser (``add_subparsers()``);
             each command sets ``handler``, a function of the parsed arguments returning the exit code.
         shared: The parent parsers of the options every evaluating command takes
-            (``--as-of``, ``--policy``, ``--poor-ps-ecog``).
+            (``--as-of``, ``--policy``, ``--poor-ps-ecog``, ``--safety-pack``).
     """
     course = add_command(
         commands,
@@ -201,7 +201,7 @@ def _audit(args: argparse.Namespace) -> int:
                     if after_today:
                         future.append(number)
                     progress.update()
-                report = tally.report()
+                report = tally.report(policy)
                 text = json.dumps(_numbered(report), indent=2, ensure_ascii=False) + "\n"
                 sink.write(text.encode("utf-8", "backslashreplace"))
                 sink.flush()

@@ -46,11 +46,11 @@ def _tally_partition(records: Sequence[PatientInput], offset: int, as_of: dt.dat
     return tally
 
 
-def _report(tallies: Sequence[Tally]) -> AuditReport:
+def _report(tallies: Sequence[Tally], policy: Policy) -> AuditReport:
     total = Tally()
     for tally in tallies:
         total.merge(tally)
-    return total.report()
+    return total.report(policy)
 
 
 def audit_bag(
@@ -73,7 +73,7 @@ def audit_bag(
     """
     date, checked = check_arguments(as_of, policy)
     tallies = per_partition(patients, _tally_partition, date, checked)
-    return delayed(_report, pure=True)(tallies)
+    return delayed(_report, pure=True)(tallies, checked)
 
 
 def audit_population(
@@ -104,8 +104,8 @@ def audit_population(
     """
     records = list(patients)
     if not records:
-        check_arguments(as_of, policy)
-        return Tally().report()
+        _, checked = check_arguments(as_of, policy)
+        return Tally().report(checked)
     bag = _bags.from_sequence(records, npartitions=npartitions)
     report: AuditReport = audit_bag(bag, as_of, policy).compute(scheduler=scheduler)
     return report

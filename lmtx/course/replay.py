@@ -119,7 +119,12 @@ class Timeline:
         return {
             "patient_id": self.patient_id,
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
-            "knowledge_base": {"id": kb.id, "version": kb.version, "digest": kb.digest},
+            "knowledge_base": {
+                "id": kb.id,
+                "version": kb.version,
+                "digest": kb.digest,
+                "packs": [{"id": p.id, "version": p.version, "digest": p.digest} for p in kb.packs],
+            },
             "steps": [step.to_dict() for step in self.steps],
             "concordance": [entry.to_dict() for entry in self.concordance],
         }
@@ -191,9 +196,9 @@ def _evaluate_day(record: Patient, day: dt.date, policy: Policy) -> Result:
 
 def _evaluate_model(record: Patient, day: dt.date | None, policy: Policy) -> Result:
     """What :func:`lmtx.evaluate` does after validating: the engine's run, and the result built from it."""
-    run = infer(record, day, policy).run
+    inference = infer(record, day, policy)
     try:
-        return _result(record, day, run)
+        return _result(record, day, inference.run, inference.pack)
     except EvaluationError:
         raise
     except Exception as error:

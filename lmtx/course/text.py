@@ -13,6 +13,7 @@ import textwrap
 
 from lmtx.course.concordance import ConcordanceEntry
 from lmtx.course.replay import Step, Timeline
+from lmtx.knowledge import safety_pack
 from lmtx.model import Patient, Therapy, TherapyStatus, Toxicity
 
 __all__ = ["FOOTER", "advised_through", "changes", "events_on", "render", "therapy_label"]
@@ -37,6 +38,13 @@ FOOTER: dict[str, tuple[str, str]] = {
         "INDICATED",
         "the days the advice stood: from the first day it was given to the day before the advice changed, "
         "or to the last day of the report while it still stands",
+    ),
+    "pack": (
+        "safety pack",
+        "the alerts "
+        + ", ".join(c.code for c in safety_pack().cautions)
+        + " are cautions of the safety pack, not the document's; each cites public sources (lmtx explain "
+        "--safety-pack shows them)",
     ),
     "status": (
         "STATUS",
@@ -238,6 +246,7 @@ def _footer(course: Timeline, report: str, width: int) -> list[str]:
     used += ["joined"] if any(len(e.actions) > 1 for e in course.concordance) else []
     used += ["basis"] if any(e.undated_basis for e in course.concordance) else []
     used += ["indicated"] if any(e.indicated_from is not None for e in course.concordance) else []
+    used += ["pack"] if course.knowledge_base.packs else []
     used += ["status"] if course.concordance else []
     lines = ["How to read this report:"]
     indent = 2 + max(len(FOOTER[key][0]) for key in used) + 2

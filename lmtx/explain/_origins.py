@@ -21,7 +21,7 @@ from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
 from lmtx.explain._data import ExplainedItem, FactRef, Finding, Item, Reason, Role, StatementRef
 from lmtx.explain._words import condition_words, fact_words, input_words
-from lmtx.knowledge import knowledge_base
+from lmtx.knowledge import knowledge_base, safety_pack
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
 from lmtx.result import Recommendation, Result
@@ -106,7 +106,8 @@ def evaluation(
     model, date = parse_patient(patient, as_of)
     checked = coerce_policy(policy)
     inference = infer(model, date, checked)
-    return result, Facts(model, date, checked, inference.base_facts, inference.run.firings)
+    cautions = inference.pack.firings if inference.pack is not None else ()
+    return result, Facts(model, date, checked, inference.base_facts, inference.run.firings, cautions=cautions)
 
 
 def _key(fact: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
@@ -125,8 +126,16 @@ class Facts:
     """Base and derived facts of one evaluation, with their origins."""
 
     def __init__(
-        self, patient: Patient, as_of: dt.date | None, policy: Policy, base: Sequence[Fact], firings: Sequence[Firing]
+        self,
+        patient: Patient,
+        as_of: dt.date | None,
+        policy: Policy,
+        base: Sequence[Fact],
+        firings: Sequence[Firing],
+        *,
+        cautions: Sequence[Firing] = (),
     ) -> None:
+        self.cautions = list(cautions)  # the safety pack's firings, when it was on
         self.patient = patient
         self.as_of = as_of
         self.policy = policy
@@ -243,6 +252,8 @@ class Facts:
         )
 
     def explained(self, item: Item) -> ExplainedItem:
+        if item.origin == "safety-pack":
+            return self._caution(item)
         output = CATALOGUE[item.code].output
 
         def wanted(fact: Fact) -> bool:
@@ -255,6 +266,19 @@ class Facts:
             StatementRef(s, role, statement(s).gist, statement(s).references) for ids, role in roles for s in ids
         )
         return ExplainedItem(item, because, cited)
+
+    def _caution(self, item: Item) -> ExplainedItem:
+        """A safety-pack alert with the pack's rule that gave it and the facts it matched (it cites no statement)."""
+        firing = next(f for f in self.cautions if any(e["t"] == "alert" and e["code"] == item.code for e in f.emitted))
+        rule = safety_pack().rule(firing.rule).rule
+        matches = [c for c in rule.when if isinstance(c, Match)]
+        matched = tuple(
+            self.ref(fact, [t.field for t in condition.tests])
+            for condition, fact in zip(matches, firing.matched, strict=True)
+        )
+        inputs = dict.fromkeys(path for ref in matched for path in ref.inputs)
+        findings = tuple(self.finding(path) for path in inputs)
+        return ExplainedItem(item, Reason(rule.id, rule.description, (), matched, findings=findings), ())
 
 
 def _record_paths(patient: Patient, policy: Policy) -> dict[str, list[tuple[str, tuple[tuple[str, str, Any], ...]]]]:

@@ -142,6 +142,7 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     out.line(f"Patient {who}, evaluated as of {when}")
     kb = result.knowledge_base
     out.line(f"Knowledge base {kb.id} {kb.version} ({kb.digest[:23]}...)")
+    _pack_lines(out, result)
     out.line()
     out.line("STATUS")
     words = f" — {explanation.lm_status_words}" if explanation.lm_status_words else ""
@@ -158,13 +159,15 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     if explanation.phase is not None:
         _reason_lines(out, explanation.phase, 4)
     sections: list[tuple[str, Sequence[ExplainedItem]]] = [("RECOMMENDATIONS", explanation.recommendations)]
+    document = [a for a in explanation.alerts if a.item.origin == "document"]
     for severity in ("critical", "warning", "info"):
-        alerts = [a for a in explanation.alerts if isinstance(a.item, Alert) and a.item.severity == severity]
+        alerts = [a for a in document if isinstance(a.item, Alert) and a.item.severity == severity]
         if alerts:
             sections.append((f"ALERTS - {severity.upper()}", alerts))
-    if not explanation.alerts:
+    if not document:
         sections.append(("ALERTS", ()))
     sections.append(("PROGNOSIS", explanation.prognosis))
+    sections += _caution_sections(explanation)
     for title, items in sections:
         out.line()
         out.line(title)
@@ -175,6 +178,20 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     out.line()
     out.line("Statements are lmtx's paraphrases of the document; reference numbers are the document's.")
     return out.text()
+
+
+def _pack_lines(out: _Writer, result: Result) -> None:
+    """The safety pack's line under the knowledge base's, when it was on."""
+    for p in result.knowledge_base.packs:
+        out.line(f"Safety pack {p.id} {p.version} ({p.digest[:23]}...): cautions that are not the document's")
+
+
+def _caution_sections(explanation: Explanation) -> list[tuple[str, Sequence[ExplainedItem]]]:
+    """The safety pack's cautions, apart from the document's items, when it was on."""
+    if not explanation.result.knowledge_base.packs:
+        return []
+    cautions = [a for a in explanation.alerts if a.item.origin == "safety-pack"]
+    return [("SAFETY PACK CAUTIONS (not the document's; each with its public sources)", cautions)]
 
 
 def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
@@ -192,6 +209,11 @@ def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
     if isinstance(item, Recommendation) and item.adverse_effects:
         out.line(f"adverse effects to watch (toxicity terms): {', '.join(item.adverse_effects)}", 5, hang=4)
     _reason_lines(out, explained.because, 5, lead="why: ")
+    if isinstance(item, Alert) and item.sources:
+        out.line("sources (a safety-pack caution: it rests on no statement of the document):", 5)
+        for source in item.sources:
+            out.line(source.citation + (f" <{source.url}>" if source.url else ""), 7, hang=4)
+        return
     out.line("rests on:", 5)
     for text in _statement_lines(explained.statements, "encodes"):
         out.line(text, 7, hang=4)

@@ -181,6 +181,8 @@ class _Service:
                     {"id": r.id, "description": r.description, "statements": list(r.statements)} for r in kb.rules
                 ],
                 "statements": [{"id": s.id, "gist": s.gist, "references": list(s.references)} for s in kb.statements],
+                # The packs the service turns on (docs/safety-pack.md): each caution's rules and sources.
+                "packs": [lmtx.safety_pack().to_dict()] if self.config.safety_pack else [],
             }
         )
 

@@ -11,8 +11,11 @@ and the card's content, so it is unique to one hook call and reproducible.
 
 Every card's detail (GitHub-flavoured Markdown) names the statements it rests
 on, with lmtx's paraphrase of each, the document's references, the rule that
-fired and the knowledge base's version and digest. Text taken from the FHIR
-input (ids, EGFR report text) is escaped before it enters Markdown.
+fired and the knowledge base's version and digest. A card of the safety pack
+(configuration key ``safety_pack``) says first that it is a caution of the
+pack, not of the document, and names its public sources, each linked; its
+``source`` is the pack and its first source. Text taken from the FHIR input
+(ids, EGFR report text) is escaped before it enters Markdown.
 """
 
 from __future__ import annotations
@@ -238,6 +241,8 @@ class _Builder:
     # -- the kinds of card --
 
     def alert(self, alert: Alert) -> dict[str, Any]:
+        if alert.origin == "safety-pack":
+            return self.caution(alert)
         said = [alert.detail, ""] if alert.detail else []
         detail = [*said, *self._provenance(alert.statements, alert.references, alert.rule), "", self._footer()]
         return {
@@ -245,6 +250,31 @@ class _Builder:
             "indicator": alert.severity,
             "detail": "\n".join(detail),
             "source": self._source("alert"),
+        }
+
+    def caution(self, alert: Alert) -> dict[str, Any]:
+        """The card of a safety-pack alert: said to be the pack's, not the document's, with its sources."""
+        assert self.result is not None  # an alert comes from a result
+        packs = ", ".join(f"{p.id} {p.version}, {p.digest[:19]}…" for p in self.result.knowledge_base.packs)
+        lines = [
+            "**A caution of lmtx's safety pack, not of the document.** The document does not say this; the "
+            "pack adds it from the public sources below.",
+            "",
+            *([alert.detail, ""] if alert.detail else []),
+            "- **Sources:**",
+            *(f"  - [{s.citation}]({s.url})" if s.url else f"  - {s.citation}" for s in alert.sources),
+            f"- **Rule:** `{alert.rule}` (safety pack {packs})",
+            "",
+            self._footer(),
+        ]
+        first = next((s.url for s in alert.sources if s.url), None)
+        source = self._source("alert")
+        source.update(label="lmtx safety pack (not the document)", url=first or self.source_url)
+        return {
+            "summary": fit(alert.summary),
+            "indicator": alert.severity,
+            "detail": "\n".join(lines),
+            "source": source,
         }
 
     def treatment(self, rec: Recommendation) -> dict[str, Any]:

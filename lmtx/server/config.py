@@ -118,6 +118,8 @@ class ServerConfig:
         source_url: Link shown as each card's source; default: the service's
             own ``/lmtx/knowledge-base`` page.
         poor_ps_ecog: The policy's poor-performance-status threshold (see docs/interpretation.md#policy).
+        safety_pack: Add the safety pack's cautions to the cards (docs/safety-pack.md): alerts, each
+            citing a public source, on what the document does not say. Off by default.
         cors_origins: Browser origins allowed to call the service (CORS).
         insecure_listen_without_auth: Allow listening beyond loopback with
             ``auth`` off (any host that reaches the port may then call the
@@ -131,6 +133,7 @@ class ServerConfig:
     feedback_db: Path = Path("lmtx-feedback.sqlite3")
     source_url: str | None = None
     poor_ps_ecog: int = Policy().poor_ps_ecog
+    safety_pack: bool = False
     cors_origins: tuple[str, ...] = ()
     insecure_listen_without_auth: bool = False
     fhir_fetch: FhirFetchConfig = FhirFetchConfig()
@@ -139,7 +142,7 @@ class ServerConfig:
     @property
     def policy(self) -> Policy:
         """The evaluation policy."""
-        return Policy(poor_ps_ecog=self.poor_ps_ecog)
+        return Policy(poor_ps_ecog=self.poor_ps_ecog, safety_pack=self.safety_pack)
 
 
 def load_config(source: ServerConfig | Mapping[str, Any] | str | Path | None = None) -> ServerConfig:
@@ -320,6 +323,7 @@ class _Reader:
             feedback_db=self.base / feedback,
             source_url=source_url,
             poor_ps_ecog=poor,
+            safety_pack=self._get(raw, "safety_pack", bool, defaults.safety_pack, ""),
             cors_origins=self._strings(raw, "cors_origins", ""),
             insecure_listen_without_auth=self._get(raw, "insecure_listen_without_auth", bool, False, ""),
             fhir_fetch=fetch,
