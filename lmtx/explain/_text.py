@@ -186,7 +186,7 @@ def _pack_lines(out: _Writer, result: Result) -> None:
         out.line(f"Safety pack {p.id} {p.version} ({p.digest[:23]}...): cautions that are not the document's")
 
 
-def _caution_sections(explanation: Explanation) -> list[tuple[str, Sequence[ExplainedItem]]]:
+def _caution_sections(explanation: ExplanationLike) -> list[tuple[str, Sequence[ExplainedItem]]]:
     """The safety pack's cautions, apart from the document's items, when it was on."""
     if not explanation.result.knowledge_base.packs:
         return []
