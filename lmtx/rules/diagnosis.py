@@ -28,7 +28,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-neuro-exam",
         section=SECTION,
-        description="Find the latest neurological examination.",
+        description="The most recent neurological exam is the one that counts.",
         statements=("S14",),
         when=(
             match("exam", "neuro_exam"),
@@ -39,7 +39,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-mri",
         section=SECTION,
-        description="Find the latest neuraxis MRI.",
+        description="The most recent neuraxis MRI is the one that counts.",
         statements=("S15",),
         when=(
             match("scan", "mri"),
@@ -50,7 +50,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-csf-cytology",
         section=SECTION,
-        description="Find the latest CSF cytology.",
+        description="The most recent CSF cytology is the one that counts.",
         statements=("S16",),
         when=(
             match("sample", "cytology"),
@@ -159,7 +159,7 @@ RULES: tuple[Rule, ...] = (
             Rule(
                 id=f"workup-{base}-since-onset",
                 section=SECTION,
-                description=f"A {name} done on or after the onset of the symptoms.",
+                description=f"{name} on or after the onset of the symptoms: part of their workup.",
                 statements=("S26", statement),
                 when=(match("onset", "symptom_onset"), match("test", base, ge("date", ref("onset", "date")))),
                 then=(derive(f"{base}_since", onset=ref("onset", "date"), date=ref("test", "date")),),
