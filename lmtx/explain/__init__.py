@@ -22,8 +22,9 @@ form (``to_text``: short sentences in clinical words). The package's modules
 follow what they do: ``_answers`` (the two functions and the two answers),
 ``_data`` (the parts of an answer), ``_origins`` (the facts of one evaluation
 and where they come from), ``_conditions`` (checking conditions as the engine
-does), ``_words`` (records and conditions in words) and ``_text`` (the text
-form, which reads the answers without importing them).
+does), ``_records`` (input records in words), ``_words`` (conditions and
+derived facts in words) and ``_text`` (the text form, which reads the
+answers without importing them).
 """
 
 from lmtx.explain._answers import Explanation, WhyNot, explanation, why_not

@@ -22,7 +22,7 @@ from lmtx._facts import BASE_FACT_ORDER, DATE_FIELDS, NO_DATE, Fact
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, Scalar, SeverityFromGrade, Test
 from lmtx.explain._data import ConditionCheck, NearMiss, RuleCheck, Status
 from lmtx.explain._origins import INPUT_LISTS, Facts
-from lmtx.explain._words import condition_words, test_words
+from lmtx.explain._words import condition_words, requirement_words
 from lmtx.knowledge import knowledge_base
 
 __all__ = ["DEFAULT_DEPTH", "Checker", "search"]
@@ -236,7 +236,7 @@ class Checker:
             NearMiss(
                 self.facts.ref(fact, [t.field for t in condition.tests]),
                 tuple(_failed_test(fact, t, slot.bound) for t in failed),
-                tuple(test_words(t, slot.bound) for t in failed),
+                tuple(requirement_words(t, slot.bound, condition.fact) for t in failed),
             )
             for fact, failed in misses
         )

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from lmtx.explain._data import ConditionCheck, ExplainedItem, Item, Reason, RuleCheck, StatementRef
 from lmtx.explain._origins import HEADLINES
+from lmtx.explain._records import value_words
+from lmtx.explain._words import REASON_WORDS
 from lmtx.knowledge import knowledge_base
 from lmtx.result import Alert, Recommendation, Result
 
@@ -148,7 +150,8 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     if result.applicable:
         out.line("Applicable: yes, the treatment algorithm applies", 2)
     else:
-        out.line(f"Applicable: no ({', '.join(result.not_applicable_reasons)})", 2)
+        reasons = "; ".join(REASON_WORDS.get(r, r.replace("-", " ")) for r in result.not_applicable_reasons)
+        out.line(f"Applicable: no: {reasons}", 2, hang=4)
     for reason in explanation.applicability:
         _reason_lines(out, reason, 4)
     out.line(f"Phase: {result.phase or 'none (not applicable)'}", 2)
@@ -187,7 +190,8 @@ def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
     if item.detail:  # every kind of item may say what decided it
         out.line(item.detail, 5)
     if isinstance(item, Recommendation) and item.adverse_effects:
-        out.line(f"adverse effects to watch (toxicity terms): {', '.join(item.adverse_effects)}", 5, hang=4)
+        effects = ", ".join(value_words(term) for term in item.adverse_effects)
+        out.line(f"adverse effects to watch: {effects}", 5, hang=4)
     _reason_lines(out, explained.because, 5, lead="why: ")
     out.line("rests on:", 5)
     for text in _statement_lines(explained.statements, "encodes"):
