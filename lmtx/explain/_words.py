@@ -146,7 +146,14 @@ _AMOUNT_OPS = {
 _ORDER = {">": "later", "<": "earlier"}
 _ORDER_FIELDS = frozenset({"seq", "prev"})
 _BOOKKEEPING = frozenset({"seq", "prev", "t", "sid", "n", "therapy", "toxicity", "basis"})
-_REF_WORDS = {"poor_ps_ecog": "threshold for poor performance status", "recent_from": "last 6 weeks"}
+_REF_WORDS = {
+    "poor_ps_ecog": "threshold for poor performance status",
+    "recent_from": "start of the last 6 weeks",
+    "regimen_start": "start of osimertinib 160 mg",
+    "run_start": "start",
+    "window": "start of the 6 weeks before",
+}
+"""Fields a condition refers to, in words, for a condition checked before its references are bound."""
 _REFERRED = {"poor_ps_ecog": " (the threshold for poor performance status)"}
 _VOWEL = re.compile(r"(?i:[aeiou])|[FHLMNRSX][A-Z]")
 """Words that take "an": a vowel, or an initialism said with one (an MRI, an NSCLC)."""
@@ -192,7 +199,7 @@ def _resolved(test: Test, bound: Mapping[str, Fact]) -> tuple[bool, Any]:
         fact = bound.get(test.value.binding)
         if fact is None or test.value.field not in fact:
             field = _REF_WORDS.get(test.value.field, test.value.field.replace("_", " "))
-            return False, f"the {field} of {noun(test.value.binding, article=False)}"
+            return False, f"the {field} of the {noun(test.value.binding, article=False)}"
         return True, fact[test.value.field]
     return True, test.value
 
