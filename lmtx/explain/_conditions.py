@@ -207,10 +207,12 @@ class Checker:
         fields = [t.field for t in condition.tests]
         words, negated = condition_words(condition, slot.bound), isinstance(condition, NoMatch)
         if slot.status == "unchecked":
-            return ConditionCheck(text, "unchecked", depends_on=slot.depends_on, words=words, negated=negated)
+            return ConditionCheck(
+                text, "unchecked", depends_on=slot.depends_on, words=words, negated=negated, fact=condition.fact
+            )
         if slot.status == "met":
             matched = self.facts.ref(slot.fact, fields) if slot.fact is not None else None
-            return ConditionCheck(text, "met", matched=matched, words=words, negated=negated)
+            return ConditionCheck(text, "met", matched=matched, words=words, negated=negated, fact=condition.fact)
         if isinstance(condition, NoMatch):
             inputs = [p for fact in slot.blocking for p in self.facts.field_paths(fact, fields)]
             if not inputs:  # no tests: the record itself is in the way
@@ -222,6 +224,7 @@ class Checker:
                 inputs=tuple(dict.fromkeys(inputs)),
                 words=words,
                 negated=True,
+                fact=condition.fact,
             )
         return self._unmet_match(condition, slot, level, path)
 
@@ -256,7 +259,12 @@ class Checker:
             elif condition.fact == "ps" and not candidates:
                 inputs.append("performance_status")
             return ConditionCheck(
-                str(condition), "unmet", near_misses=near, inputs=tuple(dict.fromkeys(inputs)), words=words
+                str(condition),
+                "unmet",
+                near_misses=near,
+                inputs=tuple(dict.fromkeys(inputs)),
+                words=words,
+                fact=condition.fact,
             )
         derivers = tuple(
             self.check(info.rule, level + 1, path)
@@ -270,4 +278,5 @@ class Checker:
             inputs=tuple(dict.fromkeys(referred)),
             derivable_by=derivers,
             words=words,
+            fact=condition.fact,
         )

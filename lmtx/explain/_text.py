@@ -25,7 +25,7 @@ from lmtx.explain._words import REASON_WORDS
 from lmtx.knowledge import knowledge_base
 from lmtx.result import Alert, Recommendation, Result
 
-__all__ = ["ExplanationLike", "WhyNotLike", "render_explanation", "render_why_not"]
+__all__ = ["ExplanationLike", "WhyNotLike", "Writer", "render_explanation", "render_why_not"]
 
 
 class ExplanationLike(Protocol):
@@ -68,7 +68,9 @@ class WhyNotLike(Protocol):
     def because(self) -> Reason | None: ...
 
 
-class _Writer:
+class Writer:
+    """Lines of text wrapped at a width, with a hanging indent."""
+
     def __init__(self, width: int) -> None:
         self.width = width
         self.lines: list[str] = []
@@ -102,7 +104,7 @@ def _cited(reason: Reason) -> str:
     return f"(rule {reason.rule}{statements})"
 
 
-def _reason_lines(out: _Writer, reason: Reason, indent: int, *, lead: str = "", missing: bool = False) -> None:
+def _reason_lines(out: Writer, reason: Reason, indent: int, *, lead: str = "", missing: bool = False) -> None:
     """A firing in words: its rule, what it was given, the findings that decided it, what had to be absent."""
     out.line(f"{lead}{_sentence(reason.description)} {_cited(reason)}", indent, hang=4)
     given = [fact.words for fact in reason.matched if fact.type in HEADLINES and fact.derived_by]
@@ -136,7 +138,7 @@ def _statement_lines(statements: Sequence[StatementRef], role: str) -> list[str]
 def render_explanation(explanation: ExplanationLike, width: int) -> str:
     """The text of :meth:`Explanation.to_text`."""
     result = explanation.result
-    out = _Writer(width)
+    out = Writer(width)
     who = result.patient_id or "(no id)"
     when = result.as_of.isoformat() if result.as_of else "no date in the record"
     out.line(f"Patient {who}, evaluated as of {when}")
@@ -177,7 +179,7 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     return out.text()
 
 
-def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
+def _item_lines(out: Writer, number: int, explained: ExplainedItem) -> None:
     item = explained.item
     label = item.code
     if isinstance(item, Recommendation):
@@ -215,7 +217,7 @@ def _count(number: int, thing: str) -> str:
 
 def render_why_not(answer: WhyNotLike, width: int) -> str:
     """The text of :meth:`WhyNot.to_text`."""
-    out = _Writer(width)
+    out = Writer(width)
     who = answer.patient_id or "(no id)"
     when = answer.as_of.isoformat() if answer.as_of else "no date"
     out.line(f"Why not {answer.output} {answer.code}? Patient {who}, as of {when}")
@@ -241,7 +243,7 @@ class _Shown:
         self.conditions: set[str] = set()
 
 
-def _check_lines(out: _Writer, check: RuleCheck, indent: int, shown: _Shown, *, lead: str) -> None:
+def _check_lines(out: Writer, check: RuleCheck, indent: int, shown: _Shown, *, lead: str) -> None:
     if check.rule in shown.rules:
         out.line(f"{lead} {check.rule}: see above.", indent)
         return
@@ -258,7 +260,7 @@ def _check_lines(out: _Writer, check: RuleCheck, indent: int, shown: _Shown, *, 
         _unmet_lines(out, condition, indent + 2, shown)
 
 
-def _unmet_lines(out: _Writer, condition: ConditionCheck, indent: int, shown: _Shown) -> None:
+def _unmet_lines(out: Writer, condition: ConditionCheck, indent: int, shown: _Shown) -> None:
     """The unmet condition first, then what in the record would change it."""
     said = ("no " if condition.negated else "") + condition.words
     if said in shown.conditions:
