@@ -127,15 +127,21 @@ def propose(
 
 
 def _apply(wire: Mapping[str, Any], patch: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The record with JSON Patch ``add`` and ``replace`` operations applied (``-`` appends to a list)."""
-    changed: dict[str, Any] = copy.deepcopy(dict(wire))
+    """The record with JSON Patch ``add`` operations applied (``-`` appends to a list).
+
+    Copy on write: only the containers on an operation's path are copied, so that the record
+    itself, shared by every candidate, never changes.
+    """
+    changed: dict[str, Any] = dict(wire)
     for operation in patch:
         *parents, last = operation["path"].lstrip("/").split("/")
         target: Any = changed
         for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
+            key: Any = int(part) if isinstance(target, list) else part
+            target[key] = copy.copy(target[key])
+            target = target[key]
         if isinstance(target, list):
-            target.append(operation["value"]) if last == "-" else target.insert(int(last), operation["value"])
+            target.append(operation["value"])
         else:
             target[last] = operation["value"]
     return changed
