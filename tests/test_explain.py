@@ -28,6 +28,7 @@ from lmtx.explain._origins import evaluation as _evaluation
 from lmtx.knowledge import knowledge_base
 from tests.scenarios import load_scenarios
 from tests.test_batch import population
+from tests.test_explain_words import escaped
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE: dict[str, Any] = json.loads((ROOT / "lmtx" / "examples" / "inadequate-response.json").read_text())
@@ -421,13 +422,14 @@ def test_the_engine_account_names_the_field_that_would_change_it() -> None:
 def _without_user_words(text: str, patient_id: str | None, names: Iterable[str] = ()) -> str:
     """The text with the record's own words left out: its id in the heading and its drug names.
 
-    Both are the user's text, shown as given: a generated id such as ``700000`` looks like an
-    engine day ordinal, and a generated drug name may be any word.
+    Both are the user's text, shown as given (characters that are not printable escaped): a
+    generated id such as ``700000`` looks like an engine day ordinal, and a generated drug name
+    may be any word.
     """
     if patient_id:
-        text = text.replace(f"Patient {patient_id}", "Patient <id>")
+        text = text.replace(f"Patient {escaped(patient_id)}", "Patient <id>")
     for name in names:
-        text = text.replace(f"'{name}'", "'<name>'")
+        text = text.replace(f"'{escaped(name)}'", "'<name>'")
     return text
 
 

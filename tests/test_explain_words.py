@@ -69,11 +69,16 @@ def not_clinical(text: str, *, patient_id: str | None = None, names: tuple[str, 
     look like a day ordinal, a drug name may be any word).
     """
     if patient_id:
-        text = text.replace(f"Patient {patient_id}", "Patient <id>")
+        text = text.replace(f"Patient {escaped(patient_id)}", "Patient <id>")
     for name in sorted(names, key=len, reverse=True):
-        text = text.replace(f"'{name}'", "'<name>'")
+        text = text.replace(f"'{escaped(name)}'", "'<name>'")
     text = _CITATION.sub("(rule)", text)
     return [f"{kind}: {found.group()!r}" for kind, pattern in NOT_CLINICAL.items() for found in pattern.finditer(text)]
+
+
+def escaped(text: str) -> str:
+    """The user's text as the text forms show it: characters that are not printable escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _names(patient: Any) -> tuple[str, ...]:

@@ -81,7 +81,7 @@ class Writer:
             return
         self.lines.extend(
             textwrap.wrap(
-                text,
+                _printable(text),
                 width=max(self.width, indent + 20),
                 initial_indent=" " * indent,
                 subsequent_indent=" " * (indent + hang),
@@ -92,6 +92,16 @@ class Writer:
 
     def text(self) -> str:
         return "\n".join(self.lines).rstrip() + "\n"
+
+
+def _printable(text: str) -> str:
+    r"""Text with every character that is not printable escaped (``\x1e``).
+
+    No record's own words (an id, a drug name) can then break a line, or hide in it.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _sentence(text: str) -> str:
