@@ -338,7 +338,18 @@ class _Trace:
 
 
 def _selects(condition: NoMatch, bound: Mapping[str, Fact]) -> bool:
-    """Whether a negation only picks one fact among its kind ("no later exam"): not worth stating as absent."""
-    return any(
-        isinstance(t.value, Ref) and bound.get(t.value.binding, {}).get("t") == condition.fact for t in condition.tests
-    )
+    """Whether a negation only picks one fact among its kind ("no later exam", "no earlier course").
+
+    Such a negation is how the engine finds the first or the latest of something: it compares a
+    fact with one of its own kind, by record order, or by the very field it is picked by (a later
+    start, a higher grade). It is a step of the reading, not something the record had to lack.
+    """
+    for test in condition.tests:
+        if not isinstance(test.value, Ref) or test.value.binding not in bound:
+            continue
+        same_kind = bound[test.value.binding].get("t") == condition.fact
+        by_order = test.field in ("seq", "prev")
+        by_itself = test.value.field == test.field and test.op in ("<", ">")
+        if same_kind or by_order or by_itself:
+            return True
+    return False
