@@ -110,7 +110,8 @@ def record_words(record: object) -> tuple[str, dt.date | None]:  # noqa: PLR0911
         return f"CSF cytology {record.date.isoformat()}: {record.result.value}", record.date
     if isinstance(record, MriAssessment):
         seen = "leptomeningeal enhancement" if record.leptomeningeal_enhancement else "no leptomeningeal enhancement"
-        response = f", response {value_words(record.response.value)}" if record.response is not None else ""
+        read = record.response.value if record.response is not None else None
+        response = "" if read is None else f", {'response ' if read == 'not_evaluable' else ''}{value_words(read)}"
         return f"MRI {record.date.isoformat()}: {seen}{response}", record.date
     if isinstance(record, Therapy):
         # A stopped or completed therapy's age counts from its end (docs/interpretation.md#texts).
