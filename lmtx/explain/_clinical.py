@@ -11,12 +11,11 @@ out. The engine's account (rules, facts, conditions) is the other text form,
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from lmtx.explain._data import Event, Item, NotMet, Reason
-from lmtx.explain._text import Writer
+from lmtx.explain._data import Event, NotMet
+from lmtx.explain._text import WhyNotLike, Writer
 
 __all__ = ["MAX_LINES", "ClinicalWhyNotLike", "render_clinical_why_not"]
 
@@ -24,23 +23,9 @@ MAX_LINES = 15
 """The longest a clinical why-not answer may be, in lines, at any width."""
 
 
-class ClinicalWhyNotLike(Protocol):
-    """What the clinical form reads of a :class:`~lmtx.explain.WhyNot`."""
+class ClinicalWhyNotLike(WhyNotLike, Protocol):
+    """What the clinical form reads of a :class:`~lmtx.explain.WhyNot`: the engine's form reads, and more."""
 
-    @property
-    def code(self) -> str: ...
-    @property
-    def output(self) -> str: ...
-    @property
-    def patient_id(self) -> str | None: ...
-    @property
-    def as_of(self) -> dt.date | None: ...
-    @property
-    def present(self) -> bool: ...
-    @property
-    def item(self) -> Item | None: ...
-    @property
-    def because(self) -> Reason | None: ...
     @property
     def not_met(self) -> Sequence[NotMet]: ...
     @property
