@@ -93,11 +93,13 @@ def _check_event(record: dict[str, Any], event: lmtx.explain.Event, as_of: dt.da
                 assert value == as_of.isoformat()
         else:
             assert path in _RECORD_FIELDS, path
-            if path == "/performance_status" and isinstance(value, list):
+            if path == "/performance_status":
                 earlier = record.get("performance_status")
-                kept = earlier if isinstance(earlier, list) else [earlier]
-                assert value[: len(kept)] == kept, "an earlier assessment was edited"
-                assert _dates(value[-1]) == [as_of.isoformat()]
+                kept = [] if earlier is None else earlier if isinstance(earlier, list) else [earlier]
+                added = value if isinstance(value, list) else [value]
+                assert added[: len(kept)] == kept, "an earlier assessment was edited"
+                assert len(added) == len(kept) + 1
+                assert _dates(added[-1]) == [as_of.isoformat()]
             if path.endswith("_date"):
                 assert value == as_of.isoformat()
 
