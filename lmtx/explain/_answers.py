@@ -31,6 +31,7 @@ __all__ = ["DETAILS", "Detail", "Explanation", "WhyNot", "explanation", "why_not
 Detail = Literal["clinical", "engine"]
 """Which account the text form of a why-not answer gives: for a clinician, or the engine's."""
 DETAILS: tuple[Detail, ...] = ("clinical", "engine")
+"""The accounts a why-not answer's text can give, the default first."""
 
 
 @attrs.frozen
