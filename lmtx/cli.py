@@ -132,11 +132,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from lmtx.explain import explanation, why_not  # noqa: PLC0415 - loaded only by the command that needs it
+    from lmtx.explain import Detail, explanation, why_not  # noqa: PLC0415 - loaded only by the command that needs it
 
     data, policy = read(args.file), policy_of(args)
+    if args.engine and not args.why_not:
+        raise UsageError("--engine goes with --why-not CODE (the engine's account of a why-not answer)")
     if args.why_not:
-        answers = [why_not(data, code, as_of=args.as_of, policy=policy, depth=args.depth) for code in args.why_not]
+        detail: Detail = "engine" if args.engine else "clinical"
+        ask = functools.partial(why_not, data, as_of=args.as_of, policy=policy, depth=args.depth, detail=detail)
+        answers = [ask(code) for code in args.why_not]
         warn_if_future(args.command, latest_date(data, args, answers[0].as_of))
         if args.format == "json":
             payload: Any = [a.to_dict() for a in answers]
@@ -343,14 +347,16 @@ def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParse
         [
             "lmtx explain patient.json",
             "lmtx explain patient.json --why-not it-pemetrexed",
+            "lmtx explain patient.json --why-not it-pemetrexed --engine",
             "lmtx explain patient.json --format json",
         ],
         details=(
             "The report gives the LM status, the applicability and the phase with the findings that decided "
             "them (with their dates and their age on the evaluation date), then each recommendation, alert "
-            "and prognosis note with its reason and the statements it rests on. With --why-not CODE: the "
-            "condition that is not met, first, then what in the record would change it. --format json keeps "
-            "the engine's detail (rules, facts, conditions)."
+            "and prognosis note with its reason and the statements it rests on. With --why-not CODE: at most "
+            "15 lines for a clinician, what is not met and at most three clinical events, dated the evaluation "
+            "date, that would change the advice (each checked by evaluating the record with it); --engine "
+            "gives the engine's account instead (every rule, condition and fact). --format json carries both."
         ),
         parents=shared,
     )
@@ -372,6 +378,7 @@ def _explain_command(commands: Commands, shared: Sequence[argparse.ArgumentParse
         metavar="N",
         help=f"levels of deriving rules followed by --why-not (default {DEFAULT_DEPTH})",
     )
+    report.add_argument("--engine", action="store_true", help="with --why-not: the engine's account (rules, facts)")
     report.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     report.add_argument("--width", type=whole_number(40), default=100, metavar="N", help="text width (default 100)")
     report.set_defaults(handler=_explain)

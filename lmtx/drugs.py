@@ -251,7 +251,7 @@ def drug_words(therapy: Dosed) -> str:
     if agent is Agent.OTHER:
         name = f"'{therapy.name}'" if therapy.name else "an unnamed drug"
         if route is not None:
-            name += f" ({route.value})"
+            name += f" ({route.value.replace('_', ' ')})"
     else:
         name = agent.value
         if len(allowed_routes(agent)) > 1 and route is not None:

@@ -236,16 +236,23 @@ def test_explain_why_not(tmp_path: Path) -> None:
     patient = copy.deepcopy(EXAMPLE)
     patient["therapies"][0]["dose_mg"] = 80
     path = write(tmp_path / "patient.json", patient)
-    done = run("explain", str(path), "--why-not", "it-pemetrexed")
+    clinical = run("explain", str(path), "--why-not", "it-pemetrexed")
+    assert clinical.returncode == 0, clinical.stderr
+    assert clinical.stdout == lmtx.why_not(patient, "it-pemetrexed").to_text()
+    assert "The patient did not get it-pemetrexed." in clinical.stdout
+    assert len(clinical.stdout.splitlines()) <= 15
+    done = run("explain", str(path), "--why-not", "it-pemetrexed", "--engine")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == lmtx.why_not(patient, "it-pemetrexed").to_text()
-    assert "The patient did not get it-pemetrexed." in done.stdout
+    assert done.stdout == lmtx.why_not(patient, "it-pemetrexed", detail="engine").to_text()
     assert "Unmet: " in done.stdout
     flat = " ".join(done.stdout.split())
     assert "What would change it: a new regimen at another dose in place of therapies[0]" in flat
+    alone = run("explain", str(path), "--engine")
+    assert alone.returncode == 2
+    assert "--engine goes with --why-not" in alone.stderr
     both = run("explain", str(path), "--why-not", "it-pemetrexed", "--why-not", "osimertinib-160", "--format", "json")
     assert [a["code"] for a in json.loads(both.stdout)] == ["it-pemetrexed", "osimertinib-160"]
-    shallow = run("explain", str(path), "--why-not", "it-pemetrexed", "--depth", "0")
+    shallow = run("explain", str(path), "--why-not", "it-pemetrexed", "--depth", "0", "--engine")
     assert len(shallow.stdout) < len(done.stdout)
 
 
@@ -701,7 +708,10 @@ def test_explain_on_the_command_line_states_findings_in_clinical_words(tmp_path:
     assert ENGINE_WORDS.search(report.stdout) is None
     workup = run("explain", str(write(tmp_path / "workup.json", _workup_gap())), "--why-not", "lm-workup")
     assert workup.returncode == 0, workup.stderr
-    assert "A CSF cytology dated on or after 2026-03-01 is missing." in workup.stdout
+    assert (
+        "Not in the record: a positive CSF cytology; an MRI showing leptomeningeal enhancement; a CSF cytology "
+        "dated on or after 2026-03-01." in " ".join(workup.stdout.split())
+    )
     engine = json.loads(run("explain", str(tmp_path / "stale.json"), "--format", "json").stdout)
     assert any(m["fact"].startswith("verdict(") for m in engine["because"]["phase"]["matched"])
 
@@ -711,10 +721,12 @@ def test_why_not_platinum_pemetrexed_is_short(tmp_path: Path) -> None:
 
     done = run("explain", str(write(tmp_path / "patient.json", EXAMPLE)), "--why-not", "platinum-pemetrexed")
     assert done.returncode == 0, done.stderr
-    # 82 lines before the rewrite, on a rule base one derivation shallower; the treatment
-    # stages by history add a level (depth 4 by default) and still stay well under that.
-    assert len(done.stdout.splitlines()) < 75
+    # 82 lines before the first rewrite, 67 before the second: a clinician's answer is at most 15.
+    assert len(done.stdout.splitlines()) <= 15
     assert ENGINE_WORDS.search(done.stdout) is None
+    engine = run("explain", str(tmp_path / "patient.json"), "--why-not", "platinum-pemetrexed", "--engine")
+    assert len(engine.stdout.splitlines()) < 75
+    assert ENGINE_WORDS.search(engine.stdout) is None
 
 
 def test_the_cli_page_shows_the_argument_errors_lmtx_prints(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from lmtx.explain._origins import evaluation as _evaluation
 from lmtx.knowledge import knowledge_base
 from tests.scenarios import load_scenarios
 from tests.test_batch import population
+from tests.test_explain_words import escaped
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE: dict[str, Any] = json.loads((ROOT / "lmtx" / "examples" / "inadequate-response.json").read_text())
@@ -217,6 +218,8 @@ def test_why_not_refuses_bad_arguments() -> None:
         lmtx.why_not(EXAMPLE, "phase-initial")
     with pytest.raises(ValueError, match="depth"):
         lmtx.why_not(EXAMPLE, "it-pemetrexed", depth=-1)
+    with pytest.raises(ValueError, match="detail must be one of clinical, engine"):
+        lmtx.why_not(EXAMPLE, "it-pemetrexed", detail="rules")  # type: ignore[arg-type]
     with pytest.raises(lmtx.InvalidPatient):
         lmtx.why_not({"histology": "adenocarcinoma", "egfr": "mutant"}, "it-pemetrexed")
 
@@ -227,7 +230,11 @@ def test_why_not_answers_are_json_and_text() -> None:
     assert json.loads(json.dumps(data)) == data
     assert data["code"] == "platinum-pemetrexed"
     assert data["as_of"] == "2026-03-03"
-    text = answer.to_text()
+    assert data["detail"] == "clinical"
+    assert {"rules", "not_met", "events"} <= set(data)  # both accounts, whichever the text gives
+    assert answer.to_text().startswith("Why not recommendation platinum-pemetrexed? Patient example-inadequate-res")
+    text = answer.to_text(detail="engine")
+    assert text == lmtx.why_not(_on_80_mg(), "platinum-pemetrexed", detail="engine").to_text()
     assert text.startswith("Why not recommendation platinum-pemetrexed? Patient example-inadequate-response")
     assert "Unmet: " in text
     assert "see above" in text or "as above" in text  # a rule or condition reached twice is explained once
@@ -302,7 +309,10 @@ def test_a_not_applicable_patient_is_explained_too() -> None:
         "scope-no-cns-involvement",
     }
     text = explanation.to_text()
-    assert "Applicable: no (not-nsclc, egfr-wild-type, no-cns-involvement)" in text
+    assert (
+        "Applicable: no: the histology is not NSCLC; the tumour is EGFR wild-type; no LM, established or "
+        "suspected, and no brain metastases" in " ".join(text.split())
+    )
     for heading in ("RECOMMENDATIONS", "ALERTS", "PROGNOSIS"):
         assert f"\n{heading}\n  none\n" in text
     assert "Patient (no id), evaluated as of no date in the record" in text
@@ -375,40 +385,36 @@ def test_why_not_lm_workup_says_what_to_do() -> None:
     assert answer.because is not None
     assert answer.because.rule == "lm-workup"
     text = answer.to_text()
-    assert "A CSF cytology dated on or after 2026-03-01 is missing." in text
+    assert "a CSF cytology dated on or after 2026-03-01" in " ".join(text.split("Not in the record: ", 1)[1].split())
     assert "MRI 2026-03-05: no leptomeningeal enhancement — 0 days" not in text
     assert "MRI 2026-03-05: no leptomeningeal enhancement — on the evaluation date" in text
     assert "mri[0].date" not in text
     assert ENGINE_WORDS.search(text) is None
 
 
-def test_why_not_reads_as_short_sentences_unmet_condition_first() -> None:
-    text = lmtx.why_not(EXAMPLE, "platinum-pemetrexed").to_text()
+def test_the_engine_account_reads_as_short_sentences_unmet_condition_first() -> None:
+    text = lmtx.why_not(EXAMPLE, "platinum-pemetrexed", detail="engine").to_text()
     assert ENGINE_WORDS.search(text) is None, ENGINE_WORDS.search(text)
     assert len(text.splitlines()) < 80
     lines = [line.strip() for line in text.splitlines()]
     assert lines[1] == "The patient did not get platinum-pemetrexed."
     assert lines[2] == "One rule can give it:"
-    assert "Unmet: it needs the phase (progression-on-combination)." in lines
+    assert "Unmet: it needs the phase: progression on osimertinib 160 mg with intrathecal pemetrexed." in lines
     flat = " ".join(text.split())
     # The stage needs intrathecal pemetrexed given on the 160 mg regimen (begun 2026-01-12); the
     # record has none, and the answer says so in words, down to the record change that would alter it.
-    assert "Unmet: the first intrathecal pemetrexed course on the 160 mg regimen is missing." in flat
-    assert (
-        "Unmet: it needs a therapy (pemetrexed, intrathecal, active, completed or stopped) started on or after "
-        "2026-01-12." in flat
-    )
+    assert "Unmet: the first intrathecal pemetrexed course on osimertinib 160 mg is missing." in flat
+    assert "Unmet: it needs intrathecal pemetrexed given, begun on or after 2026-01-12." in flat
     assert "a therapy started (or restarted) that meets it." in flat
 
 
-def test_why_not_names_the_field_that_would_change_it() -> None:
-    text = lmtx.why_not(_on_80_mg(), "it-pemetrexed").to_text()
+def test_the_engine_account_names_the_field_that_would_change_it() -> None:
+    text = lmtx.why_not(_on_80_mg(), "it-pemetrexed", detail="engine").to_text()
     flat = " ".join(text.split())
     assert (
-        "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need a once-daily "
-        "dose of at least "
-        "160 mg. What would change it: a new regimen at another dose in place of therapies[0]; or a therapy "
-        "started (or restarted) that meets it." in flat
+        "Closest: osimertinib 80 mg oral, active since 2026-01-12 (therapies[0]), which would need "
+        "at 160 mg once daily or more. What would change it: a new regimen at another dose in place of "
+        "therapies[0]; or a therapy started (or restarted) that meets it." in flat
     )
     assert ENGINE_WORDS.search(text) is None
 
@@ -416,13 +422,14 @@ def test_why_not_names_the_field_that_would_change_it() -> None:
 def _without_user_words(text: str, patient_id: str | None, names: Iterable[str] = ()) -> str:
     """The text with the record's own words left out: its id in the heading and its drug names.
 
-    Both are the user's text, shown as given: a generated id such as ``700000`` looks like an
-    engine day ordinal, and a generated drug name may be any word.
+    Both are the user's text, shown as given (characters that are not printable escaped): a
+    generated id such as ``700000`` looks like an engine day ordinal, and a generated drug name
+    may be any word.
     """
     if patient_id:
-        text = text.replace(f"Patient {patient_id}", "Patient <id>")
+        text = text.replace(f"Patient {escaped(patient_id)}", "Patient <id>")
     for name in names:
-        text = text.replace(f"'{name}'", "'<name>'")
+        text = text.replace(f"'{escaped(name)}'", "'<name>'")
     return text
 
 
@@ -437,8 +444,9 @@ def test_the_text_forms_never_show_engine_facts(case: lst.EvaluationCase, code: 
     explanation = lmtx.explanation(case.patient, as_of=case.as_of)
     patient_id, names = explanation.result.patient_id, _names(case.patient)
     assert ENGINE_WORDS.search(_without_user_words(explanation.to_text(), patient_id, names)) is None
-    answer = lmtx.why_not(case.patient, code, as_of=case.as_of).to_text()
-    assert ENGINE_WORDS.search(_without_user_words(answer, patient_id, names)) is None
+    answer = lmtx.why_not(case.patient, code, as_of=case.as_of)
+    for text in (answer.to_text(), answer.to_text(detail="engine")):
+        assert ENGINE_WORDS.search(_without_user_words(text, patient_id, names)) is None
 
 
 def test_a_record_id_that_looks_like_an_engine_term_is_not_taken_for_one() -> None:
@@ -462,8 +470,8 @@ def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
     )
     condition = match("stop", "osimertinib_stop", Test("start", ">=", ref("onset", "date")))
     bound = {"onset": {"t": "symptom_onset", "date": day}}
-    assert condition_words(condition, bound) == "an osimertinib stop started on or after 2026-03-01"
-    assert condition_words(condition, {}) == "an osimertinib stop started on or after the date of onset"
+    assert condition_words(condition, bound) == "an osimertinib stop begun on or after 2026-03-01"
+    assert condition_words(condition, {}) == "an osimertinib stop begun on or after the date of the onset"
 
 
 def test_the_text_gives_alert_details_and_the_adverse_effect_terms() -> None:
@@ -477,4 +485,4 @@ def test_the_text_gives_alert_details_and_the_adverse_effect_terms() -> None:
     assert " ".join(stopped.detail.split()) in text
     terms = ", ".join(explained.result.adverse_effects)
     assert terms
-    assert f"adverse effects to watch (toxicity terms): {terms}" in text
+    assert f"adverse effects to watch: {terms.replace('_', ' ')}" in text

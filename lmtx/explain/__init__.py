@@ -15,25 +15,34 @@ one evaluation, never off a second copy of the logic:
   which could not be checked. For an unmet condition on an input fact it
   names the input fields that would change it; for one on a derived fact,
   the rules that could derive it, checked the same way, down to a depth
-  limit.
+  limit (the engine's account). From that it says, in clinical words, what
+  is not met, and proposes at most three clinical events, dated the
+  evaluation date, that change the advice on the code: each is added to the
+  record and the record evaluated again before it is proposed.
 
-Both answers have a JSON form (``to_dict``: the engine's detail) and a text
-form (``to_text``: short sentences in clinical words). The package's modules
-follow what they do: ``_answers`` (the two functions and the two answers),
-``_data`` (the parts of an answer), ``_origins`` (the facts of one evaluation
-and where they come from), ``_conditions`` (checking conditions as the engine
-does), ``_words`` (records and conditions in words) and ``_text`` (the text
-form, which reads the answers without importing them).
+Both answers have a JSON form (``to_dict``: everything, the engine's detail
+included) and a text form (``to_text``: clinical words only; a why-not
+answer in at most 15 lines, or the engine's account on request). The
+package's modules follow what they do: ``_answers`` (the two functions and
+the two answers), ``_data`` (the parts of an answer), ``_origins`` (the
+facts of one evaluation and where they come from), ``_conditions`` (checking
+conditions as the engine does), ``_unmet`` (what is not met, in sentences),
+``_events`` (the clinical events that would change the advice, checked),
+``_records`` (input records in words), ``_words`` (conditions and derived
+facts in words), ``_text`` (the text form, which reads the answers without
+importing them) and ``_clinical`` (a why-not answer for a clinician).
 """
 
-from lmtx.explain._answers import Explanation, WhyNot, explanation, why_not
+from lmtx.explain._answers import DETAILS, Detail, Explanation, WhyNot, explanation, why_not
 from lmtx.explain._conditions import DEFAULT_DEPTH
 from lmtx.explain._data import (
     ConditionCheck,
+    Event,
     ExplainedItem,
     FactRef,
     Finding,
     NearMiss,
+    NotMet,
     Reason,
     RuleCheck,
     StatementRef,
@@ -41,12 +50,16 @@ from lmtx.explain._data import (
 
 __all__ = [
     "DEFAULT_DEPTH",
+    "DETAILS",
     "ConditionCheck",
+    "Detail",
+    "Event",
     "ExplainedItem",
     "Explanation",
     "FactRef",
     "Finding",
     "NearMiss",
+    "NotMet",
     "Reason",
     "RuleCheck",
     "StatementRef",

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from lmtx._evaluate import PatientInput
 from lmtx._texts.diagnosis import lm_status_words
 from lmtx.catalogue import CATALOGUE
+from lmtx.explain._clinical import render_clinical_why_not
 from lmtx.explain._conditions import DEFAULT_DEPTH, Checker
-from lmtx.explain._data import ExplainedItem, Item, Reason, RuleCheck, plain
+from lmtx.explain._data import Event, ExplainedItem, Item, NotMet, Reason, RuleCheck, plain
+from lmtx.explain._events import propose
 from lmtx.explain._origins import evaluation, items
 from lmtx.explain._text import render_explanation, render_why_not
+from lmtx.explain._unmet import event_groups, not_met
 from lmtx.knowledge import knowledge_base
 from lmtx.policy import Policy
 from lmtx.result import Result
 
-__all__ = ["Explanation", "WhyNot", "explanation", "why_not"]
+__all__ = ["DETAILS", "Detail", "Explanation", "WhyNot", "explanation", "why_not"]
+
+Detail = Literal["clinical", "engine"]
+"""Which account the text form of a why-not answer gives: for a clinician, or the engine's."""
+DETAILS: tuple[Detail, ...] = ("clinical", "engine")
+"""The accounts a why-not answer's text can give, the default first."""
 
 
 @attrs.frozen
@@ -94,8 +102,16 @@ class WhyNot:
         as_of: The evaluation date.
         present: Whether the result has the code after all.
         item: The item, when present.
-        rules: Every rule able to emit the code, checked.
+        rules: Every rule able to emit the code, checked (the engine's account).
         because: When present: the firing that gave it, with its findings.
+        not_met: When absent: for each rule able to emit the code, what of it
+            the record does not meet, in clinical words.
+        events: At most three clinical events, dated ``as_of``, that change
+            the advice on the code, each checked by evaluating the record with
+            it at the same ``as_of``.
+        detail: Which account :meth:`to_text` gives: ``clinical`` (at most 15
+            lines: what is not met, and the events) or ``engine`` (every rule,
+            condition and fact, followed down the deriving rules).
     """
 
     code: str
@@ -106,22 +122,36 @@ class WhyNot:
     item: Item | None
     rules: tuple[RuleCheck, ...]
     because: Reason | None = None
+    not_met: tuple[NotMet, ...] = ()
+    events: tuple[Event, ...] = ()
+    detail: Detail = "clinical"
 
     def to_dict(self) -> dict[str, Any]:
-        """The answer as JSON-compatible data."""
+        """The answer as JSON-compatible data: both accounts (see docs/api/explain.md)."""
         data: dict[str, Any] = plain(self)
         return data
 
-    def to_text(self, width: int = 100) -> str:
+    def to_text(self, width: int = 100, *, detail: Detail | None = None) -> str:
         """A readable answer.
 
         Args:
             width: The line width to wrap text at.
+            detail: ``clinical`` or ``engine``; default: the answer's :attr:`detail`.
 
         Returns:
-            Several lines of plain text, ending in a newline.
+            Several lines of plain text, ending in a newline: at most 15 for
+            the clinical account.
         """
-        return render_why_not(self, width)
+        if (detail or self.detail) == "engine":
+            return render_why_not(self, width)
+        return render_clinical_why_not(self, width)
+
+
+def _advice(item: Item | None) -> tuple[bool, str | None]:
+    """The advice on a code in a result: whether it is given, and its action or severity."""
+    if item is None:
+        return False, None
+    return True, getattr(item, "action", None) or getattr(item, "severity", None)
 
 
 def explanation(
@@ -165,8 +195,9 @@ def why_not(
     policy: Policy | Mapping[str, object] | None = None,
     *,
     depth: int = DEFAULT_DEPTH,
+    detail: Detail = "clinical",
 ) -> WhyNot:
-    """Say why a patient did not get an output code: the unmet conditions of each rule that can emit it.
+    """Say why a patient did not get an output code, and what clinical events would change that.
 
     Args:
         patient: The record, in any form :func:`lmtx.evaluate` takes.
@@ -175,16 +206,24 @@ def why_not(
         policy: The thresholds the document leaves open.
         depth: How many levels of deriving rules to follow below the
             emitting rules, for unmet conditions on derived facts.
+        detail: The account :meth:`WhyNot.to_text` gives: ``clinical`` (the
+            default: at most 15 lines) or ``engine`` (the rules, conditions
+            and facts). The answer holds both; only its text differs.
 
     Returns:
-        For every rule able to emit ``code``: each condition, met or not,
-        with the facts involved and, for unmet ones, the inputs or deriving
-        rules that could change it. ``present`` is true when the patient
-        has the code after all; ``because`` then holds the firing that gave
-        it. Render it with :meth:`WhyNot.to_text`.
+        What is not met, in clinical words (``not_met``), and at most three
+        clinical events dated ``as_of`` that would change the advice on
+        ``code`` (``events``), each checked by evaluating the record with it;
+        and the engine's account: for every rule able to emit ``code``, each
+        condition, met or not, with the facts involved and, for unmet ones,
+        the inputs or deriving rules that could change it (``rules``).
+        ``present`` is true when the patient has the code after all;
+        ``because`` then holds the firing that gave it. Render it with
+        :meth:`WhyNot.to_text`.
 
     Raises:
-        ValueError: ``code`` is not an output code, or ``depth`` is negative.
+        ValueError: ``code`` is not an output code, ``depth`` is negative, or
+            ``detail`` is neither ``clinical`` nor ``engine``.
         InvalidPatient: The input is invalid (as for :func:`lmtx.evaluate`).
         EvaluationError: A defect inside lmtx.
 
@@ -194,17 +233,20 @@ def why_not(
         ...                        "csf_cytology": [{"date": "2026-02-01", "result": "positive"}]}, "it-pemetrexed")
         >>> answer.present, answer.rules[0].rule, answer.rules[0].fired
         (False, 'add-intrathecal-pemetrexed', False)
-        >>> print(answer.to_text().splitlines()[2])
+        >>> print(answer.to_text(detail="engine").splitlines()[2])
           Three rules can give it:
     """
     if code not in CATALOGUE:
         raise ValueError(f"unknown output code {code!r}; the codes are: {', '.join(CATALOGUE)}")
     if depth < 0:
         raise ValueError(f"depth must be >= 0, got {depth}")
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)}, got {detail!r}")
     result, facts = evaluation(patient, as_of, policy)
     item = next((i for i in items(result) if i.code == code), None)
     checker = Checker(facts, depth)
     item_type = CATALOGUE[code].output
+    rules = tuple(checker.check(info.rule, 0, ()) for info in knowledge_base().rules_emitting(code))
     return WhyNot(
         code=code,
         output=CATALOGUE[code].output,
@@ -213,5 +255,10 @@ def why_not(
         present=item is not None,
         item=item,
         because=None if item is None else next(facts.reasons(lambda f: f.get("code") == code and f["t"] == item_type)),
-        rules=tuple(checker.check(info.rule, 0, ()) for info in knowledge_base().rules_emitting(code)),
+        rules=rules,
+        not_met=() if item is not None else not_met(rules),
+        events=propose(
+            facts.patient, result.as_of, facts.policy, code, before=_advice(item), groups=event_groups(rules)
+        ),
+        detail=detail,
     )

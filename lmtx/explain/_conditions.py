@@ -22,7 +22,7 @@ from lmtx._facts import BASE_FACT_ORDER, DATE_FIELDS, NO_DATE, Fact
 from lmtx.dsl import Derive, Emit, Match, NoMatch, Ref, Rule, Scalar, SeverityFromGrade, Test
 from lmtx.explain._data import ConditionCheck, NearMiss, RuleCheck, Status
 from lmtx.explain._origins import INPUT_LISTS, Facts
-from lmtx.explain._words import condition_words, test_words
+from lmtx.explain._words import condition_words, requirement_words
 from lmtx.knowledge import knowledge_base
 
 __all__ = ["DEFAULT_DEPTH", "Checker", "search"]
@@ -207,10 +207,12 @@ class Checker:
         fields = [t.field for t in condition.tests]
         words, negated = condition_words(condition, slot.bound), isinstance(condition, NoMatch)
         if slot.status == "unchecked":
-            return ConditionCheck(text, "unchecked", depends_on=slot.depends_on, words=words, negated=negated)
+            return ConditionCheck(
+                text, "unchecked", depends_on=slot.depends_on, words=words, negated=negated, fact=condition.fact
+            )
         if slot.status == "met":
             matched = self.facts.ref(slot.fact, fields) if slot.fact is not None else None
-            return ConditionCheck(text, "met", matched=matched, words=words, negated=negated)
+            return ConditionCheck(text, "met", matched=matched, words=words, negated=negated, fact=condition.fact)
         if isinstance(condition, NoMatch):
             inputs = [p for fact in slot.blocking for p in self.facts.field_paths(fact, fields)]
             if not inputs:  # no tests: the record itself is in the way
@@ -222,6 +224,7 @@ class Checker:
                 inputs=tuple(dict.fromkeys(inputs)),
                 words=words,
                 negated=True,
+                fact=condition.fact,
             )
         return self._unmet_match(condition, slot, level, path)
 
@@ -236,7 +239,7 @@ class Checker:
             NearMiss(
                 self.facts.ref(fact, [t.field for t in condition.tests]),
                 tuple(_failed_test(fact, t, slot.bound) for t in failed),
-                tuple(test_words(t, slot.bound) for t in failed),
+                tuple(requirement_words(t, slot.bound, condition.fact) for t in failed),
             )
             for fact, failed in misses
         )
@@ -256,7 +259,12 @@ class Checker:
             elif condition.fact == "ps" and not candidates:
                 inputs.append("performance_status")
             return ConditionCheck(
-                str(condition), "unmet", near_misses=near, inputs=tuple(dict.fromkeys(inputs)), words=words
+                str(condition),
+                "unmet",
+                near_misses=near,
+                inputs=tuple(dict.fromkeys(inputs)),
+                words=words,
+                fact=condition.fact,
             )
         derivers = tuple(
             self.check(info.rule, level + 1, path)
@@ -270,4 +278,5 @@ class Checker:
             inputs=tuple(dict.fromkeys(referred)),
             derivable_by=derivers,
             words=words,
+            fact=condition.fact,
         )

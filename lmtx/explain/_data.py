@@ -21,11 +21,13 @@ from lmtx.result import Alert, PrognosisNote, Recommendation, Result
 
 __all__ = [
     "ConditionCheck",
+    "Event",
     "ExplainedItem",
     "FactRef",
     "Finding",
     "Item",
     "NearMiss",
+    "NotMet",
     "Reason",
     "RuleCheck",
     "StatementRef",
@@ -191,6 +193,7 @@ class ConditionCheck:
         words: The condition in clinical words, with the values it refers to
             resolved, e.g. ``a CSF cytology dated on or after 2026-03-01``.
         negated: Whether the condition asks for the absence of such a fact.
+        fact: The type of fact the condition reads (``therapy``, ``phase``).
     """
 
     condition: str
@@ -203,6 +206,7 @@ class ConditionCheck:
     depends_on: tuple[str, ...] = ()
     words: str = ""
     negated: bool = False
+    fact: str = ""
 
 
 @attrs.frozen
@@ -230,6 +234,51 @@ class RuleCheck:
     def unmet(self) -> tuple[ConditionCheck, ...]:
         """The conditions that do not hold."""
         return tuple(c for c in self.conditions if c.status == "unmet")
+
+
+@attrs.frozen
+class NotMet:
+    """One way the document gives a code, and what of it the record does not meet, in clinical words.
+
+    Attributes:
+        rule: The id of the rule that gives the code this way.
+        way: The rule in one line.
+        lacking: What is not met, the most telling first, e.g. ``needs the phase:
+            inadequate response to osimertinib 160 mg; now: the phase: initial
+            treatment``.
+    """
+
+    rule: str
+    way: str
+    lacking: tuple[str, ...]
+
+
+@attrs.frozen
+class Event:
+    """A clinical event that would change the advice on a code, checked by evaluating the record with it.
+
+    Attributes:
+        text: The event in words, dated the evaluation date, e.g. ``an MRI on
+            2026-03-03 showing progression, with leptomeningeal enhancement``.
+        kind: What kind of event: ``neurological exam``, ``CSF cytology``,
+            ``MRI``, ``performance status``, ``therapy started``, ``therapy
+            stopped``, ``osimertinib dose changed``, ``adverse event``, or a
+            finding (``systemic disease``, ``CSF flow``, ``brain metastases``,
+            ``EGFR``). An answer proposes at most one event of each kind.
+        patch: The event as JSON Patch operations (RFC 6902) on the record as
+            lmtx reads it (every list present): ``add`` to a list (path ending
+            in ``-``) or of a field. Applied, they give the record that was
+            evaluated.
+        given: Whether the code is given once the event is added.
+        action: Its action (a recommendation) or severity (an alert) then;
+            ``None`` when it is not given, and for prognosis notes.
+    """
+
+    text: str
+    kind: str
+    patch: tuple[Mapping[str, Any], ...]
+    given: bool
+    action: str | None = None
 
 
 def plain(value: object) -> Any:

@@ -17,10 +17,12 @@ import attrs
 from lmtx._engine import Firing
 from lmtx._evaluate import PatientInput, evaluate, infer, parse_patient
 from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status
+from lmtx._facts.readings import performance_status_at_diagnosis
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
 from lmtx.explain._data import ExplainedItem, FactRef, Finding, Item, Reason, Role, StatementRef
-from lmtx.explain._words import condition_words, fact_words, input_words
+from lmtx.explain._records import input_words
+from lmtx.explain._words import condition_words, fact_words
 from lmtx.knowledge import knowledge_base, safety_pack
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
@@ -259,7 +261,7 @@ class Facts:
         def wanted(fact: Fact) -> bool:
             return bool(fact["t"] == output and fact.get("code") == item.code)
 
-        because = next(self.reasons(wanted))
+        because = self._stated(item.code, next(self.reasons(wanted)))
         evidence = item.evidence if isinstance(item, Recommendation) else ()
         roles: tuple[tuple[tuple[str, ...], Role], ...] = ((item.statements, "encodes"), (evidence, "evidence"))
         cited = tuple(
@@ -279,6 +281,28 @@ class Facts:
         inputs = dict.fromkeys(path for ref in matched for path in ref.inputs)
         findings = tuple(self.finding(path) for path in inputs)
         return ExplainedItem(item, Reason(rule.id, rule.description, (), matched, findings=findings), ())
+
+    def _stated(self, code: str, because: Reason) -> Reason:
+        """The firing with the findings its item's text states besides those the rule matched.
+
+        The PS note states the PS at LM diagnosis beside the latest, which the rules match
+        (the reading is lmtx._facts.readings.performance_status_at_diagnosis).
+        """
+        if code != "performance-status-prognostic":
+            return because
+        at_diagnosis = performance_status_at_diagnosis(self.patient)
+        history = self.patient.performance_status
+        if at_diagnosis is None or not isinstance(history, tuple) or len(history) < 2:
+            return because
+        path = f"performance_status[{history.index(at_diagnosis)}]"
+        others = tuple(f for f in because.findings if f.input != path)
+        latest = tuple(attrs.evolve(f, text=f"{f.text} (the latest)") if f.input.startswith("performance_status[")
+                       else f for f in others)  # fmt: skip
+        stated = self.finding(path)
+        stated = attrs.evolve(
+            stated, text=f"{stated.text} (at LM diagnosis{', also the latest' if not latest else ''})"
+        )
+        return attrs.evolve(because, findings=(stated, *latest))
 
 
 def _record_paths(patient: Patient, policy: Policy) -> dict[str, list[tuple[str, tuple[tuple[str, str, Any], ...]]]]:
@@ -338,7 +362,18 @@ class _Trace:
 
 
 def _selects(condition: NoMatch, bound: Mapping[str, Fact]) -> bool:
-    """Whether a negation only picks one fact among its kind ("no later exam"): not worth stating as absent."""
-    return any(
-        isinstance(t.value, Ref) and bound.get(t.value.binding, {}).get("t") == condition.fact for t in condition.tests
-    )
+    """Whether a negation only picks one fact among its kind ("no later exam", "no earlier course").
+
+    Such a negation is how the engine finds the first or the latest of something: it compares a
+    fact with one of its own kind, by record order, or by the very field it is picked by (a later
+    start, a higher grade). It is a step of the reading, not something the record had to lack.
+    """
+    for test in condition.tests:
+        if not isinstance(test.value, Ref) or test.value.binding not in bound:
+            continue
+        same_kind = bound[test.value.binding].get("t") == condition.fact
+        by_order = test.field in ("seq", "prev")
+        by_itself = test.value.field == test.field and test.op in ("<", ">")
+        if same_kind or by_order or by_itself:
+            return True
+    return False

@@ -20,10 +20,12 @@ from typing import Protocol
 
 from lmtx.explain._data import ConditionCheck, ExplainedItem, Item, Reason, RuleCheck, StatementRef
 from lmtx.explain._origins import HEADLINES
+from lmtx.explain._records import value_words
+from lmtx.explain._words import REASON_WORDS
 from lmtx.knowledge import knowledge_base
 from lmtx.result import Alert, Recommendation, Result
 
-__all__ = ["ExplanationLike", "WhyNotLike", "render_explanation", "render_why_not"]
+__all__ = ["ExplanationLike", "WhyNotLike", "Writer", "render_explanation", "render_why_not"]
 
 
 class ExplanationLike(Protocol):
@@ -68,7 +70,9 @@ class WhyNotLike(Protocol):
     def because(self) -> Reason | None: ...
 
 
-class _Writer:
+class Writer:
+    """Lines of text wrapped at a width, with a hanging indent."""
+
     def __init__(self, width: int) -> None:
         self.width = width
         self.lines: list[str] = []
@@ -79,7 +83,7 @@ class _Writer:
             return
         self.lines.extend(
             textwrap.wrap(
-                text,
+                _printable(text),
                 width=max(self.width, indent + 20),
                 initial_indent=" " * indent,
                 subsequent_indent=" " * (indent + hang),
@@ -92,6 +96,16 @@ class _Writer:
         return "\n".join(self.lines).rstrip() + "\n"
 
 
+def _printable(text: str) -> str:
+    r"""Text with every character that is not printable escaped (``\x1e``).
+
+    No record's own words (an id, a drug name) can then break a line, or hide in it.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
@@ -102,7 +116,7 @@ def _cited(reason: Reason) -> str:
     return f"(rule {reason.rule}{statements})"
 
 
-def _reason_lines(out: _Writer, reason: Reason, indent: int, *, lead: str = "", missing: bool = False) -> None:
+def _reason_lines(out: Writer, reason: Reason, indent: int, *, lead: str = "", missing: bool = False) -> None:
     """A firing in words: its rule, what it was given, the findings that decided it, what had to be absent."""
     out.line(f"{lead}{_sentence(reason.description)} {_cited(reason)}", indent, hang=4)
     given = [fact.words for fact in reason.matched if fact.type in HEADLINES and fact.derived_by]
@@ -136,7 +150,7 @@ def _statement_lines(statements: Sequence[StatementRef], role: str) -> list[str]
 def render_explanation(explanation: ExplanationLike, width: int) -> str:
     """The text of :meth:`Explanation.to_text`."""
     result = explanation.result
-    out = _Writer(width)
+    out = Writer(width)
     who = result.patient_id or "(no id)"
     when = result.as_of.isoformat() if result.as_of else "no date in the record"
     out.line(f"Patient {who}, evaluated as of {when}")
@@ -152,7 +166,8 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     if result.applicable:
         out.line("Applicable: yes, the treatment algorithm applies", 2)
     else:
-        out.line(f"Applicable: no ({', '.join(result.not_applicable_reasons)})", 2)
+        reasons = "; ".join(REASON_WORDS.get(r, r.replace("-", " ")) for r in result.not_applicable_reasons)
+        out.line(f"Applicable: no: {reasons}", 2, hang=4)
     for reason in explanation.applicability:
         _reason_lines(out, reason, 4)
     out.line(f"Phase: {result.phase or 'none (not applicable)'}", 2)
@@ -180,7 +195,7 @@ def render_explanation(explanation: ExplanationLike, width: int) -> str:
     return out.text()
 
 
-def _pack_lines(out: _Writer, result: Result) -> None:
+def _pack_lines(out: Writer, result: Result) -> None:
     """The safety pack's line under the knowledge base's, when it was on."""
     for p in result.knowledge_base.packs:
         out.line(f"Safety pack {p.id} {p.version} ({p.digest[:23]}...): cautions that are not the document's")
@@ -194,7 +209,7 @@ def _caution_sections(explanation: ExplanationLike) -> list[tuple[str, Sequence[
     return [("SAFETY PACK CAUTIONS (not the document's; each with its public sources)", cautions)]
 
 
-def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
+def _item_lines(out: Writer, number: int, explained: ExplainedItem) -> None:
     item = explained.item
     label = item.code
     if isinstance(item, Recommendation):
@@ -207,7 +222,8 @@ def _item_lines(out: _Writer, number: int, explained: ExplainedItem) -> None:
     if item.detail:  # every kind of item may say what decided it
         out.line(item.detail, 5)
     if isinstance(item, Recommendation) and item.adverse_effects:
-        out.line(f"adverse effects to watch (toxicity terms): {', '.join(item.adverse_effects)}", 5, hang=4)
+        effects = ", ".join(value_words(term) for term in item.adverse_effects)
+        out.line(f"adverse effects to watch: {effects}", 5, hang=4)
     _reason_lines(out, explained.because, 5, lead="why: ")
     if isinstance(item, Alert) and item.sources:
         out.line("sources (a safety-pack caution: it rests on no statement of the document):", 5)
@@ -236,7 +252,7 @@ def _count(number: int, thing: str) -> str:
 
 def render_why_not(answer: WhyNotLike, width: int) -> str:
     """The text of :meth:`WhyNot.to_text`."""
-    out = _Writer(width)
+    out = Writer(width)
     who = answer.patient_id or "(no id)"
     when = answer.as_of.isoformat() if answer.as_of else "no date"
     out.line(f"Why not {answer.output} {answer.code}? Patient {who}, as of {when}")
@@ -262,7 +278,7 @@ class _Shown:
         self.conditions: set[str] = set()
 
 
-def _check_lines(out: _Writer, check: RuleCheck, indent: int, shown: _Shown, *, lead: str) -> None:
+def _check_lines(out: Writer, check: RuleCheck, indent: int, shown: _Shown, *, lead: str) -> None:
     if check.rule in shown.rules:
         out.line(f"{lead} {check.rule}: see above.", indent)
         return
@@ -279,7 +295,7 @@ def _check_lines(out: _Writer, check: RuleCheck, indent: int, shown: _Shown, *, 
         _unmet_lines(out, condition, indent + 2, shown)
 
 
-def _unmet_lines(out: _Writer, condition: ConditionCheck, indent: int, shown: _Shown) -> None:
+def _unmet_lines(out: Writer, condition: ConditionCheck, indent: int, shown: _Shown) -> None:
     """The unmet condition first, then what in the record would change it."""
     said = ("no " if condition.negated else "") + condition.words
     if said in shown.conditions:

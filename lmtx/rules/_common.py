@@ -54,3 +54,9 @@ ANY_EGFR_TKI: Test = eq("cls", "egfr-tki")
 OTHER_EGFR_TKI: tuple[Test, ...] = (eq("cls", "egfr-tki"), ne("agent", "osimertinib"))
 INTRATHECAL_PEMETREXED: tuple[Test, ...] = (eq("agent", "pemetrexed"), eq("route", "intrathecal"))
 ANY_PLATINUM: Test = one_of("agent", PLATINUM)
+
+
+def in_words(values: tuple[str, ...], last: str = "or") -> str:
+    """Values as a rule description says them: ``anemia, leukopenia or neutropenia`` (no codes)."""
+    words = [value.replace("_", " ").replace("-", " ") for value in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"

@@ -56,7 +56,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-neuro-exam",
         section=SECTION,
-        description="Find the latest neurological examination.",
+        description="The most recent neurological exam is the one that counts.",
         statements=("S14",),
         when=(
             match("exam", "neuro_exam"),
@@ -67,7 +67,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-mri",
         section=SECTION,
-        description="Find the latest neuraxis MRI.",
+        description="The most recent neuraxis MRI is the one that counts.",
         statements=("S15",),
         when=(
             match("scan", "mri"),
@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="latest-csf-cytology",
         section=SECTION,
-        description="Find the latest CSF cytology.",
+        description="The most recent CSF cytology is the one that counts.",
         statements=("S16",),
         when=(
             match("sample", "cytology"),
@@ -201,12 +201,12 @@ RULES: tuple[Rule, ...] = (
     ),
     *(
         rule
-        for base, article, name, statement in (("mri", "An", "MRI", "S15"), ("cytology", "A", "CSF cytology", "S16"))
+        for base, name, statement in (("mri", "MRI", "S15"), ("cytology", "CSF cytology", "S16"))
         for rule in (
             Rule(
                 id=f"workup-{base}-since-onset",
                 section=SECTION,
-                description=f"{article} {name} done on or after the onset of the symptoms.",
+                description=f"{name} on or after the onset of the symptoms: part of their workup.",
                 statements=("S26", statement),
                 when=(match("onset", "symptom_onset"), match("test", base, ge("date", ref("onset", "date")))),
                 then=(derive(f"{base}_since", onset=ref("onset", "date"), date=ref("test", "date")),),

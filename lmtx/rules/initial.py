@@ -28,7 +28,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="other-egfr-tki-in-use",
         section=SECTION,
-        description="An EGFR TKI other than osimertinib is being given, listed or of class egfr-tki (one is enough).",
+        description=(
+            "An EGFR TKI other than osimertinib is being given (a listed one, or a drug recorded as an EGFR TKI)."
+        ),
         statements=("S02", "S27"),
         when=(
             match("tki", "therapy", *OTHER_EGFR_TKI, ACTIVE),

@@ -10,7 +10,7 @@ six weeks, and of every treatment recommended. Each ``watch`` fact links one adv
 from __future__ import annotations
 
 from lmtx.dsl import Rule, Test, Value, derive, eq, ge, match, ne, one_of, recommend, ref
-from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, ESTABLISHED
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, ESTABLISHED, in_words
 
 SECTION = "Monitoring"
 
@@ -82,7 +82,7 @@ def _watched(basis: Value) -> dict[str, Value]:
 
 def _given_rules(name: str, what: str, effects: tuple[str, ...], tests: tuple[Test, ...]) -> tuple[Rule, ...]:
     statements = tuple(ADVERSE_EFFECTS[e][0] for e in effects) or ("S21", "S22", "S23", "S24")
-    watched = ", ".join(e.replace("-", " ") for e in effects) or "none of the document's adverse effects"
+    watched = in_words(effects, "and") if effects else "none of the document's adverse effects"
     return (
         Rule(
             id=f"watch-{name}-given",

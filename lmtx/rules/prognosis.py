@@ -53,8 +53,8 @@ PERFORMANCE_STATUS_RULES: tuple[Rule, ...] = (
         id="poor-performance-status",
         section=SECTION,
         description=(
-            f"ECOG at or above the policy's threshold (default 3), assessed no more than {STALE_PS_DAYS} days "
-            "ago (or undated): performance status is poor."
+            f"ECOG at or above the threshold for poor performance status (3 unless set otherwise), assessed no "
+            f"more than {STALE_PS_DAYS} days ago or undated: performance status is poor."
         ),
         statements=("S10",),
         when=(
@@ -94,7 +94,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="performance-status-missing",
         section=SECTION,
-        description="Established LM without a performance status: prognosis and the S10 choice need one.",
+        description=(
+            "Established LM without a performance status: the prognosis and the choice at progression need one."
+        ),
         statements=("S19", "S10"),
         when=(_ESTABLISHED_LM[0], no("ps"), _ESTABLISHED_LM[1]),
         then=(alert("performance-status-missing", "warning"),),
@@ -104,7 +106,7 @@ RULES: tuple[Rule, ...] = (
         section=SECTION,
         description=(
             f"Progression on the combination, and the latest performance status is more than {STALE_PS_DAYS} "
-            "days old: it cannot decide the S10 choice; a current one is missing."
+            "days old: it cannot decide the choice at progression (S10); a current one is missing."
         ),
         statements=("S10",),
         when=(

@@ -48,6 +48,7 @@ from lmtx.rules._common import (
     NO_END,
     OSIMERTINIB,
     SYMPTOMATIC,
+    in_words,
 )
 
 SECTION = "Response and escalation"
@@ -116,7 +117,7 @@ def _history_rules(
         "started-later",
         (ge("start", ref("on_160", "start")),),
         "therapy",
-        f"{name.capitalize()} begun on the 160 mg regimen: a later stage, judged from its own start.",
+        f"{name.capitalize()} begun on osimertinib 160 mg: a later step, judged from the day it began.",
     )
     negations: tuple[NoMatch, ...]
     latest_negations: tuple[NoMatch, ...]
@@ -131,13 +132,14 @@ def _history_rules(
             "started-before-no-end",
             (lt("start", ref("on_160", "start")), NO_END),
             "on_160",
-            f"{name.capitalize()} begun earlier, with no end: given on the 160 mg regimen, judged from its start.",
+            f"{name.capitalize()} begun before osimertinib 160 mg and still running: judged from the 160 mg start.",
         ),
         given_rule(
             "started-before-ended-later",
             (lt("start", ref("on_160", "start")), ge("end", ref("on_160", "start"))),
             "on_160",
-            f"{name.capitalize()} begun earlier, ended on or after the 160 mg start: judged from that start.",
+            f"{name.capitalize()} begun before osimertinib 160 mg, ended on or after its start: judged from that "
+            "start.",
         ),
     )
     return (
@@ -146,7 +148,7 @@ def _history_rules(
         Rule(
             id=f"{stage}-first-given-on-160",
             section=SECTION,
-            description=f"The earliest {name} given on the 160 mg regimen: its stage is judged from it.",
+            description=f"The earliest {name} given on osimertinib 160 mg: its step is judged from it.",
             statements=statements,
             when=(match("given", given), *negations),
             then=(derive(f"{stage}_first", start=ref("given", "start"), judged_from=ref("given", "judged_from")),),
@@ -154,7 +156,7 @@ def _history_rules(
         Rule(
             id=f"{stage}-latest-given-on-160",
             section=SECTION,
-            description=f"The latest {name} given on the 160 mg regimen (by start; each one begun that day).",
+            description=f"The most recently begun {name} given on osimertinib 160 mg.",
             statements=statements,
             when=(match("given", given), *latest_negations),
             then=(
@@ -176,8 +178,8 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         id="high-dose-regimen",
         section=SECTION,
         description=(
-            "Established LM on osimertinib 160 mg daily (from the first of its pieces when held and resumed): "
-            "the regimen later stages build on."
+            "Established LM on osimertinib 160 mg daily, counted from its first day (a hold and resumption "
+            "continue it): the later steps build on it."
         ),
         statements=("S01", "S04", "S08"),
         when=(
@@ -233,7 +235,7 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         section=SECTION,
         description=(
             "Platinum chemotherapy begun on the 160 mg regimen, no intrathecal pemetrexed given on it: the "
-            "document's intrathecal step is unused, so judge it by the inadequate-response test."
+            "document's intrathecal step is unused, so judge it as for an inadequate response."
         ),
         statements=("S07", "S09"),
         when=(
@@ -277,6 +279,26 @@ _KINDS = {
     "cytology": ("latest_cytology", "cytology", "S16", "CSF cytology", "result"),
     "mri": ("latest_mri", "mri", "S15", "MRI", "response"),
 }
+# How descriptions say a regimen and a finding (docs/interpretation.md#texts: no test syntax).
+_REGIMEN_WORDS = {
+    "osimertinib": "osimertinib 160 mg",
+    "combination": "intrathecal pemetrexed with osimertinib 160 mg",
+    "platinum": "platinum chemotherapy after intrathecal pemetrexed",
+    "platinum-without-intrathecal": "platinum chemotherapy without intrathecal pemetrexed",
+}
+_FINDING_WORDS = {
+    # kind: (a failing finding, a finding that does not fail), each filled with the failing values
+    "neuro": ("finds {} symptoms", "finds no {} symptoms"),
+    "cytology": ("is {}", "is not {}"),
+    "mri": ("shows {}", "shows no {}"),
+}
+
+
+def _finding_words(kind: str, failing: Test, *, fails: bool) -> str:
+    values = failing.value if isinstance(failing.value, tuple) else (str(failing.value),)
+    return _FINDING_WORDS[kind][0 if fails else 1].format(in_words(tuple(map(str, values))))
+
+
 _REGIMEN_STATEMENTS = {
     "osimertinib": ("S07", "S01"),
     "combination": ("S09",),
@@ -297,11 +319,15 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         return (derive("verdict", regimen=regimen, kind=kind, failing=is_failing, **found),)
 
     prefix = f"response-{regimen}-{kind}"
+    said = _REGIMEN_WORDS[regimen]
     return (
         Rule(
             id=f"{prefix}-failing",
             section=SECTION,
-            description=f"The latest {name}, after the {regimen} regimen's first day, shows failure ({failing}).",
+            description=(
+                f"The latest {name}, after the first day of {said}, "
+                f"{_finding_words(kind, failing, fails=True)}: this counts against the regimen."
+            ),
             statements=statements,
             when=(judged, match("latest", latest, since_start, failing)),
             then=verdict(True),
@@ -309,7 +335,10 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         Rule(
             id=f"{prefix}-holding",
             section=SECTION,
-            description=f"The latest {name}, after the {regimen} regimen's first day, shows no failure.",
+            description=(
+                f"The latest {name}, after the first day of {said}, "
+                f"{_finding_words(kind, failing, fails=False)}: nothing counts against the regimen."
+            ),
             statements=statements,
             when=(judged, match("latest", latest, since_start, holding)),
             then=verdict(False),
@@ -317,7 +346,10 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         Rule(
             id=f"{prefix}-not-yet-assessed",
             section=SECTION,
-            description=f"No {name} after the {regimen} regimen's first day: nothing counts against it yet.",
+            description=(
+                f"No {name} after the first day of {said} (one on that day is its baseline): "
+                "nothing counts against it yet."
+            ),
             statements=statements,
             when=(judged, match("latest", latest, le("date", ref("regimen", "start")))),
             then=verdict(False),
@@ -325,7 +357,7 @@ def _verdict_rules(regimen: str, kind: str, failing: Test, holding: Test) -> tup
         Rule(
             id=f"{prefix}-never-assessed",
             section=SECTION,
-            description=f"No {name} recorded at all: nothing counts against the {regimen} regimen yet.",
+            description=f"No {name} recorded at all: nothing counts against {said} yet.",
             statements=statements,
             when=(judged, no(base)),
             then=verdict(False, assessed=False),

@@ -31,7 +31,7 @@ from lmtx.dsl import (
     one_of,
     ref,
 )
-from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, NO_END, OSIMERTINIB
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, NO_END, OSIMERTINIB, in_words
 
 MYELOSUPPRESSION = ("anemia", "leukopenia", "neutropenia", "thrombocytopenia")
 
@@ -51,7 +51,7 @@ def _toxicity_alert(code: str, terms: tuple[str, ...], statement_id: str) -> Rul
     return Rule(
         id=code,
         section=SECTION,
-        description=f"Reported {' / '.join(terms)}: alert once, at the highest grade reported.",
+        description=f"{in_words(terms).capitalize()} reported: one alert, at the highest grade reported.",
         statements=(statement_id,),
         when=(
             match("toxicity", "toxicity", kind),
@@ -117,8 +117,9 @@ def _linked_rules(name: str, terms: tuple[str, ...], agent: tuple[Test, ...], st
             id=f"toxicity-linked-{name}-{case}",
             section=SECTION,
             description=(
-                f"A reported {' / '.join(terms)}, attributed to nothing in the record: a therapy this reading "
-                f"links to it, given around it ({case.replace('-', ' ')})."
+                f"A reported {in_words(terms)}{' adverse event' if terms == ('other',) else ''} that the team "
+                f"attributes to nothing: a therapy this reading links to it, given around it "
+                f"({case.replace('-', ' ')})."
             ),
             statements=(statement_id,),
             when=(
@@ -138,7 +139,7 @@ def _osimertinib_myelosuppression_rules() -> tuple[Rule, ...]:
             id=f"toxicity-linked-myelosuppression-osimertinib-{case}",
             section=SECTION,
             description=(
-                "A reported cytopenia, attributed to nothing in the record, with no chemotherapy given around "
+                "A reported cytopenia that the team attributes to nothing, with no chemotherapy given around "
                 f"it: osimertinib given around it ({case.replace('-', ' ')}) is the agent linked to it."
             ),
             statements=("S22",),
