@@ -9,7 +9,8 @@ patient's course, day by day) and ``audit`` (a cohort's concordance with the
 document). Each command is one function that adds its parser (see
 :data:`_COMMANDS`) and one handler that runs it; what they share (the
 evaluation options, reading, writing, warnings, JSON Lines) is in
-:mod:`lmtx._cli_io`.
+:mod:`lmtx._cli_io`; the ``rules`` and ``batch`` commands have modules of their own
+(:mod:`lmtx._cli_rules`, :mod:`lmtx._cli_batch`).
 
 Exit codes: 0 success, 1 internal error, 2 invalid input (a record, on
 stderr with the path of every problem) or a bad argument (reported the way
@@ -24,20 +25,19 @@ latest date lies after today's date (the result does not change).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import importlib
 import json
 import os
 import sys
 import textwrap
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from lmtx.__about__ import __version__
+from lmtx._cli_batch import batch_command
 from lmtx._cli_io import (
     EXIT_CODES,
     EXIT_INTERNAL,
@@ -47,32 +47,19 @@ from lmtx._cli_io import (
     Commands,
     UsageError,
     add_command,
-    add_workers_options,
-    blank_line,
-    close_files,
-    count_records,
     evaluation_options,
-    is_blank,
     latest_date,
-    numbered,
-    open_input_output,
     policy_of,
-    progress_bar,
     read,
-    records,
-    today_for_records,
-    warn_about_records,
     warn_if_future,
     whole_number,
     write,
 )
-from lmtx._evaluate import PatientInput, evaluate
-from lmtx.batch import Evaluated, Outcome, evaluate_one, lost_outcome, ordered_map
+from lmtx._cli_rules import rules_command
+from lmtx._evaluate import evaluate
 from lmtx.catalogue import CATALOGUE
 from lmtx.errors import InvalidPatient, LmtxError
 from lmtx.explain import DEFAULT_DEPTH
-from lmtx.knowledge import RuleInfo, knowledge_base, safety_pack
-from lmtx.policy import Policy
 
 __all__ = ["EXIT_INTERNAL", "EXIT_INVALID", "EXIT_OK", "EXIT_PIPE_CLOSED", "main"]
 
@@ -106,17 +93,6 @@ def _text_file(text: str) -> str:
 def _code(text: str) -> str:
     if text not in CATALOGUE:
         raise argparse.ArgumentTypeError(f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}")
-    return text
-
-
-def _rule_code(text: str) -> str:
-    """``rules --code``: an output code of the document, or the code of a safety-pack caution."""
-    cautions = [c.code for c in safety_pack().cautions]
-    if text not in CATALOGUE and text not in cautions:
-        raise argparse.ArgumentTypeError(
-            f"unknown code {text!r}; the codes are: {', '.join(CATALOGUE)}; "
-            f"and those of the safety pack: {', '.join(cautions)}"
-        )
     return text
 
 
@@ -164,62 +140,6 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _rules(args: argparse.Namespace) -> int:
-    if args.safety_pack or (args.code is not None and args.code not in CATALOGUE):
-        return _pack_rules(args)
-    kb = knowledge_base()
-    rules = [r for r in kb.rules if args.code is None or args.code in r.codes]
-    if args.format == "json":
-        write(json.dumps(kb.to_dict()["rules"] if args.code is None else [_rule_row(r) for r in rules], indent=2))
-        return EXIT_OK
-    rows = [("RULE", "STATEMENTS", "CODES")]
-    rows += [(r.id, " ".join(r.statements), _codes_cell(r)) for r in rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines = [f"{rule:<{widths[0]}}  {statements:<{widths[1]}}  {codes}".rstrip() for rule, statements, codes in rows]
-    lines.append(f"\n{len(rules)} rules; knowledge base {kb.id} {kb.version} {kb.digest}")
-    write("\n".join(lines))
-    return EXIT_OK
-
-
-def _pack_rules(args: argparse.Namespace) -> int:
-    """``lmtx rules --safety-pack``: the pack's rules, apart from the document's, each caution with its sources."""
-    pack = safety_pack()
-    cautions = [c for c in pack.cautions if args.code is None or c.code == args.code]
-    if args.format == "json":
-        data = pack.to_dict()
-        if args.code is not None:
-            wanted = {r.id for c in cautions for r in c.rules}
-            data["rules"] = [r for r in data["rules"] if r["id"] in wanted]
-            data["cautions"] = [c for c in data["cautions"] if c["code"] == args.code]
-        write(json.dumps(data, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    lines = []
-    for caution in cautions:
-        lines.append(f"{caution.code} ({caution.severity.replace('`', '')}): {caution.trigger.replace('`', '')}")
-        lines += [f"  rule {rule.id}: {rule.description}" for rule in caution.rules]
-        lines += [
-            f"  source: {source.citation}" + (f" <{source.url}>" if source.url else "") for source in caution.sources
-        ]
-        lines.append("")
-    count = sum(len(c.rules) for c in cautions)
-    lines.append(
-        f"{count} rules of the safety pack {pack.id} {pack.version} {pack.digest}; off by default "
-        "(--safety-pack on evaluate, explain, batch, timeline and audit)"
-    )
-    write("\n".join(lines))
-    return EXIT_OK
-
-
-def _codes_cell(rule: RuleInfo) -> str:
-    if rule.codes:
-        return ", ".join(rule.codes)
-    return f"(derives {', '.join(rule.derives)})" if rule.derives else "-"
-
-
-def _rule_row(rule: RuleInfo) -> dict[str, Any]:
-    return {"id": rule.id, "statements": list(rule.statements), "codes": list(rule.codes)}
-
-
 def _serve(args: argparse.Namespace) -> int:
     try:
         server = importlib.import_module("lmtx.server")
@@ -244,83 +164,6 @@ def _serve(args: argparse.Namespace) -> int:
             raise UsageError(f"{where}{error}") from None
         raise
     return EXIT_OK
-
-
-# --- batch ------------------------------------------------------------------------------------
-
-
-def _json_line(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _rendered(outcome: Outcome, today: dt.date | None) -> tuple[str, str, bool]:
-    """(kind, JSON line, dated after today) of one outcome; an error carries its 1-based line number."""
-    if isinstance(outcome, Evaluated):
-        as_of = outcome.result.as_of
-        return "evaluated", _json_line(outcome.to_dict()), bool(today and as_of and as_of > today)
-    return outcome.error, _json_line(numbered(outcome)), False
-
-
-def _line_task(
-    index: int, line: PatientInput, as_of: dt.date | None, policy: Policy, today: dt.date | None
-) -> tuple[str, str, bool]:
-    """Evaluate one input line and render its output line (in a worker, so that the parent only writes).
-
-    ``today`` is given when no ``--as-of`` was: the record's evaluation date is
-    then its latest date, compared with today's here.
-    """
-    if is_blank(line):
-        return _rendered(blank_line(index), None)
-    return _rendered(evaluate_one(index, line, as_of, policy), today)
-
-
-def _lost_line(index: int, line: PatientInput, message: str) -> tuple[str, str, bool]:
-    return _rendered(lost_outcome(index, line, message), None)
-
-
-def _batch(args: argparse.Namespace) -> int:
-    from lmtx.pool import EvaluationPool  # noqa: PLC0415 - only this command starts worker processes
-
-    policy = policy_of(args)
-    now, compare_with = today_for_records(args.command, args.as_of)
-    total = count_records(args.input)
-    source, sink = open_input_output(args.input, args.output)
-    try:  # the workers start once, before the first line is read
-        pool = EvaluationPool(args.workers) if args.workers > 1 else None
-    except BaseException:
-        close_files(source, sink)
-        raise
-    counts = {"evaluated": 0, "invalid-patient": 0, "internal-error": 0}
-    future: list[int] = []
-    task = functools.partial(_line_task, as_of=args.as_of, policy=policy, today=compare_with)
-    started = time.monotonic()
-    with progress_bar(total) as progress:
-        lines = ordered_map(task, _lost_line, records(source), None, args.chunksize, pool=pool)
-        try:
-            for number, (kind, line, after_today) in enumerate(lines, 1):
-                counts[kind] += 1
-                if after_today:
-                    future.append(number)
-                sink.write(line.encode("utf-8", "backslashreplace") + b"\n")
-                progress.update()
-            sink.flush()
-        finally:
-            lines.close()  # stops the work on the input, also when the output failed
-            if pool is not None:
-                pool.close()
-            close_files(source, sink)
-    elapsed = time.monotonic() - started
-    total_lines = sum(counts.values())
-    warn_about_records(args.command, args.input, total_lines, future, now)
-    where = "" if args.output in (None, "-") else f" -> {args.output}"
-    sys.stderr.write(
-        f"lmtx batch: {total_lines} lines: {counts['evaluated']} evaluated, {counts['invalid-patient']} invalid, "
-        f"{counts['internal-error']} internal errors{where} ({elapsed:.1f} s, "
-        f"{total_lines / elapsed if elapsed else 0:.0f} records/s, {args.workers} worker(s))\n"
-    )
-    if counts["internal-error"]:
-        return EXIT_INTERNAL
-    return EXIT_INVALID if counts["invalid-patient"] else EXIT_OK
 
 
 # --- parsers ----------------------------------------------------------------------------------
@@ -406,53 +249,6 @@ def _schema_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) ->
     schema.set_defaults(handler=_schema)
 
 
-def _rules_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
-    rules = add_command(
-        commands,
-        "rules",
-        "Print the rule catalogue: each rule's id, statements and output codes.",
-        ["lmtx rules", "lmtx rules --code it-pemetrexed --format json", "lmtx rules --safety-pack"],
-        details=(
-            "The document's rules; with --safety-pack (or the --code of one of its cautions), the rules of the "
-            "safety pack instead, each caution with its trigger and its public sources."
-        ),
-    )
-    rules.add_argument("--code", type=_rule_code, help="only the rules that can emit this output code")
-    rules.add_argument(
-        "--safety-pack", action="store_true", help="the safety pack's rules and sources, apart from the document's"
-    )
-    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    rules.set_defaults(handler=_rules)
-
-
-def _batch_command(commands: Commands, shared: Sequence[argparse.ArgumentParser]) -> None:
-    batch = add_command(
-        commands,
-        "batch",
-        "Evaluate JSON Lines: one patient per line in, one result or error per line out.",
-        [
-            "lmtx batch patients.jsonl -o results.jsonl --workers 4",
-            "lmtx batch - < patients.jsonl | head -c 300",
-        ],
-        details=(
-            "Output line N answers input line N: the result JSON, or an error object {line, error, "
-            "patient_id, message, problems}. Invalid lines never stop the batch. A blank line between records "
-            "is an invalid line; blank lines at the end of the input are not records. A progress bar shows on "
-            "a terminal; a summary goes to stderr at the end."
-        ),
-        parents=shared,
-        exit_codes=(
-            "exit codes: 0 every line evaluated; 2 some lines invalid, a bad argument or an unreadable file; 1 "
-            "some line met an internal error; 141 standard output closed early. Unless the output was closed, it "
-            "holds one line per input line (trailing blank lines aside)."
-        ),
-    )
-    batch.add_argument("input", metavar="IN", help="JSON Lines file, or - for standard input")
-    batch.add_argument("-o", "--output", metavar="OUT", help="output JSON Lines file (default: standard output)")
-    add_workers_options(batch)
-    batch.set_defaults(handler=_batch)
-
-
 def _serve_command(commands: Commands, _: Sequence[argparse.ArgumentParser]) -> None:
     serve = add_command(
         commands,
@@ -482,8 +278,8 @@ _COMMANDS: list[Callable[[Commands, Sequence[argparse.ArgumentParser]], None]] =
     _evaluate_command,
     _explain_command,
     _schema_command,
-    _rules_command,
-    _batch_command,
+    rules_command,
+    batch_command,
     _serve_command,
     _course_commands,
 ]
