@@ -240,7 +240,7 @@ def _result(patient: Patient, as_of: dt.date | None, run: Run) -> Result:
         outputs[fact["code"]] = (fact, emitted_by[id(fact)])
     kb = knowledge_base()
     rules = _engine().rule_by_id  # the rules that ran
-    items = [_item(fact, rules[rule], run.derived, patient) for fact, rule in outputs.values()]
+    items = [_item(fact, rules[rule], run.derived, patient, as_of) for fact, rule in outputs.values()]
     return Result(
         patient_id=patient.id,
         as_of=as_of,
@@ -293,14 +293,16 @@ def _cited(code: str, variant: str, rule: Rule) -> tuple[str, ...]:
     return cited
 
 
-def _item(fact: Fact, rule: Rule, derived: list[Fact], patient: Patient) -> Recommendation | Alert | PrognosisNote:
+def _item(
+    fact: Fact, rule: Rule, derived: list[Fact], patient: Patient, as_of: dt.date | None
+) -> Recommendation | Alert | PrognosisNote:
     entry = CATALOGUE[fact["code"]]
     variant = str(fact[entry.variant]) if entry.variant else ""
     text = entry.text(variant)
     # Provenance is the rule's (docs/interpretation.md#provenance): of the statements the code
     # may cite, the item cites those its own rule encodes, in the rule's order.
     cited = _cited(entry.code, variant, rule)
-    extra, statements, adverse_effects = compose(fact, rule, cited, derived, patient)
+    extra, statements, adverse_effects = compose(fact, rule, cited, derived, patient, as_of)
     params = {**{k: v for k, v in fact.items() if k not in ("t", "code")}, **extra}
     summary = text.summary.format_map(params)
     detail = text.detail.format_map(params)
@@ -311,10 +313,10 @@ def _item(fact: Fact, rule: Rule, derived: list[Fact], patient: Patient) -> Reco
             action=fact["action"],
             summary=summary,
             detail=detail,
-            dose=entry.dose,
+            dose=entry.dose_for(variant, params),
             statements=statements,
-            evidence=entry.evidence,
-            references=references_of((*statements, *entry.evidence)),
+            evidence=entry.evidence_for(variant),
+            references=references_of((*statements, *entry.evidence_for(variant))),
             rule=rule.id,
             adverse_effects=adverse_effects,
         )

@@ -36,7 +36,19 @@ def test_icotinib_is_another_egfr_tki_and_the_switch_names_it() -> None:
     switch = _item(result, "osimertinib-160")
     assert switch.action == "switch"
     assert "icotinib ('Conmana') 125 mg a day since 2025-06-01" in switch.detail
-    assert "The EGFR TKI given now: icotinib" in _item(result, "cns-penetration").detail
+    # Recorded once a day (interval 1), 125 mg is a third of its standard dose (docs/input-format.md#standard-doses).
+    assert _item(result, "cns-penetration").detail.startswith(
+        "The EGFR TKI this is about: icotinib ('Conmana') 125 mg a day since 2025-06-01 (below its standard dose of "
+        "375 mg a day, as 125 mg three times a day)."
+    )
+
+
+def test_icotinib_without_an_interval_is_given_three_times_a_day() -> None:
+    patient = copy.deepcopy(SCENARIOS["initial-switch-from-icotinib"]["patient"])
+    del patient["therapies"][0]["interval_days"]
+    result = lmtx.evaluate(patient)
+    assert "icotinib ('Conmana') 125 mg three times a day since 2025-06-01" in _item(result, "osimertinib-160").detail
+    assert "(its standard dose of 375 mg a day, as 125 mg three times a day)" in _item(result, "cns-penetration").detail
 
 
 def test_a_start_beside_a_drug_of_unknown_class_names_it() -> None:
@@ -148,7 +160,7 @@ def test_a_rash_on_afatinib_is_not_called_osimertinibs() -> None:
         "toxicities": [{"term": "rash", "grade": 3, "date": "2025-03-01"}],
     }
     rash = _item(lmtx.evaluate(patient), "toxicity-skin-rash")
-    assert rash.summary == "Skin rash, CTCAE grade 3, with afatinib."
+    assert rash.summary == "Skin rash, CTCAE grade 3, needs attention now (see dose-modification), with afatinib."
     assert "osimertinib" not in rash.summary + rash.detail
 
 
@@ -161,16 +173,24 @@ def test_a_recorded_dose_change_raises_no_stop_warning() -> None:
 
 
 def test_the_stop_warning_gives_the_recorded_reason_of_the_real_stop() -> None:
-    alert = _item(_evaluate("initial-escalation-then-stop-for-toxicity"), "prior-osimertinib-stopped")
-    assert "Osimertinib 160 mg a day, begun on 2026-01-10, was stopped on 2026-02-01 (for toxicity)." in alert.detail
+    alert = _item(_evaluate("tolerance-stop-given-again-and-completed"), "prior-osimertinib-stopped")
+    # A stop for toxicity given again at that dose no longer stands: it alerts, naming its linked toxicity;
+    # a completed osimertinib with stop reason toxicity reads as stopped (docs/interpretation.md#tolerable-dose).
+    assert alert.detail.startswith(
+        "Osimertinib 160 mg a day, begun on 2025-03-01, was stopped on 2025-04-01 (for toxicity), linked to grade 3 "
+        "rash on 2025-03-30; that dose was given again since; osimertinib 160 mg a day, begun on 2025-05-01, was "
+        "completed on 2025-08-01 (for toxicity); that dose was given again since; osimertinib 160 mg a day, begun on "
+        "2025-09-01, was stopped on 2026-01-02 (for progression)."
+    )
 
 
 def test_the_stop_warning_names_every_real_stop_and_weighs_recorded_reasons() -> None:
     alert = _item(_evaluate("restart-after-osimertinib-stopped-twice"), "prior-osimertinib-stopped")
     assert alert.summary == "Osimertinib was stopped before: check why before it is given again."
     assert alert.detail.startswith(
-        "Osimertinib 80 mg a day, begun on 2025-03-01, was stopped on 2025-05-10 (for toxicity); "
-        "osimertinib 80 mg a day, begun on 2025-06-01, was stopped on 2025-12-15 (for progression)."
+        "Osimertinib 80 mg a day, begun on 2025-03-01, was stopped on 2025-05-10 (for toxicity), linked to grade 3 "
+        "rash on 2025-05-08; that dose was given again since; osimertinib 80 mg a day, begun on 2025-06-01, was "
+        "stopped on 2025-12-15 (for progression)."
     )
     assert alert.detail.endswith("weigh the recorded reasons before restarting.")
 

@@ -1295,11 +1295,11 @@ def test_an_alert_card_says_what_decided_the_alert() -> None:
     from lmtx.server.cards import build_cards
     from lmtx.server.hooks import SERVICES
 
-    scenario = json.loads((DATA.parent / "scenarios" / "restart-after-osimertinib-stopped.json").read_text())
+    scenario = json.loads((DATA.parent / "scenarios" / "restart-after-osimertinib-stopped-twice.json").read_text())
     result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"])
     stopped = result.alert("prior-osimertinib-stopped")
     assert stopped is not None
-    assert "2025-12-01" in stopped.detail
+    assert "2025-12-15" in stopped.detail
     cards = build_cards(
         service=SERVICES["lmtx-patient-view"],
         hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -1324,3 +1324,39 @@ def test_the_refusal_without_a_configuration_file_names_no_file() -> None:
     assert run.returncode == 2
     assert "refusing to listen on 0.0.0.0" in run.stderr
     assert "invalid configuration" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "action"),
+    [
+        ("tolerance-160-reduced-to-80-for-rash", "osimertinib-tolerated", "continue"),
+        ("tolerance-withhold-resume-inadequate-response", "osimertinib-tolerated", "resume"),
+        ("tolerance-80-stopped-grade-4-attributed-review", "osimertinib-tolerated", "review"),
+        ("hold-intrathecal-course-stopped-for-toxicity", "it-pemetrexed", "hold"),
+    ],
+)
+def test_a_card_for_the_dose_tolerated_or_a_hold_orders_nothing(scenario: str, code: str, action: str) -> None:
+    """osimertinib-tolerated and a hold are advice the team doses itself: their cards offer no order."""
+    from lmtx.server.cards import build_cards
+    from lmtx.server.hooks import SERVICES
+
+    data = json.loads((DATA.parent / "scenarios" / f"{scenario}.json").read_text())
+    result = lmtx.evaluate(data["patient"], as_of=data["as_of"])
+    item = result.recommendation(code)
+    assert item is not None
+    assert item.action == action
+    cards = build_cards(
+        service=SERVICES["lmtx-patient-view"],
+        hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        patient_id="p1",
+        result=result,
+        mapping=from_bundle(load("lm-inadequate-response.bundle.json")),
+        source_url="https://example.org/lmtx",
+    )
+    card = next(c for c in cards if c["summary"] == item.summary)
+    (suggestion,) = card["suggestions"]
+    assert "actions" not in suggestion
+    assert "0-0 mg" not in card["detail"]
+    if action == "hold":
+        assert suggestion["label"] == "Hold intrathecal pemetrexed"
+        assert "**Dose:**" not in card["detail"]

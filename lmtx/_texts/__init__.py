@@ -13,20 +13,26 @@ detail templates; the clinical readings the words state are made below, in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Callable, Sequence
 
 from lmtx._facts import Fact
-from lmtx._texts import initial, monitoring, pitfalls, prognosis, progression, response, toxicity
+from lmtx._texts import initial, monitoring, pitfalls, prognosis, progression, response, tolerance, toxicity
 from lmtx._texts._shared import Compose, Context, ItemText
 from lmtx.dsl import Rule
 from lmtx.model import Patient
 
 __all__ = ["WORDS", "ItemText", "compose"]
 
+CITED: dict[str, Callable[[Context], tuple[str, ...]]] = {"it-pemetrexed": tolerance.cited}
+"""Codes whose words also choose which of the rule's statements an item cites (a hold cites S22 or S23 only when
+a toxicity of that kind decided it)."""
+
 WORDS: dict[str, Compose] = {
     **initial.WORDS,
     **response.WORDS,
     **progression.WORDS,
+    **tolerance.WORDS,
     **toxicity.WORDS,
     **prognosis.WORDS,
     **pitfalls.WORDS,
@@ -34,7 +40,14 @@ WORDS: dict[str, Compose] = {
 """The words of each code whose text names more than its rule's parameters, by code."""
 
 
-def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequence[Fact], patient: Patient) -> ItemText:
+def compose(  # noqa: PLR0917 - the item and everything its words may read
+    fact: Fact,
+    rule: Rule,
+    statements: tuple[str, ...],
+    derived: Sequence[Fact],
+    patient: Patient,
+    as_of: dt.date | None = None,
+) -> ItemText:
     """The extra text values of one item, the statements it cites, and its adverse-effect terms.
 
     Args:
@@ -43,11 +56,13 @@ def compose(fact: Fact, rule: Rule, statements: tuple[str, ...], derived: Sequen
         statements: The code's statements its rule encodes (docs/interpretation.md#provenance).
         derived: Every fact derived in this evaluation.
         patient: The validated record (read only for dates and names the facts do not carry).
+        as_of: The evaluation date.
     """
     code = fact["code"]
-    context = Context(fact, rule, statements, derived, patient)
+    context = Context(fact, rule, statements, derived, patient, as_of)
     if code == "monitor-adverse-effects":
         # The one item whose words also choose its statements and structured terms.
         return monitoring.adverse_effects(context)
     words = WORDS.get(code)
-    return (words(context) if words is not None else {}), statements, ()
+    chosen = CITED.get(code)
+    return (words(context) if words is not None else {}), (chosen(context) if chosen else statements), ()

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lmtx._facts import Fact
-from lmtx._texts._shared import Context, and_, iso, of, ordered
-from lmtx.drugs import Agent
-from lmtx.model import TherapyStatus
+from lmtx._texts._shared import Context, and_, iso, of, radiotherapy_words
 
 __all__ = ["WORDS"]
 
@@ -68,18 +66,8 @@ def _delayed_diagnosis(context: Context) -> dict[str, str]:
 
 
 def _radiotherapy(context: Context) -> dict[str, str]:
-    courses = [
-        t
-        for t in ordered(context.patient)
-        if t.agent is Agent.RADIOTHERAPY and t.status in (TherapyStatus.PLANNED, TherapyStatus.ACTIVE)
-    ]
-    words = [
-        f"radiotherapy given since {t.start.isoformat()}"
-        if t.status is TherapyStatus.ACTIVE and t.start is not None
-        else "radiotherapy planned"
-        for t in courses
-    ]
-    return {"trigger": f"{and_(words).capitalize()}, and no osimertinib is given."}
+    words = radiotherapy_words(context.patient)
+    return {"trigger": f"{words[:1].upper()}{words[1:]}, and no osimertinib is given or planned."}
 
 
 def _systemic_disease(context: Context) -> dict[str, str]:

@@ -39,7 +39,6 @@ INPUT_LISTS = {
     "mri": "mri",
     "therapy": "therapies",
     "toxicity": "toxicities",
-    "attribution": "toxicities",
 }
 INPUT_FIELDS: dict[str, dict[str, str]] = {
     "patient": {
@@ -79,8 +78,13 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "start": "start",
         "end": "end",
         "reason": "stop_reason",
-        "run_start": "start",
-        "dose_change": "stop_reason",
+        "above_standard": "dose_mg",
+        "chain_start": "start",
+        "primary_start": "start",
+        "run_date": "start",
+        "stop_kind": "stop_reason",
+        "linked_grade": "start",
+        "course": "stop_reason",
         "seq": "start",
         "prev": "start",
     },
@@ -90,10 +94,27 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "day": "date",
         "window": "date",
         "attributed": "attributed_to",
+        "holds_intrathecal": "grade",
         "seq": "grade",
         "prev": "grade",
     },
-    "attribution": {"toxicity": "attributed_to", "agent": "attributed_to"},
+    # The readings of the whole record (lmtx._facts.links, lmtx._facts.tolerance): what they are read from.
+    "link": {
+        "toxicity": "toxicities",
+        "therapy": "therapies",
+        "basis": "toxicities",
+        "term": "toxicities",
+        "grade": "toxicities",
+        "day": "toxicities",
+        "agent": "therapies",
+        "route": "therapies",
+        "dose": "therapies",
+        "interval": "therapies",
+        "status": "therapies",
+        "start": "therapies",
+        "end": "therapies",
+    },
+    "tolerance": {"limit": "therapies", "review": "therapies", "withhold": "therapies", "held": "therapies"},
 }
 """Base fact type -> fact field -> input field (a path of its own, or relative to the record)."""
 
@@ -113,7 +134,10 @@ def _key(fact: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
     return tuple(sorted((k, type(v).__name__, v) for k, v in fact.items() if k != "sid"))
 
 
-_CONTEXT_FIELDS = frozenset({"seq", "prev", "run_start", "dose_change", "day", "window", "attributed"})
+_CONTEXT_FIELDS = frozenset(
+    {"seq", "prev", "chain_start", "primary_start", "run_date", "stop_kind", "linked_grade", "course"}
+    | {"above_standard", "day", "window", "attributed", "holds_intrathecal"}
+)
 """Fact fields that depend on the rest of the record or on the evaluation date, not on the record alone."""
 
 

@@ -1,11 +1,12 @@
 """Progression (S09, S10; see docs/interpretation.md#combination): what follows failure of the combination.
 
-Progression on osimertinib 160 mg with intrathecal pemetrexed leads to
+Progression on osimertinib with intrathecal pemetrexed (MRI progression,
+worse symptoms, or the latest course stopped for progression) leads to
 platinum-based chemotherapy (preferably with pemetrexed), and with poor
 performance status to a preference for intrathecal therapy. Platinum
-chemotherapy given on the 160 mg regimen is the document's last step; on
+chemotherapy given on the osimertinib run is the document's last step; on
 progression there, the intrathecal step is offered when it was never used
-on that regimen, and otherwise the document is exhausted.
+on that run, and otherwise the document is exhausted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,20 @@ RULES: tuple[Rule, ...] = (
         when=(
             match("regimen", "regimen", eq("name", "combination")),
             match("verdict", "verdict", eq("regimen", "combination"), eq("failing", True)),
+        ),
+        then=(derive("phase", value="progression-on-combination"),),
+    ),
+    Rule(
+        id="phase-progression-on-combination-course-stopped",
+        section=SECTION,
+        description=(
+            "The latest intrathecal course on the combination was stopped for progression: the treating team's "
+            "verdict of progression."
+        ),
+        statements=("S09",),
+        when=(
+            match("regimen", "regimen", eq("name", "combination")),
+            match("course", "intrathecal_latest", eq("course", "progressed")),
         ),
         then=(derive("phase", value="progression-on-combination"),),
     ),
