@@ -294,3 +294,151 @@ def test_every_record_valid_before_reads_the_same_where_the_revision_is_silent()
     codes = [(r.code, r.action) for r in lmtx.evaluate(with_dose).recommendations]
     assert codes == [(r.code, r.action) for r in lmtx.evaluate(without).recommendations]
     assert ("osimertinib-80", "switch") in codes
+
+
+# --- 8. The highest tolerable dose (rev. 2026-12-07, issue #26) --------------------------------------
+
+
+def test_osimertinib_stopped_for_a_grade_4_event_is_not_started_again_at_160_mg() -> None:
+    result = _evaluate("tolerance-80-stopped-grade-4-attributed-review")
+    assert result.recommendation("osimertinib-160") is None
+    item = _item(result, "osimertinib-tolerated")
+    assert (item.action, item.dose.mg) == ("review", None)
+    assert item.summary == "Osimertinib was stopped for toxicity: whether it is given again is a specialist's decision."
+    assert (
+        "osimertinib 80 mg a day, stopped on 2025-09-10 (for toxicity; grade 4 other adverse event on 2025-09-08)"
+        in item.detail
+    )
+    assert "The latest stop, on 2025-09-10, was 76 days ago." in item.detail
+    assert "for leptomeningeal disease the document's dose is 160 mg a day" in item.detail
+    assert "interstitial lung disease or pneumonitis" in item.detail
+    assert result.alert("prior-osimertinib-stopped") is None  # a standing toxicity stop raises no stop warning
+    modification = _item(result, "dose-modification")
+    assert modification.summary.startswith("Grade 4 other adverse event linked to osimertinib:")
+    assert "osimertinib is withheld (see osimertinib-tolerated)" in modification.summary
+
+
+def test_a_reduction_for_a_rash_still_present_is_continued_not_raised() -> None:
+    result = _evaluate("tolerance-160-reduced-to-80-for-rash")
+    assert result.recommendation("osimertinib-160") is None
+    assert result.alert("cns-penetration") is None
+    assert result.alert("prior-osimertinib-stopped") is None
+    item = _item(result, "osimertinib-tolerated")
+    assert item.summary == (
+        "Continue osimertinib 80 mg a day: the highest dose tolerated so far; a higher dose is the treating team's "
+        "decision."
+    )
+    assert (item.dose.mg, item.dose.frequency) == (80, "once daily")
+    assert (
+        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; grade 3 rash on "
+        "2025-06-08)" in item.detail
+    )
+    assert "Linked to the dose given now: grade 3 rash on 2025-07-15" in item.detail
+    assert (
+        "the response is judged on osimertinib 160 mg, reduced to 80 mg on 2025-06-11, from 2025-01-10" in item.detail
+    )
+
+
+def test_a_thrombocytopenia_linked_to_intrathecal_pemetrexed_holds_it() -> None:
+    result = _evaluate("hold-thrombocytopenia-linked-to-intrathecal-pemetrexed")
+    item = _item(result, "it-pemetrexed")
+    assert (item.action, item.dose, item.evidence, item.statements) == ("hold", None, (), ("S25", "S22"))
+    assert item.detail.startswith(
+        "Since the latest intrathecal course began on 2025-08-01: grade 4 thrombocytopenia on 2025-08-20. An "
+        "intrathecal injection needs adequate blood counts."
+    )
+    assert "continue" not in (item.summary + item.detail).lower()
+    watch = _item(result, "monitor-adverse-effects")
+    assert "On hold: intrathecal pemetrexed: myelosuppression and aseptic meningitis." in watch.detail
+    assert "Advised: intrathecal pemetrexed" not in watch.detail
+    modification = _item(result, "dose-modification")
+    assert modification.summary == (
+        "Grade 4 thrombocytopenia linked to intrathecal pemetrexed: dose changes may be needed; keep osimertinib at "
+        "its highest tolerable dose."
+    )
+    assert _item(result, "toxicity-myelosuppression").summary == (
+        "Myelosuppression (grade 4 thrombocytopenia): needs attention now (see dose-modification)."
+    )
+
+
+def test_an_intrathecal_course_stopped_for_toxicity_no_longer_vanishes() -> None:
+    result = _evaluate("hold-intrathecal-course-stopped-for-toxicity")
+    assert result.phase == "combination"
+    item = _item(result, "it-pemetrexed")
+    assert item.action == "hold"
+    assert item.statements == ("S25",)
+    assert item.detail.startswith(
+        "The latest intrathecal pemetrexed course, begun on 2025-08-01, was stopped on 2025-08-21 for toxicity."
+    )
+    assert "intrathecal pemetrexed is on hold" in item.detail
+    texts = " ".join(i.summary + " " + i.detail for i in (*result.recommendations, *result.alerts))
+    assert "continue both" not in texts
+
+
+def test_an_event_attributed_to_pemetrexed_is_not_blamed_on_a_course_begun_96_days_later() -> None:
+    result = _evaluate("toxicity-attributed-pemetrexed-before-intravenous-course")
+    alert = _item(result, "toxicity-aseptic-meningitis")
+    assert alert.detail == (
+        "Agents linked to it (as the treating team attributes it): intrathecal pemetrexed 50 mg, completed on "
+        "2025-03-05."
+    )
+    modification = _item(result, "dose-modification")
+    assert "intravenous" not in modification.summary + modification.detail
+    hold = _item(result, "it-pemetrexed")
+    assert (hold.action, hold.statements) == ("hold", ("S25", "S23"))
+    assert "grade 3 aseptic meningitis on 2025-03-01, linked to intrathecal pemetrexed 50 mg" in hold.detail
+    assert "The event must have resolved before the next injection." in hold.detail
+
+
+def test_a_long_course_with_a_hold_reads_as_held_never_continued() -> None:
+    result = _evaluate("long-course-with-intrathecal-hold")
+    assert (result.phase, result.recommendation("osimertinib-160").action) == ("combination", "continue")  # type: ignore[union-attr]
+    item = _item(result, "it-pemetrexed")
+    assert item.action == "hold"
+    assert item.detail == (
+        "The latest intrathecal pemetrexed course, begun on 2026-07-15, was stopped on 2026-07-22 for toxicity. "
+        "Recorded since it began: grade 3 neutropenia on 2026-07-21. The latest assessments show no progression on "
+        "osimertinib 160 mg with intrathecal pemetrexed, judged from 2026-03-01; intrathecal pemetrexed is on hold. "
+        "Whether, when and at what dose the next administration of intrathecal pemetrexed is given is the treating "
+        "team's decision."
+    )
+    assert _item(result, "toxicity-myelosuppression").detail == (
+        "Agents linked to it (as the treating team attributes it): intrathecal pemetrexed 50 mg, stopped on 2026-07-22."
+    )
+    # Day by day: the hold begins with the neutropenia, while the course still ran, and stands.
+    steps = {
+        s.date.isoformat(): s.recommendations.get("it-pemetrexed")
+        for s in lmtx.timeline(SCENARIOS["long-course-with-intrathecal-hold"]["patient"], as_of="2026-08-05").steps
+    }
+    assert (steps["2026-07-15"], steps["2026-07-21"], steps["2026-08-05"]) == ("continue", "hold", "hold")
+
+
+def test_a_withhold_keeps_the_stage_and_resumes_at_most_at_the_dose_stopped() -> None:
+    result = _evaluate("tolerance-withhold-resume-inadequate-response")
+    assert result.phase == "inadequate-response"
+    item = _item(result, "osimertinib-tolerated")
+    assert item.action == "resume"
+    assert item.summary == (
+        "Osimertinib is withheld after a toxicity stop: giving it again, at most at 160 mg a day, is the treating "
+        "team's decision."
+    )
+    assert "day 51 of osimertinib 160 mg, withheld since 2026-03-01" in _item(result, "it-pemetrexed").detail
+
+
+def test_cns_penetration_names_every_tki_with_its_dose_never_a_standard_one_wrongly() -> None:
+    gefitinib = _item(_evaluate("initial-switch-from-gefitinib-dose-not-recorded"), "cns-penetration")
+    assert "gefitinib since 2025-06-01 (dose not recorded)" in gefitinib.detail
+    raised = _item(_evaluate("initial-increase-from-120"), "cns-penetration")
+    assert "above the standard 80 mg but not the 160 mg a day the document prefers for LM" in raised.detail
+    furmonertinib = _evaluate("initial-switch-from-furmonertinib-160")
+    assert furmonertinib.alert("cns-penetration") is None
+    assert (
+        "Furmonertinib 160 mg a day since 2025-06-01 is above its standard dose of 80 mg a day; for LM the "
+        "document's primary treatment is osimertinib 160 mg a day: the clinician weighs the switch."
+        in _item(furmonertinib, "osimertinib-160").detail
+    )
+    planned = _evaluate("initial-start-instead-of-planned-gefitinib")
+    assert "instead of the planned gefitinib 250 mg a day from 2026-01-15" in _item(planned, "osimertinib-160").detail
+    assert (
+        "planned gefitinib 250 mg a day (its standard dose of 250 mg a day)" in _item(planned, "cns-penetration").detail
+    )

@@ -226,7 +226,9 @@ def _held_because(context: Context) -> str:
             ended = f"{course['status']} on {iso(course['end'])}" if course["end"] != -1 else str(course["status"])
             reason = REASONS[str(course["reason"])] if course["reason"] else "with no reason recorded"
             said.append(f"begun on {iso(course['start'])}, was {ended} {reason}")
-        return f"The latest intrathecal pemetrexed course, {and_(said)}."
+        events = _holding_toxicities(context, min(int(c["start"]) for c in held))
+        since = f" Recorded since it began: {and_([toxicity_words(x) for x in events])}." if events else ""
+        return f"The latest intrathecal pemetrexed course, {and_(said)}.{since}"
     start = min(int(c["start"]) for c in courses) if courses else None
     events = _holding_toxicities(context, start)
     patient = context.patient

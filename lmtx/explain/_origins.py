@@ -16,7 +16,7 @@ import attrs
 
 from lmtx._engine import Firing
 from lmtx._evaluate import PatientInput, evaluate, infer, parse_patient
-from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status
+from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status, read_tolerance
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
 from lmtx.explain._data import ExplainedItem, FactRef, Finding, Item, Reason, Role, StatementRef
@@ -202,6 +202,17 @@ class Facts:
         if kind in INPUT_LISTS:
             return self.record_paths(fact)
         names = INPUT_FIELDS.get(kind, {})
+        if kind == "link":  # a toxicity linked to a therapy: both records
+            found = [
+                path
+                for field in ("toxicity", "therapy")
+                for record in self.of(field)
+                if record["seq"] == fact[field]
+                for path in self.record_paths(record)
+            ]
+            return tuple(dict.fromkeys(found))
+        if kind == "tolerance":  # the doses stopped for toxicity and never given again
+            return tuple(f"therapies[{i}]" for i in read_tolerance(self.patient, self.as_of).standing)
         if kind == "ps":
             history = self.patient.performance_status
             if isinstance(history, tuple):  # the latest assessment of a history (lmtx._facts)

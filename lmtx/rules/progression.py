@@ -60,7 +60,7 @@ RULES: tuple[Rule, ...] = (
         id="guideline-exhausted-platinum-running",
         section=SECTION,
         description=(
-            "Progression on the combination while platinum begun before the 160 mg regimen still runs: the "
+            "Progression on the combination while platinum begun before the osimertinib run still runs: the "
             "document's last step is already given."
         ),
         statements=("S09",),
@@ -85,7 +85,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-beyond-document",
         section=SECTION,
-        description="Platinum chemotherapy begun on osimertinib 160 mg: the document's last step (S09).",
+        description="Platinum chemotherapy begun on the osimertinib run: the document's last step.",
         statements=("S09",),
         when=(match("regimen", "regimen", one_of("name", ("platinum", "platinum-without-intrathecal"))),),
         then=(derive("phase", value="beyond-document"),),
@@ -105,7 +105,8 @@ RULES: tuple[Rule, ...] = (
         id="add-intrathecal-pemetrexed-after-platinum",
         section=SECTION,
         description=(
-            "Inadequate response on platinum chemotherapy, no intrathecal pemetrexed given on 160 mg: add it."
+            "Inadequate response on platinum chemotherapy, no intrathecal pemetrexed given on the osimertinib run: "
+            "add it."
         ),
         statements=("S07", "S01", "S09"),
         when=(

@@ -1,13 +1,16 @@
 """Response and escalation (S01, S07, S08, S14-S16; see docs/interpretation.md#response).
 
 First the regimen being judged is identified from the treatment history on
-the active osimertinib 160 mg regimen (docs/interpretation.md#combination):
-a therapy is *given on the 160 mg regimen* when it was active, completed or
-stopped and did not end before that regimen began. Platinum given on it is
-the platinum stage; otherwise intrathecal pemetrexed given on it is the
-combination stage; otherwise osimertinib 160 mg runs alone. Each stage is
-judged from the later of the 160 mg start and the earliest start of the
-therapy that defines it.
+the osimertinib regimen the later stages build on (docs/interpretation.md#combination):
+the active 160 mg regimen, or a regimen below a dose stopped for toxicity or
+withheld after one (lmtx.rules.tolerance). A therapy is *given on the
+osimertinib run* (every osimertinib linked to the current one, whatever its
+dose) when it was active, completed or stopped and did not end before the
+run date (docs/interpretation.md#tolerable-dose). Platinum begun on the run
+is the platinum stage; otherwise intrathecal pemetrexed given on it is the
+combination stage; otherwise osimertinib runs alone. Each stage is judged
+from the later of the regimen's start and the earliest start of the therapy
+that defines it.
 
 Then each assessment kind gets a verdict against that regimen: only the
 latest assessment counts, and only if dated strictly after the regimen began
@@ -460,7 +463,7 @@ RECOMMENDATION_RULES: tuple[Rule, ...] = (
     Rule(
         id="continue-osimertinib-160",
         section=SECTION,
-        description="From osimertinib 160 mg onwards, keep it at the highest tolerable dose at every step.",
+        description="From osimertinib 160 mg onwards, keep it at the highest tolerable dose at every later step.",
         statements=("S08", "S25"),
         when=(
             match("phase", "phase", one_of("value", LATER_PHASES)),

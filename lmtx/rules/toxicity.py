@@ -46,10 +46,11 @@ TOXICITY_ALERTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 def _toxicity_alert(code: str, terms: tuple[str, ...], statement_id: str) -> Rule:
     kind = one_of("term", terms)
+    named = [term.replace("_", " ") for term in terms]
     return Rule(
         id=code,
         section=SECTION,
-        description=f"Reported {' / '.join(terms)}: alert once, at the highest grade reported.",
+        description=f"Reported {' / '.join(named)}: alert once, at the highest grade reported.",
         statements=(statement_id,),
         when=(
             match("toxicity", "toxicity", kind),
