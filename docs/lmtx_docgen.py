@@ -939,6 +939,19 @@ def policy_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def standard_doses_table() -> str:
+    """Each EGFR TKI's standard daily dose with its source, from :data:`lmtx.drugs.STANDARD_DAILY_DOSE`."""
+    from lmtx.drugs import STANDARD_DAILY_DOSE, mg  # noqa: PLC0415 - the one home of drug knowledge
+
+    rows = ["| agent | standard daily dose | source |", "|---|---|---|"]
+    for agent, standard in STANDARD_DAILY_DOSE.items():
+        dose = f"{mg(standard.daily_mg)} mg"
+        if standard.administrations > 1:
+            dose += f" ({mg(standard.daily_mg / standard.administrations)} mg {standard.administrations} times a day)"
+        rows.append(f"| {code(agent.value)} | {cell(dose)} | {cell(standard.source)} |")
+    return "\n".join(rows) + "\n"
+
+
 def kps_table() -> str:
     """The Karnofsky-to-ECOG bands the rules use."""
     from lmtx.rules.prognosis import KPS_TO_ECOG  # noqa: PLC0415 - the rule module holds the table
@@ -1084,6 +1097,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "statement-index": statement_index,
     "policy-table": policy_table,
     "kps-table": kps_table,
+    "standard-doses": standard_doses_table,
     "api-index": api_index,
     "api-lmtx": api_lmtx_page,
     "changelog": changelog,
