@@ -108,6 +108,8 @@ def _continue(context: Context, advised: float) -> dict[str, str]:
         return values
     index = active[0]
     values["given_since"] = therapy_words(patient.therapies[index])
+    if interval != 1:  # the dose is per administration; say the daily dose too
+        values["given_since"] += f" ({mg(daily_dose(patient.therapies[index]))} mg a day)"
     linked = [patient.toxicities[x] for x in tolerance.linked.get(index, ())]
     if linked:
         named = and_([toxicity_words(x) for x in _ordered(linked)])
