@@ -1290,16 +1290,13 @@ def test_the_insecure_flag_starts_the_service_with_a_warning(tmp_path: Path) -> 
     assert "lmtx serve: WARNING: listening on 0.0.0.0 without JWT verification" in stderr
 
 
-def test_an_alert_card_says_what_decided_the_alert() -> None:
-    """An alert's detail (here: when and at what dose osimertinib was stopped) reaches its card."""
+def _scenario_cards(name: str) -> tuple[lmtx.Result, list[dict[str, Any]]]:
+    """A clinical scenario's result, and its patient-view cards."""
     from lmtx.server.cards import build_cards
     from lmtx.server.hooks import SERVICES
 
-    scenario = json.loads((DATA.parent / "scenarios" / "restart-after-osimertinib-stopped-twice.json").read_text())
+    scenario = json.loads((DATA.parent / "scenarios" / f"{name}.json").read_text())
     result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"])
-    stopped = result.alert("prior-osimertinib-stopped")
-    assert stopped is not None
-    assert "2025-12-15" in stopped.detail
     cards = build_cards(
         service=SERVICES["lmtx-patient-view"],
         hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -1308,6 +1305,15 @@ def test_an_alert_card_says_what_decided_the_alert() -> None:
         mapping=from_bundle(load("lm-inadequate-response.bundle.json")),
         source_url="https://example.org/lmtx",
     )
+    return result, cards
+
+
+def test_an_alert_card_says_what_decided_the_alert() -> None:
+    """An alert's detail (here: when and at what dose osimertinib was stopped) reaches its card."""
+    result, cards = _scenario_cards("restart-after-osimertinib-stopped-twice")
+    stopped = result.alert("prior-osimertinib-stopped")
+    assert stopped is not None
+    assert "2025-12-15" in stopped.detail
     card = next(c for c in cards if c["summary"] == stopped.summary)
     assert card["indicator"] == "warning"
     assert card["detail"].startswith(stopped.detail + "\n")
@@ -1337,22 +1343,10 @@ def test_the_refusal_without_a_configuration_file_names_no_file() -> None:
 )
 def test_a_card_for_the_dose_tolerated_or_a_hold_orders_nothing(scenario: str, code: str, action: str) -> None:
     """osimertinib-tolerated and a hold are advice the team doses itself: their cards offer no order."""
-    from lmtx.server.cards import build_cards
-    from lmtx.server.hooks import SERVICES
-
-    data = json.loads((DATA.parent / "scenarios" / f"{scenario}.json").read_text())
-    result = lmtx.evaluate(data["patient"], as_of=data["as_of"])
+    result, cards = _scenario_cards(scenario)
     item = result.recommendation(code)
     assert item is not None
     assert item.action == action
-    cards = build_cards(
-        service=SERVICES["lmtx-patient-view"],
-        hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-        patient_id="p1",
-        result=result,
-        mapping=from_bundle(load("lm-inadequate-response.bundle.json")),
-        source_url="https://example.org/lmtx",
-    )
     card = next(c for c in cards if c["summary"] == item.summary)
     (suggestion,) = card["suggestions"]
     assert "actions" not in suggestion
