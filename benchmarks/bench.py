@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import lmtx
-from benchmarks import floor
+from benchmarks import floor, shares
 from benchmarks.cohort import cohort
 from lmtx import _evaluate
 from lmtx._facts import base_facts
@@ -310,12 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mix = load_mix()
     if args.smoke:
-        rounds, count, small, large, imports, courses = 1, 2 * len(mix), 20, 40, 1, 5
+        rounds, count, small, large, imports, courses, patients = 1, 2 * len(mix), 20, 40, 1, 5, 20
     else:
-        rounds, count, small, large, imports, courses = 30, 10_000, 1_000, 100_000, 5, 500
+        rounds, count, small, large, imports, courses, patients = 30, 10_000, 1_000, 100_000, 5, 500, 3000
     report: dict[str, Any] = {"machine": machine(), "mix": len(mix), "smoke": args.smoke}
     report["latency"] = latency(mix, rounds)
     report["stages_us"] = stages(mix, rounds)
+    report["shares"] = shares.measure(shares.cases(patients))
     report["engine_floor"] = engine_floor(mix, rounds)
     report["computation_floor"] = computation_floor(mix, rounds)
     report["repeated_views"] = repeated_views(mix, rounds)
@@ -361,6 +362,9 @@ def _print(report: dict[str, Any]) -> None:
     rows.append(("computation floor median (CPU µs)", f"{floor_['median_us']:.1f}" if floor_ else "n/a (no oracle)"))
     for stage, value in report["stages_us"].items():
         rows.append((f"  stage {stage} (CPU µs per patient)", f"{value:.0f}"))
+    rows.append((f"shares of evaluate() + to_json(), {report['shares']['evaluations']:,} generated patients", ""))
+    for stage, share in report["shares"]["shares"].items():
+        rows.append((f"  {stage} (µs per patient)", f"{share:.1%} ({report['shares']['stages_us'][stage]:.0f})"))
     views = report["repeated_views"]
     rows.append(
         (

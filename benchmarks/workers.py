@@ -21,6 +21,15 @@ outcome). This module measures ``p`` and ``w`` apart:
 
 Parent CPU time is load-independent enough to compare runs; wall times are not,
 and are not printed.
+
+The scaling case, ``--scale``, is what a user of ``evaluate_many`` sees: one
+call on ``--records`` generated records (``benchmarks/cohort.py``), either in
+this process (``--workers 1``) or in ``--workers`` worker processes started
+for the call (start-up included), printing the wall time from the call to
+its last outcome. Run the two as whole processes, in turns, and compare::
+
+    python -m benchmarks.workers --scale --records 10000 --workers 1
+    python -m benchmarks.workers --scale --records 10000 --workers 2
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from typing import Any
 
 import lmtx
 from benchmarks.bench import load_mix
+from benchmarks.cohort import cohort
 from lmtx._workers import _compact, compact_classes
 from lmtx.batch import OUTCOME_CLASSES, Outcome, evaluate_one, lost_outcome
 
@@ -181,11 +191,28 @@ def where_the_cores_go(records: list[Any]) -> dict[str, float]:
     }
 
 
+def scale(records: list[Any], workers: int) -> dict[str, float]:
+    """One ``evaluate_many`` call on ``records``: wall time from the call to its last outcome, start-up included."""
+    start = time.perf_counter()
+    done = sum(outcome.ok for outcome in lmtx.evaluate_many(records, workers=workers))
+    wall = time.perf_counter() - start
+    return {"records": len(records), "evaluated": done, "wall_s": wall, "per_s": len(records) / wall}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the parent's per-record cost and the cost of moving an outcome."""
+    """Print the parent's per-record cost and the cost of moving an outcome (or, with --scale, one call's time)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=3000, help="records per case (default 3000)")
+    parser.add_argument("--scale", action="store_true", help="only time one evaluate_many call on generated records")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for --scale (1: this process)")
     args = parser.parse_args(argv)
+    if args.scale:
+        result = scale(cohort(args.records, seed=11, invalid_every=None), args.workers)
+        print(
+            f"evaluate_many(workers={args.workers}), {result['records']} records ({result['evaluated']} evaluated): "
+            f"{result['wall_s']:.2f} s wall, {result['per_s']:.0f} records/s, start-up included"
+        )
+        return 0
     mix = load_mix()
     records = [mix[i % len(mix)]["patient"] for i in range(args.records)]
     print(f"load average {os.getloadavg()[0]:.2f}")

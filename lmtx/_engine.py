@@ -3,7 +3,8 @@
 It compiles rule descriptions (:mod:`lmtx.dsl`) into durable-rules' JSON
 ruleset format and runs one evaluation per call on durable-rules' native
 engine. What it guards against, all measured on durable-rules 2.0.28 (see the
-project's engine notes):
+project's engine notes); faults fixed in the engine's own C sources are listed
+with their patches in ``vendor/durable_rules/README.md``:
 
 - durable-rules' Python host runs a background dispatcher that takes pending
   actions of any session and gave wrong results under threads. lmtx uses no
@@ -14,6 +15,10 @@ project's engine notes):
   ruleset holds at most 1024 live sessions: every evaluation borrows a sid
   from a fixed pool whose hashes are checked distinct, and deletes its state
   afterwards (memory stays flat).
+- Deleting a session that was never created raises (code 309), as when the
+  first assertion of an evaluation fails: the cleanup never replaces the error
+  that ended the evaluation, and a sid whose state could not be deleted is
+  not lent again.
 - durable-rules swallows exceptions raised in actions; here an action's
   exception abandons the action and fails that evaluation with
   :class:`EvaluationError`, and the session is deleted all the same.
@@ -27,16 +32,30 @@ project's engine notes):
 - A fact that matches no rule makes a whole batch raise: one never-firing
   sink rule matches every fact. Re-asserting an identical fact raises: each
   evaluation keeps the set of facts asserted and skips duplicates.
+- What the engine's JSON reader cannot hold: a fact of more than 253
+  properties (its own id makes 255) is refused, and NaN, which it reads as
+  null, and infinities are never written; the batch text is checked before it
+  is sent (:func:`_encode_facts`). Anything else it cannot read (an integer
+  beyond 64 bits, say) fails the whole batch (patches 0006 and 0007), never
+  cuts it short; an empty batch would return no session, so none is sent.
+- The engine echoes every matched fact as JSON text with each action. lmtx
+  reads only each binding's fact number from it (:func:`_read_match`) and
+  takes the fact itself from the evaluation's own list, after checking that
+  the match names exactly the rule's bindings: a message in any other shape
+  fails the evaluation rather than being misread.
+- A ruleset is never freed by durable-rules' host; here the ruleset of a
+  :class:`CompiledRules` is deleted when that object is collected.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import sysconfig
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -59,11 +78,59 @@ Fact = dict[str, Any]
 _SINK = "__lmtx_sink__"
 # Result codes of the native assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
-# Facts go to the engine as compact JSON (fewer bytes for its parser); its action messages are
-# single JSON objects with no surrounding whitespace, read by json's scanner without json.loads'
-# wrapper.
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_ERROR: type[Exception] = _native.error
+"""What the native calls raise when the engine returns an error code."""
+_MOST_PROPERTIES = 253
+"""The most properties a fact may have as the engine gets it (its own id makes the engine's 255)."""
+# Facts go to the engine as one compact JSON array per batch (one encoder call; fewer bytes for
+# its parser). Non-finite floats are refused: the engine reads NaN as null and cannot read
+# Infinity.
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False, allow_nan=False).encode
+# An action's message is {"<rule id>":{"<binding>":{"n":<number>,...},...}}: every matched fact
+# as the JSON text it was asserted as, which begins with its number (_encode_facts), in the order
+# of the rule's conditions. Inside a JSON string every quote is escaped, so the text '":{"n":'
+# occurs only where a binding's fact begins.
+_FACT_BEGINS = '":{"n":'
+
+
+def _encode_facts(facts: Sequence[Fact], sid: str, first: int) -> str:
+    """Facts as the engine takes them: numbered from ``first`` (``n``, first), with the session id.
+
+    The number finds the fact again in the evaluation's list when a match names it.
+
+    Raises:
+        EvaluationError: For a fact the engine cannot hold: one with a field named ``n`` or
+            ``sid``, with more than 253 properties in all, or with a non-finite float.
+    """
+    numbered = [{"n": n, "sid": sid, **fact} for n, fact in enumerate(facts, first)]
+    sizes = list(map(len, numbered))
+    if sum(sizes) != sum(map(len, facts)) + 2 * len(facts) or max(sizes, default=0) > _MOST_PROPERTIES:
+        raise _unfit(facts)
+    try:
+        return _encode(numbered)
+    except ValueError as error:  # NaN or an infinity
+        raise EvaluationError(f"the rule engine cannot take these facts ({error}): {list(facts)}") from None
+
+
+def _unfit(facts: Sequence[Fact]) -> EvaluationError:
+    """The error for the first fact the engine cannot hold for its fields."""
+    for fact in facts:
+        reserved = "n" in fact or "sid" in fact
+        if reserved or len(fact) + 2 > _MOST_PROPERTIES:
+            why = " (n and sid are the engine's)" if reserved else ""
+            return EvaluationError(f"the rule engine cannot take a fact with {len(fact)} fields{why}: {fact}")
+    raise AssertionError("unreachable: called for facts of which one is unfit")
+
+
+def _read_match(message: str) -> tuple[str, list[str], list[int]]:
+    """The rule, its bindings and the numbers of their facts, in order, from an action's message."""
+    parts = message.split(_FACT_BEGINS)
+    rule_id = parts[0][2 : parts[0].index('"', 2)]
+    return (
+        rule_id,
+        [part[part.rindex('"') + 1 :] for part in parts[:-1]],
+        [int(part[: part.index(",")]) for part in parts[1:]],
+    )
 
 
 def fnv1a_32(text: str) -> int:
@@ -78,30 +145,30 @@ class _SidPool:
     """A fixed pool of session ids with pairwise distinct FNV-1a hashes."""
 
     def __init__(self, size: int) -> None:
-        sids: list[str] = []
-        hashes: set[int] = set()
-        candidate = 0
-        while len(sids) < size:
-            sid = f"lmtx-{candidate}"
-            candidate += 1
-            if fnv1a_32(sid) not in hashes:
-                hashes.add(fnv1a_32(sid))
-                sids.append(sid)
-        self._free = sids[::-1]
+        self._hashes: set[int] = set()
+        self._candidates = (f"lmtx-{n}" for n in itertools.count())
+        self._free = [self._new() for _ in range(size)][::-1]
         self._available = threading.Condition()
 
-    @contextmanager
-    def borrow(self) -> Iterator[str]:
+    def _new(self) -> str:
+        for sid in self._candidates:
+            if fnv1a_32(sid) not in self._hashes:
+                self._hashes.add(fnv1a_32(sid))
+                return sid
+        raise AssertionError("unreachable: the candidates never end")
+
+    def take(self) -> str:
+        """A sid no other caller holds, waiting for one if all are lent."""
         with self._available:
             while not self._free:
                 self._available.wait()
-            sid = self._free.pop()
-        try:
-            yield sid
-        finally:
-            with self._available:
-                self._free.append(sid)
-                self._available.notify()
+            return self._free.pop()
+
+    def give_back(self, sid: str, *, clean: bool = True) -> None:
+        """Lend ``sid`` again; one whose state may remain in the engine is replaced by a new sid."""
+        with self._available:
+            self._free.append(sid if clean else self._new())
+            self._available.notify()
 
 
 @attrs.frozen
@@ -149,14 +216,6 @@ def _test(test: Test) -> dict[str, Any]:
         return {test.field: _operand(value)}
     operator = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}[test.op]
     return {operator: {test.field: _operand(value)}}
-
-
-def _for_engine(facts: Sequence[Fact], sid: str, first: int) -> list[Fact]:
-    """Facts as the engine takes them: with the session id and their number in the run.
-
-    Numbers start at ``first``; matches come back as copies, and the number finds the originals.
-    """
-    return [{**fact, "sid": sid, "n": n} for n, fact in enumerate(facts, first)]
 
 
 def _pattern(fact: str, tests: tuple[Test, ...]) -> dict[str, Any]:
@@ -295,9 +354,10 @@ def _asserted_before(
 class CompiledRules:
     """A rule base compiled onto its own durable-rules ruleset.
 
-    Durable-rules never frees a ruleset and refuses a second one of the same
-    name, so compile each rule base once per process and reuse it; it is safe
-    to call :meth:`run` from many threads at once.
+    Compile each rule base once per process and reuse it: compiling costs far
+    more than an evaluation. It is safe to call :meth:`run` from many threads
+    at once. The engine's ruleset (about half a megabyte for lmtx's rule base)
+    is deleted when this object is collected.
     """
 
     def __init__(
@@ -320,9 +380,15 @@ class CompiledRules:
         # Matches every fact (so no batch raises "not handled") and never fires.
         definition[_SINK] = {"all": [{"any_fact": {"$ex": {"t": 1}}}, {"never": {"t": _SINK}}]}
         self._handle = _native.create_ruleset(name, json.dumps(definition))
+        # Not a method of self: the finalizer must not keep this object alive.
+        self._finalizer = weakref.finalize(self, _native.delete_ruleset, self._handle)
 
-    def _assert(self, facts: list[Fact]) -> int:
-        code, state = _native.assert_facts(self._handle, _encode(facts))
+    def _assert(self, facts: Sequence[Fact], sid: str, first: int) -> int:
+        """Assert one batch (never empty); return the engine's offset of the session's state."""
+        try:
+            code, state = _native.assert_facts(self._handle, _encode_facts(facts, sid, first))
+        except _ERROR as error:
+            raise EvaluationError(f"the rule engine refused a batch of {len(facts)} facts ({error}): {facts}") from None
         if code in (_NOT_HANDLED, _OBSERVED):
             raise EvaluationError(f"the rule engine refused facts (code {code}): {facts}")
         return 0 if code == _QUEUED else int(state)
@@ -333,40 +399,66 @@ class CompiledRules:
         Raises:
             EvaluationError: When the engine or a rule action fails.
         """
-        with self._pool.borrow() as sid:
-            run = Run(facts=list(facts), seen={_key(f) for f in facts})
-            try:
-                self._infer(sid, _for_engine(facts, sid, 0), run)
-            except EvaluationError:
+        sid = self._pool.take()
+        run = Run(facts=list(facts), seen={_key(f) for f in facts})
+        try:
+            self._infer(sid, run)
+        except BaseException as error:
+            if isinstance(error, EvaluationError) or not isinstance(error, Exception):
+                self._end_session(sid, error)
                 raise
-            except Exception as error:
-                raise EvaluationError(f"the rule engine failed: {error!r}") from error
-            finally:
-                _native.delete_state(self._handle, sid)
-            return run
+            failure = EvaluationError(f"the rule engine failed: {error!r}")
+            self._end_session(sid, failure)
+            raise failure from error
+        self._end_session(sid, None)
+        return run
 
-    def _infer(self, sid: str, facts: list[Fact], run: Run) -> None:
+    def _end_session(self, sid: str, failure: BaseException | None) -> None:
+        """Delete the session's state and lend its sid again.
+
+        After a ``failure`` the state may never have been created (the first
+        assertion failed): the engine's error then is noted on the failure,
+        never raised in its place.
+
+        Raises:
+            EvaluationError: When the state of a successful evaluation cannot be deleted.
+        """
+        try:
+            _native.delete_state(self._handle, sid)
+        except _ERROR as error:
+            # 309: no state for this sid, so nothing is left behind; otherwise the sid is retired.
+            self._pool.give_back(sid, clean="309" in str(error))
+            if failure is not None:
+                failure.add_note(f"deleting the engine session afterwards also failed: {error}")
+                return
+            raise EvaluationError(f"the rule engine could not delete a session: {error}") from None
+        self._pool.give_back(sid)
+
+    def _infer(self, sid: str, run: Run) -> None:
         # durable-rules' own dispatch loop (Ruleset.do_actions/_flush_actions) builds a
         # Closure per action, re-serialises the session state after each one and asserts
         # each action's facts at once. lmtx's actions never touch the state, and every
         # negation sees base facts only (check_negations), so the facts derived while
         # draining the agenda can be asserted together, one wave at a time: the same
         # matches, far fewer engine calls.
-        batch = facts
+        handle, actions = self._handle, self._actions
+        batch: list[Fact] = run.facts
+        first = 0
         while batch:
-            state = self._assert(batch)
+            state = self._assert(batch, sid, first)
+            first = len(run.facts)
             batch = []
-            pending = _native.start_action_for_state(self._handle, state)
-            message = _scan(pending[1], 0)[0] if pending else None
+            pending = _native.start_action_for_state(handle, state)
+            message = pending[1] if pending else None
             while message:
-                ((rule_id, matched),) = message.items()
+                rule_id = "?"
                 try:
-                    batch += self._actions[rule_id].fire(matched, run, sid)
+                    rule_id, bindings, numbers = _read_match(message)
+                    batch += actions[rule_id].fire(bindings, numbers, run)
                 except Exception as error:
-                    _native.abandon_action(self._handle, state)
+                    _native.abandon_action(handle, state)
                     raise EvaluationError(f"rule {rule_id!r} failed: {error!r}") from error
-                following = _native.complete_and_start_action(self._handle, state)
-                message = _scan(following, 0)[0] if following else None
+                message = _native.complete_and_start_action(handle, state)
 
 
 class _Action:
@@ -374,17 +466,30 @@ class _Action:
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.bindings = tuple(c.binding for c in rule.when if isinstance(c, Match))
-        self.templates = tuple(_template(c) for c in rule.then)
+        self.bindings = [c.binding for c in rule.when if isinstance(c, Match)]
+        position = {binding: index for index, binding in enumerate(self.bindings)}
+        # Each consequence as its constant part and the fields it reads, by the matched fact's position.
+        self.templates = tuple(
+            (fact, tuple((key, position[binding], field, is_grade) for key, binding, field, is_grade in read))
+            for fact, read in (_template(c) for c in rule.then)
+        )
 
-    def fire(self, matched: dict[str, Fact], run: Run, sid: str) -> list[Fact]:
-        """Record one firing in ``run``; return its new facts as the engine takes them."""
+    def fire(self, bindings: list[str], numbers: list[int], run: Run) -> list[Fact]:
+        """Record one firing, of the facts numbered ``numbers`` for ``bindings``, in ``run``; return its new facts.
+
+        Raises:
+            ValueError: When ``bindings`` are not the rule's, in the order of its conditions.
+        """
+        if bindings != self.bindings:
+            raise ValueError(f"the engine's match binds {bindings}, the rule {self.bindings}")
+        known = run.facts
+        matched = [known[n] for n in numbers]
         new = []
         seen = run.seen
         for template, read in self.templates:
             fact = template.copy()
-            for key, binding, field, is_grade in read:
-                value = matched[binding][field]
+            for key, position, field, is_grade in read:
+                value = matched[position][field]
                 if is_grade:
                     assert isinstance(value, int)
                     value = SeverityFromGrade.of(value)
@@ -393,12 +498,8 @@ class _Action:
             if identity not in seen:
                 seen.add(identity)
                 new.append(fact)
-        # Matched facts come back from the engine as fresh dicts; "n" finds the originals.
-        known = run.facts
-        run.firings.append(Firing(self.rule.id, tuple([known[matched[b]["n"]] for b in self.bindings]), tuple(new)))
-        if not new:
-            return []
-        run.derived += new
-        first = len(known)
-        known += new
-        return _for_engine(new, sid, first)
+        run.firings.append(Firing(self.rule.id, tuple(matched), tuple(new)))
+        if new:
+            run.derived += new
+            known += new
+        return new

@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
+from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
@@ -29,9 +29,6 @@ from lmtx.errors import EvaluationError, InvalidPatient, LmtxError, Problem
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
 from lmtx.result import Result
-
-if TYPE_CHECKING:
-    from lmtx.pool import EvaluationPool
 
 __all__ = [
     "ErrorKind",
@@ -145,7 +142,7 @@ def evaluate_many(
     policy: Policy | Mapping[str, object] | None = None,
     *,
     chunksize: int | None = None,
-    pool: EvaluationPool | None = None,
+    pool: _workers.WorkerPool | None = None,
 ) -> Generator[Outcome, None, None]:
     """Evaluate many patients, yielding one outcome per patient, in input order.
 
@@ -161,8 +158,9 @@ def evaluate_many(
             With ``workers`` > 1 they must be picklable (mappings of JSON
             values, JSON text and :class:`~lmtx.model.Patient` objects are).
         workers: ``None`` or ``1``: evaluate in this process. ``N`` > 1: in
-            ``N`` worker processes (``forkserver`` or ``spawn``, never ``fork``)
-            started for this call, each compiling the rule base once.
+            ``N`` worker processes started for this call: forked with the
+            rule base compiled where that is safe (Linux, a process running
+            one thread), else started afresh, each compiling it once.
         as_of: The evaluation date for every record; default: each record's
             latest date.
         policy: The thresholds the document leaves open, for every record.
@@ -315,7 +313,7 @@ def ordered_map(
     workers: int | None,
     chunksize: int | None = None,
     *,
-    pool: EvaluationPool | None = None,
+    pool: _workers.WorkerPool | None = None,
 ) -> Generator[T, None, None]:
     """Apply ``task(index, record)`` to every record, in this process or in workers, in input order.
 

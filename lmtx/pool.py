@@ -4,14 +4,15 @@ A pool starts its worker processes once; each imports lmtx and compiles the
 rule base once, when it starts. Every batch run through the pool then only
 pays for its records: chunks of records go out, chunks of outcomes come back.
 
-Worker processes are started with the ``forkserver`` method where the
-platform has it, ``spawn`` otherwise, never ``fork``: the parent may already
-hold durable-rules state in C (compiled rulesets, sessions), and a forked
-child would inherit a copy of it made at an arbitrary moment.
+On Linux, a process that runs one thread forks its workers after compiling
+the rule base, so they start at once with the rules compiled; elsewhere (a
+process with threads, another platform) workers are forked from a
+``forkserver`` that has imported lmtx, or spawned, and compile the rule base
+when they start.
 
 This module builds on :mod:`lmtx.batch` (a pool's :meth:`EvaluationPool.evaluate_many`
 is :func:`lmtx.batch.evaluate_many` run in the pool); :mod:`lmtx.batch` does
-not import it.
+not import it, not even for a type hint.
 
 Durable-rules never releases the GIL, so processes are the only way to use
 more than one core, and the parent process, which feeds the workers and

@@ -19,6 +19,7 @@ import pytest
 
 import lmtx
 from lmtx.course.plot import PHASE_COLOURS
+from lmtx.course.text import render
 from tests.course.console import LMTX, SAFETY_TIMEOUT, run, run_on_a_terminal
 from tests.scenarios import load_scenarios
 from tests.test_batch import mixed
@@ -68,6 +69,26 @@ def test_timeline_json_is_the_wire_form_and_reads_stdin() -> None:
     assert json.loads(done.stdout) == lmtx.timeline(text, as_of="2026-07-01", policy={"poor_ps_ecog": 2}).to_dict()
 
 
+def test_the_table_gives_the_days_each_advice_stood_and_the_json_keeps_its_steps() -> None:
+    # Advice given on a step stands until the next step: the table's span runs to the day before it,
+    # or to as_of while the advice is open; the wire form keeps the dates of the first and last step.
+    example = ROOT / "lmtx" / "examples" / "course-toxicities.json"
+    course = lmtx.timeline(example.read_text(), as_of="2026-05-20")
+    text = render(course)
+    spans = {
+        "osimertinib-160": ("2026-01-13 .. 2026-01-18", "2026-01-14"),  # next step: the start on 2026-01-19
+        "it-pemetrexed": ("2026-03-23 .. 2026-03-31", "2026-03-23"),  # next step: the course on 2026-04-01
+        "platinum-pemetrexed": ("2026-05-04 .. 2026-05-20", "2026-05-20"),  # open: to as_of
+    }
+    wire = {e["code"]: e for e in course.to_dict()["concordance"]}
+    for code, (span, last_step) in spans.items():
+        assert re.search(rf"^{code} +\S+ +{re.escape(span)} ", text, re.MULTILINE), code
+        assert wire[code]["indicated_until"] == last_step
+    footer = " ".join(text[text.index("How to read this report:") :].split())
+    assert "INDICATED the days the advice stood" in footer
+    assert "to the day before the advice changed" in footer
+
+
 def test_timeline_reports_invalid_input_with_its_paths(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"histology": "adenocarcinoma", "therapies": [{"agent": "osimertinib"}]}))
@@ -96,7 +117,7 @@ def test_timeline_svg_has_one_band_per_phase_and_its_labels(tmp_path: Path) -> N
     for phase in set(runs):
         assert (phase or "not applicable") in texts
         assert PHASE_COLOURS[phase].lower() in svg.lower()
-    assert "osimertinib 160 mg oral" in texts
+    assert "osimertinib 80 mg → 160 mg oral" in texts  # one row for osimertinib: 80 mg raised to 160 mg
     assert "pemetrexed 50 mg intrathecal" in texts
     assert "MRI" in texts
     assert "CSF cytology" in texts

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from matplotlib.colors import to_rgb
 
 import lmtx
-from lmtx.course.plot import COMPRESS_BEFORE_DAYS, text_boxes, timeline_figure
+from lmtx.course.plot import COMPRESS_BEFORE_DAYS, PHASE_COLOURS, text_boxes, timeline_figure
 from tests.course.console import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,9 @@ EXAMPLES = sorted((ROOT / "lmtx" / "examples").glob("*.json"))
 SHORT = ROOT / "lmtx" / "examples" / "course-short.json"
 YEARS = ROOT / "lmtx" / "examples" / "course-years.json"
 TOXICITIES = ROOT / "lmtx" / "examples" / "course-toxicities.json"
+REDUCTION = ROOT / "tests" / "course" / "reduction.json"
+SAME_DAY = ROOT / "tests" / "course" / "same-day.json"
+SWITCH = ROOT / "tests" / "course" / "tki-switch.json"
 MUTANT: dict[str, Any] = {"histology": "adenocarcinoma", "egfr": {"status": "mutant"}}
 
 
@@ -78,6 +81,16 @@ def test_a_crowded_course_keeps_its_labels_apart() -> None:
     assert shown.count("progression") >= 3  # some labels still show in full
 
 
+def test_a_course_with_changes_plans_and_same_day_marks_keeps_its_labels_apart() -> None:
+    # A reduction of osimertinib for toxicity, two toxicities and a critical alert on one day, a plan.
+    shown = _assert_texts_in_place(lmtx.timeline(REDUCTION.read_text(), as_of="2026-05-04"))
+    for text in ("to 80 mg (toxicity)", "rash G2", "neutropenia G4", "toxicity-myelosuppression", "as of 2026-05-04"):
+        assert text in shown
+    # Four toxicities and two critical alerts on one day: every label beside its own mark, none over another.
+    shown = _assert_texts_in_place(lmtx.timeline(SAME_DAY.read_text(), as_of="2026-03-01"))
+    assert {"rash G1", "fatigue G2", "neutropenia G4", "aseptic meningitis G4"} <= set(shown)
+
+
 def test_the_legend_explains_every_mark_and_the_lanes_are_there(tmp_path: Path) -> None:
     svg = _drawn(tmp_path, TOXICITIES)
     texts = _svg_texts(svg)
@@ -88,7 +101,8 @@ def test_the_legend_explains_every_mark_and_the_lanes_are_there(tmp_path: Path) 
         "phase (band)",
         "marks",
         "therapy given (bar: start to last day)",
-        "therapy stopped (hatched; not for a dose change)",
+        "therapy stopped (hatched; label: the reason)",
+        "as of: the last day shown (end of the axis)",
         "advice followed (bar: advice to start)",
         "advice open (not carried out)",
         "therapy started (advice acted on)",
@@ -126,7 +140,7 @@ def test_a_course_of_years_shows_the_lm_period_readably(tmp_path: Path) -> None:
     svg = _drawn(tmp_path, YEARS)
     texts = _svg_texts(svg)
     assert "earlier history, compressed" in texts
-    assert "from the LM diagnosis on" in texts
+    assert "from the first symptoms on (2025-09-15)" in texts  # two days before the MRI that found LM
     assert "earlier history, time compressed" in texts  # its legend entry
     assert 'id="compressed-history"' in svg
     # A band or bar across the break keeps its id in the panel where it begins; the rest is '-cont'.
@@ -165,25 +179,20 @@ def test_the_current_phase_shows_when_it_began_on_the_last_day() -> None:
     (axes,) = figure.axes
     bands = [p for p in axes.patches if (p.get_gid() or "").startswith("phase-band-")]
     last = max(bands, key=lambda p: int((p.get_gid() or "").split("-")[2]))
-    assert last.get_window_extent().width >= 10  # pixels: a visible band, not a line
+    # Its band is the last day (the axis ends there), and the as-of label wears its colour.
+    assert last.get_window_extent().width >= 4  # pixels: a visible band, not a line
+    assert last.get_facecolor()[:3] == pytest.approx(to_rgb(PHASE_COLOURS[course.result.phase]))
+    (stamp,) = [t for t in axes.texts if t.get_gid() == "as-of-label"]
+    patch = stamp.get_bbox_patch()
+    assert patch is not None
+    assert patch.get_facecolor()[:3] == pytest.approx(to_rgb(PHASE_COLOURS[course.result.phase]))
     texts = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))]
     assert any(f"Now: {course.result.phase}" in t for t in texts)
 
 
-def test_the_text_report_explains_its_marks_in_its_footer(tmp_path: Path) -> None:
-    record = tmp_path / "switch.json"
+def test_the_text_report_explains_its_marks_in_its_footer() -> None:
     # Gefitinib stopped, a day without a TKI, erlotinib begun; brain metastases without a date.
-    wire = {
-        **MUTANT,
-        "brain_metastases": True,
-        "csf_cytology": [{"date": "2026-01-05", "result": "positive"}],
-        "therapies": [
-            {"agent": "gefitinib", "status": "stopped", "start": "2025-06-01", "end": "2026-01-20"},
-            {"agent": "erlotinib", "status": "active", "start": "2026-01-22"},
-        ],
-    }
-    record.write_text(json.dumps(wire))
-    done = run("timeline", str(record), "--as-of", "2026-02-15")
+    done = run("timeline", str(SWITCH), "--as-of", "2026-02-15")
     assert done.returncode == 0, done.stderr
     text = done.stdout
     footer = text[text.index("How to read this report:") :]

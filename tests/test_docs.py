@@ -48,7 +48,10 @@ REFERENCED_ELSEWHERE = {"lmtx.cli": "cli.md", "lmtx.rules": "rules.md"}
 
 
 def _load_docgen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("lmtx_docgen", ROOT / "docs" / "lmtx_docgen.py")
+    package = ROOT / "docs" / "lmtx_docgen"
+    spec = importlib.util.spec_from_file_location(
+        "lmtx_docgen", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -185,7 +188,7 @@ def test_every_public_module_has_a_reference_page(package: griffe.Module) -> Non
     """Every public module and subpackage is rendered by mkdocstrings, a top-level one on its own page in the nav."""
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     directives = _directives()
-    directives.update(dict.fromkeys(docgen.GENERATED_DIRECTIVES, "api/lmtx.md"))
+    directives.update(dict.fromkeys(docgen.api.GENERATED_DIRECTIVES, "api/lmtx.md"))
     top_level = {m.path for m in package.modules.values() if not m.name.startswith("_")}
     assert len(top_level) == len(REFERENCE_MODULES) - 1 + len(REFERENCED_ELSEWHERE)
     for module in _public_modules(package):
@@ -204,7 +207,7 @@ def test_every_public_module_has_a_reference_page(package: griffe.Module) -> Non
 def test_the_api_overview_names_every_page() -> None:
     overview = (ROOT / "docs" / "api" / "index.md").read_text(encoding="utf-8")
     for module in REFERENCE_MODULES:
-        page = docgen.API_PAGES[module].removeprefix("api/")
+        page = docgen.api.API_PAGES[module].removeprefix("api/")
         assert f"[`{module}`]({page})" in overview, module
     for module, page in REFERENCED_ELSEWHERE.items():
         assert f"`{module}`" in overview
@@ -234,14 +237,14 @@ def test_rule_catalogue_lists_every_rule() -> None:
 def test_statement_index_covers_every_statement(source: str) -> None:
     ids = [s.id for s in STATEMENTS] if source == "package" else [str(s["id"]) for s in load_statements()]
     page = docgen.statement_index()
-    coverage = docgen.statement_coverage()
+    coverage = docgen.statements.statement_coverage()
     for sid in ids:
         assert f"{{ #{sid.lower()} }}" in page, sid
         assert sid in coverage, sid
 
 
 def test_statement_coverage_follows_the_roles() -> None:
-    coverage = docgen.statement_coverage()
+    coverage = docgen.statements.statement_coverage()
     for s in STATEMENTS:
         if s.role == "encode":
             assert coverage[s.id]["rules"], s.id
@@ -260,18 +263,18 @@ def test_output_page_lists_every_catalogue_code() -> None:
 def test_input_page_lists_every_field_and_value() -> None:
     fields = docgen.input_fields()
     values = docgen.input_values()
-    for cls in docgen._walk(lmtx.Patient):
+    for cls in docgen.fields.walk(lmtx.Patient):
         for field in cls.__attrs_attrs__:
             assert f"`{field.name}`" in fields, f"{cls.__name__}.{field.name}"
-    for enum_cls in docgen._enums(docgen._walk(lmtx.Patient)):
+    for enum_cls in docgen.fields.enums_of(docgen.fields.walk(lmtx.Patient)):
         for member in enum_cls:
             assert f"`{member.value}`" in values, f"{enum_cls.__name__}.{member.value}"
 
 
 def test_generators_refuse_undocumented_additions(monkeypatch: pytest.MonkeyPatch) -> None:
-    phases = dict(docgen.PHASE_MEANINGS)
+    phases = dict(docgen.output_format.PHASE_MEANINGS)
     del phases["combination"]
-    monkeypatch.setattr(docgen, "PHASE_MEANINGS", phases)
+    monkeypatch.setattr(docgen.output_format, "PHASE_MEANINGS", phases)
     with pytest.raises(docgen.DocsError, match="combination"):
         docgen.phase_codes()
 
@@ -282,7 +285,7 @@ def test_generators_refuse_undocumented_additions(monkeypatch: pytest.MonkeyPatc
 def test_site_builds_strictly(site: Path) -> None:
     for page in ("index.html", "rules/index.html", "statements/index.html", "api/lmtx/index.html"):
         assert (site / page).is_file(), page
-    for module, source in docgen.API_PAGES.items():
+    for module, source in docgen.api.API_PAGES.items():
         html = (site / source.removesuffix(".md") / "index.html").read_text(encoding="utf-8")
         assert f'id="{module}"' in html, f"{module}: not rendered on {source}"
     assert not list(site.rglob("*.py")), "generator modules must not be published"

@@ -17,7 +17,7 @@ _names = (f"lmtx-test-{n}" for n in itertools.count())
 
 
 def compile_rules(*rules: Rule) -> CompiledRules:
-    """A fresh ruleset (durable-rules never frees one, so every test gets its own name)."""
+    """A fresh ruleset of its own name (deleted when the test drops it)."""
     return CompiledRules(next(_names), rules, BASE_FACT_ORDER, DESCENDING, pool_size=4)
 
 

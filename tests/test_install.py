@@ -9,12 +9,17 @@ the engine the one plain way.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +177,106 @@ def test_nothing_points_outside_the_repository() -> None:
             continue
         offenders += [f"{path.relative_to(ROOT)}: {word}" for word in forbidden if word in text]
     assert offenders == []
+
+
+def _setup_py() -> Any:
+    """setup.py as a module (its ``setup()`` call runs only as a script)."""
+    spec = importlib.util.spec_from_file_location("lmtx_setup_py", ROOT / "setup.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PYTHONS_FLAGS = ["-Wsign-compare", "-DNDEBUG", "-g", "-fwrapv", "-O3", "-Wall"]
+
+
+def test_cflags_add_to_pythons_own_compile_flags() -> None:
+    """Recent setuptools compiles with CFLAGS in place of Python's flags; setup.py puts them back first."""
+    with_pythons_flags = _setup_py().with_pythons_flags
+    replaced = ["gcc", "-Werror=int-conversion", "-fPIC"]  # what setuptools 84 leaves with CFLAGS set
+    assert with_pythons_flags(replaced, PYTHONS_FLAGS) == ["gcc", *PYTHONS_FLAGS, "-Werror=int-conversion", "-fPIC"]
+    kept = ["gcc", *PYTHONS_FLAGS, "-Werror=int-conversion", "-fPIC"]  # older setuptools: after them
+    assert with_pythons_flags(kept, PYTHONS_FLAGS) == kept
+    assert with_pythons_flags(["gcc", "-fPIC"], []) == ["gcc", "-fPIC"]
+
+
+_BUILD_FILES = ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in")
+
+
+@pytest.mark.slow
+def test_a_verbose_build_with_cflags_keeps_pythons_flags(tmp_path: Path) -> None:
+    """The real build, as pip runs it (isolated, the current setuptools), with CI's CFLAGS: every compile line."""
+    pythons = sysconfig.get_config_var("CFLAGS") or ""
+    if not {"-g", "-fwrapv", "-Wall"} <= set(pythons.split()):
+        pytest.skip(f"this Python was not built with -g -fwrapv -Wall (its CFLAGS: {pythons!r})")
+    source = tmp_path / "source"
+    for name in _BUILD_FILES:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "vendor", source / "vendor")
+    shutil.copytree(ROOT / "lmtx", source / "lmtx", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-cache-dir", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={**os.environ, "CFLAGS": GCC14_CFLAGS},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    output = done.stdout + done.stderr  # pip passes the build's own output on in either
+    compiles = [line.split() for line in output.splitlines() if " -c vendor/durable_rules/" in line]
+    assert len(compiles) == 6, output[-6000:]
+    for words in compiles:
+        assert {"-g", "-fwrapv", "-Wall", *GCC14_CFLAGS.split(), "-O2", "-DNDEBUG"} <= set(words), words
+        # Python's flags, then CFLAGS, then setup.py's own (the last -O wins).
+        assert words.index("-fwrapv") < words.index(GCC14_CFLAGS.split(maxsplit=1)[0]) < words.index("-O2"), words
+
+
+def test_the_release_recipe_repairs_wheels_and_checks_their_tags() -> None:
+    """A wheel built on Linux is tagged linux_x86_64 (PyPI refuses it): the recipe repairs it and checks the tags."""
+    page = (ROOT / "docs" / "installation.md").read_text(encoding="utf-8")
+    release = page[page.index("## Wheels and releases") : page.index("## When the engine cannot be imported")]
+    blocks = re.findall(r"```sh\n(.*?)```", release, re.DOTALL)
+    recipe = blocks[0]
+    assert "auditwheel repair dist/lmtx-*-linux_x86_64.whl -w wheelhouse" in recipe
+    assert (
+        recipe.index("auditwheel repair")
+        < recipe.index("wheel_tags.py wheelhouse/*.whl")
+        < recipe.index("twine upload")
+    )
+    uploads = [block for block in blocks if "twine upload" in block]
+    assert len(uploads) == 2
+    for block in uploads:  # every upload: the tags checked first, and never the unrepaired wheel of dist/
+        assert block.index("python benchmarks/wheel_tags.py wheelhouse/*.whl") < block.index("twine upload")
+        upload = next(line for line in block.splitlines() if line.startswith("twine upload"))
+        assert upload.split("#")[0].split() == ["twine", "upload", "dist/*.tar.gz", "wheelhouse/*.whl"]
+
+
+def _wheel(path: Path, *tags: str) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("lmtx-0.0.0.dist-info/WHEEL", "Wheel-Version: 1.0\n" + "".join(f"Tag: {t}\n" for t in tags))
+    return path
+
+
+def test_the_tag_check_refuses_a_plain_linux_wheel(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "wheel_tags.py"
+    plain = _wheel(tmp_path / "lmtx-0.0.0-cp311-cp311-linux_x86_64.whl", "cp311-cp311-linux_x86_64")
+    repaired = _wheel(
+        tmp_path / "lmtx-0.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "cp311-cp311-manylinux_2_17_x86_64",
+        "cp311-cp311-manylinux2014_x86_64",
+    )
+    mac = _wheel(tmp_path / "lmtx-0.0.0-cp311-cp311-macosx_11_0_arm64.whl", "cp311-cp311-macosx_11_0_arm64")
+
+    def check(*wheels: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script), *map(str, wheels)], capture_output=True, text=True, check=False, timeout=60
+        )
+
+    assert check(repaired, mac).returncode == 0
+    refused = check(repaired, plain)
+    assert refused.returncode == 1
+    assert "lmtx-0.0.0-cp311-cp311-linux_x86_64.whl: cp311-cp311-linux_x86_64: NOT FOR RELEASE" in refused.stdout

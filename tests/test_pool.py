@@ -10,6 +10,7 @@ import os
 import pickle
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,29 +183,33 @@ def test_a_class_that_is_not_all_slots_is_rebuilt_by_its_constructor() -> None:
     assert _rebuild(Plain, (1, "x")) == Plain(1, "x")
 
 
-def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path) -> None:
-    script = tmp_path / "no_guard.py"
-    script.write_text(
-        "import lmtx\n"
-        "with lmtx.EvaluationPool(workers=2) as pool:\n"
-        "    print(list(pool.evaluate_many([{'histology': 'adenocarcinoma'}])))\n"
+def _run_script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Write ``text`` to ``path`` and run it as a script in a fresh interpreter, in its own directory."""
+    path.write_text(text)
+    return subprocess.run(
+        [sys.executable, str(path)], cwd=path.parent, capture_output=True, text=True, timeout=120, check=False
     )
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+
+
+_FIVE_IN_A_POOL = (
+    "with lmtx.EvaluationPool(workers=2) as pool:\n"
+    "    print(sum(o.ok for o in pool.evaluate_many([{'histology': 'adenocarcinoma'}] * 5)))\n"
+)
+"""A script's lines that evaluate five records in a pool and print how many succeeded."""
+_FIVE_INDENTED = textwrap.indent(_FIVE_IN_A_POOL, "    ")
+
+
+def test_a_script_without_a_main_guard_gets_an_error_that_says_so(tmp_path: Path) -> None:
+    # A thread runs beside the pool, so its workers are not forked from the script (which would
+    # need no guard) but started afresh, and each would run the script again.
+    beside = "import threading\nstop = threading.Event()\nthreading.Thread(target=stop.wait).start()\n"
+    done = _run_script(
+        tmp_path / "no_guard.py", f"import lmtx\n{beside}try:\n{_FIVE_INDENTED}finally:\n    stop.set()\n"
     )
     assert done.returncode == 1
     assert "lmtx.errors.EvaluationError: worker processes cannot start" in done.stderr
     assert "if __name__ == '__main__':" in done.stderr
-    guarded = tmp_path / "guarded.py"
-    guarded.write_text(
-        "import lmtx\n"
-        "if __name__ == '__main__':\n"
-        "    with lmtx.EvaluationPool(workers=2) as pool:\n"
-        "        print(sum(o.ok for o in pool.evaluate_many([{'histology': 'adenocarcinoma'}] * 5)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, str(guarded)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
+    done = _run_script(tmp_path / "guarded.py", f"import lmtx\nif __name__ == '__main__':\n{_FIVE_INDENTED}")
     assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")
 
 
@@ -232,12 +237,13 @@ def _imported_modules(path: Path, *, type_checking: bool) -> set[str]:
 
 
 def test_batch_and_pool_depend_one_way() -> None:
-    """lmtx.pool builds on lmtx.batch; lmtx.batch never imports lmtx.pool when it runs (a type hint only)."""
+    """lmtx.pool builds on lmtx.batch; lmtx.batch never imports lmtx.pool, not even for a type hint."""
     root = Path(lmtx.__file__).parent
     assert "lmtx.batch" in _imported_modules(root / "pool.py", type_checking=False)
-    assert "lmtx.pool" not in _imported_modules(root / "batch.py", type_checking=False)
-    assert "lmtx.pool" not in _imported_modules(root / "_workers.py", type_checking=False)
-    assert "lmtx.batch" not in _imported_modules(root / "_workers.py", type_checking=False)
+    for type_checking in (False, True):
+        assert "lmtx.pool" not in _imported_modules(root / "batch.py", type_checking=type_checking)
+        assert "lmtx.pool" not in _imported_modules(root / "_workers.py", type_checking=type_checking)
+        assert "lmtx.batch" not in _imported_modules(root / "_workers.py", type_checking=type_checking)
     done = subprocess.run(
         [sys.executable, "-c", "import sys, lmtx.batch; print('lmtx.pool' in sys.modules)"],
         capture_output=True,
@@ -245,3 +251,32 @@ def test_batch_and_pool_depend_one_way() -> None:
         check=True,
     )
     assert done.stdout.strip() == "False"
+
+
+_START_METHODS = """
+import threading
+
+from lmtx import _workers
+
+if __name__ == "__main__":
+    print(_workers._context().get_start_method())
+    stop = threading.Event()
+    beside = threading.Thread(target=stop.wait)
+    beside.start()
+    print(_workers._context().get_start_method())
+    stop.set()
+    beside.join()
+    print(_workers._context().get_start_method())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked from the parent on Linux only")
+def test_workers_are_forked_with_the_rules_compiled_only_from_a_single_threaded_process(tmp_path: Path) -> None:
+    done = _run_script(tmp_path / "start_methods.py", _START_METHODS)
+    assert (done.returncode, done.stdout.split()) == (0, ["fork", "forkserver", "fork"]), done.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked from the parent on Linux only")
+def test_forked_workers_need_no_main_guard(tmp_path: Path) -> None:
+    done = _run_script(tmp_path / "no_guard_forked.py", f"import lmtx\n{_FIVE_IN_A_POOL}")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "5\n", "")

@@ -72,3 +72,23 @@ def test_reversing_the_patches_gives_the_release_and_applying_them_gives_the_ven
     assert {name: p.read_bytes() for name, p in _sources(tree).items()} == {
         name: p.read_bytes() for name, p in vendored.items()
     }
+
+
+UPSTREAM_COMMITS = {
+    "4ab18965e5e1b0483345a9981d03b527842a665b": "2020-06-06 22:21 -0700",  # "Bumping version" to 2.0.28
+    "12aabdc565f789522609a5be393db2cf59ec57bb": "2020-06-01",  # the last change to src/rules and src/rulespy
+    "72070f4d686142dcc44ee26a6cad0e8c531f9d24": "2020-09-07",  # the last commit before the release was published
+}
+"""The upstream commits the README names, with their dates, as read from upstream's own history
+(github.com/jruizgit/rules). An earlier README gave an id that upstream has no commit for."""
+
+
+def test_the_readme_names_upstream_commits_by_their_full_ids_and_dates() -> None:
+    readme = (VENDOR / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"`([0-9a-f]{7,40})`", readme)
+    commits = [n for n in named if n not in _released().values()]
+    assert sorted(commits) == sorted(UPSTREAM_COMMITS)
+    flat = " ".join(readme.split())
+    for commit, date in UPSTREAM_COMMITS.items():
+        assert f"`{commit}`" in flat
+        assert date in flat[flat.index(commit) : flat.index(commit) + 120], commit

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from lmtx._facts.common import AROUND_DAYS, DATE_FIELDS, NO_DATE, RESUME_DAYS, Fact, day, engine_number
+from lmtx._facts.common import AROUND_DAYS, DATE_FIELDS, NO_DATE, RESUME_DAYS, Fact, day
 from lmtx._facts.labels import describe_fact
 from lmtx._facts.links import Link, holds_injection, intrathecal_events
 from lmtx._facts.readings import latest_performance_status
@@ -169,7 +169,7 @@ def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -
         by_type["tolerance"].append(
             {
                 "t": "tolerance",
-                "limit": engine_number(tolerance.limit),
+                "limit": float(tolerance.limit),
                 "review": tolerance.review,
                 "withhold": tolerance.held is not None,
                 "held": therapy_seq[tolerance.held] if tolerance.held is not None else NO_DATE,

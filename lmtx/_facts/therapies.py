@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lmtx._facts.common import RESUME_DAYS, Fact, day, engine_number
+from lmtx._facts.common import RESUME_DAYS, Fact, day
 from lmtx.drugs import Agent, DrugClass, Route, above_standard_dose, daily_dose, drug_class, effective_route
 from lmtx.model import StopReason, Therapy, TherapyStatus
 from lmtx.rules._common import HIGH_DOSE_MG
@@ -112,11 +112,9 @@ def therapy_fact(therapy: Therapy, **readings: object) -> Fact:
     fact: Fact = {
         "agent": therapy.agent.value,
         "route": (route.value if (route := effective_route(therapy)) else ""),
-        "dose_mg": engine_number(therapy.dose_mg) if therapy.dose_mg is not None else 0.0,
+        "dose_mg": float(therapy.dose_mg) if therapy.dose_mg is not None else 0.0,
         "interval": therapy.interval_days or 1,
-        "once_daily_mg": engine_number(therapy.dose_mg)
-        if therapy.dose_mg and (therapy.interval_days or 1) == 1
-        else 0.0,
+        "once_daily_mg": float(therapy.dose_mg) if therapy.dose_mg and (therapy.interval_days or 1) == 1 else 0.0,
         "cls": cls.value if cls is not None else "",
         "status": therapy.status.value,
         "start": start,

@@ -2,17 +2,22 @@
 
 An *episode* is a run of consecutive steps in which one treatment
 recommendation keeps an action that asks for something new (``start``,
-``increase``, ``switch``, ``add``, ``consider``). A therapy carries it out
-when it is the first therapy of the matching kind started on or after the
-episode's first day. For the two osimertinib codes, consecutive runs of
-``start``, ``switch`` and ``increase`` are one episode (bringing the patient
-onto osimertinib at that dose is one decision). Starts of osimertinib 160 mg,
-intrathecal pemetrexed or platinum that carry out no episode are reported as
-``not-indicated`` only when the patient was applicable with LM established on
-the start day and the step before did not already recommend the code. An
-episode that opens while the patient is applicable only through brain
-metastases without a date is flagged ``undated_basis``. The readings are on
-the "Patient course and audit" page (docs/course.md).
+``increase``, ``switch``, ``add``, ``consider``; for
+``osimertinib-tolerated``, ``resume`` alone, and not on a step where another
+EGFR TKI is active). Maintenance advice (``continue``, ``hold``, ``review``)
+makes none. A therapy carries an episode out when it is the first therapy of
+the matching kind started on or after the episode's first day. For the two
+osimertinib dose codes, consecutive runs of ``start``, ``switch`` and
+``increase`` are one episode (bringing the patient onto osimertinib at that
+dose is one decision). Starts of osimertinib 160 mg, intrathecal pemetrexed
+or platinum that carry out no episode are reported as ``not-indicated`` only
+when the patient was applicable with LM established on the start day and the
+step before did not already recommend the code (any action: a further
+intrathecal course while ``hold`` stands is the team's call) nor, for
+osimertinib 160 mg, ``osimertinib-tolerated`` (re-escalation is the team's
+decision). An episode that opens while the patient is applicable only
+through brain metastases without a date is flagged ``undated_basis``. The
+readings are on the "Patient course and audit" page (docs/course.md).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from lmtx.drugs import PLATINUM
 from lmtx.model import Agent, Patient, Route, Therapy, TherapyStatus
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "Status",
     "carried_out_by",
     "concordance",
+    "episode_actions",
 ]
 
 Status: TypeAlias = Literal["followed", "open", "lapsed", "not-indicated"]
@@ -43,7 +50,10 @@ STATUSES: tuple[Status, ...] = ("followed", "open", "lapsed", "not-indicated")
 """Every status, in the order reports list them."""
 
 EPISODE_ACTIONS = frozenset({"start", "increase", "switch", "add", "consider"})
-"""Actions that ask for something new; maintenance actions (``continue``, ``perform``) make no episode."""
+"""Actions that ask for something new; maintenance actions (``continue``, ``perform``, ``hold``) make no episode."""
+
+_TOLERATED = "osimertinib-tolerated"
+"""Osimertinib at the highest dose the patient tolerates (after a toxicity stop or a reduction)."""
 
 CarriedOut: TypeAlias = Callable[[Therapy], bool]
 """A test of whether a therapy carries out a recommendation."""
@@ -62,7 +72,11 @@ def _intrathecal_pemetrexed(therapy: Therapy) -> bool:
 
 
 def _platinum(therapy: Therapy) -> bool:
-    return therapy.agent in (Agent.CARBOPLATIN, Agent.CISPLATIN)
+    return therapy.agent in PLATINUM
+
+
+def _any_osimertinib(therapy: Therapy) -> bool:
+    return therapy.agent is Agent.OSIMERTINIB
 
 
 carried_out_by: Mapping[str, CarriedOut] = {
@@ -70,8 +84,17 @@ carried_out_by: Mapping[str, CarriedOut] = {
     "osimertinib-80": lambda t: _osimertinib(t, high=False),
     "it-pemetrexed": _intrathecal_pemetrexed,
     "platinum-pemetrexed": _platinum,
+    _TOLERATED: _any_osimertinib,
 }
 """The recommendation codes that make episodes, each with the test of a therapy that carries it out."""
+
+episode_actions: Mapping[str, frozenset[str]] = {
+    **dict.fromkeys(("osimertinib-160", "osimertinib-80", "it-pemetrexed", "platinum-pemetrexed"), EPISODE_ACTIONS),
+    # Giving osimertinib again after a toxicity stop is advice to act; keeping the tolerated dose
+    # (``continue``) and a specialist's review (``review``) are not.
+    _TOLERATED: frozenset({"resume"}),
+}
+"""The actions of each code of :data:`carried_out_by` that make episodes."""
 
 _MERGED_CODES = frozenset({"osimertinib-160", "osimertinib-80"})
 """Codes whose consecutive runs of :data:`_MERGED_ACTIONS` are one episode."""
@@ -152,17 +175,30 @@ class CourseStep:
         recommendations: Code -> action, that day.
         applicable: Whether the algorithm applied that day.
         lm_status: The LM status that day.
+        other_egfr_tki_active: Whether an EGFR TKI other than osimertinib was active that day (a
+            ``resume`` of ``osimertinib-tolerated`` makes no episode then; a planned one does not count).
     """
 
     date: dt.date | None
     recommendations: Mapping[str, str]
     applicable: bool = True
     lm_status: str = "confirmed"
+    other_egfr_tki_active: bool = False
 
     @property
     def established(self) -> bool:
         """Applicable with LM established (confirmed or probable): inside the document's algorithm for LM."""
         return self.applicable and self.lm_status in _ESTABLISHED
+
+    @property
+    def advice_to_act(self) -> dict[str, str]:
+        """The recommendations of the day that make episodes: code -> action."""
+        return {
+            code: action
+            for code, action in self.recommendations.items()
+            if action in episode_actions.get(code, ())
+            and not (code == _TOLERATED and action == "resume" and self.other_egfr_tki_active)
+        }
 
 
 _Run = tuple[str, str, int, int]
@@ -225,15 +261,13 @@ def _runs(steps: Sequence[CourseStep]) -> list[_Run]:
     runs: list[_Run] = []
     running: dict[str, tuple[str, int, int]] = {}
     for index, step in enumerate(steps):
-        actions = step.recommendations
+        actions = step.advice_to_act
         for code in list(running):
             action, first, last = running[code]
             if actions.get(code) != action:
                 runs.append((code, action, first, last))
                 del running[code]
         for code, action in actions.items():
-            if code not in carried_out_by or action not in EPISODE_ACTIONS:
-                continue
             if code in running:
                 action_then, first, _ = running[code]
                 running[code] = (action_then, first, index)
@@ -271,10 +305,13 @@ def _outside_advice(code: str, day: dt.date, steps: Sequence[CourseStep]) -> boo
 
     Only a start on a day the patient is applicable with LM established can be: before that, what was
     given (chemotherapy for systemic disease, say) is outside the document's algorithm. And never when the
-    step before already recommended the code, with any action (a further course of what continues).
+    step before already recommended the code, with any action (a further course of what continues, or
+    of what is on hold), nor a start of the 160 mg regimen when it recommended ``osimertinib-tolerated``
+    (raising the tolerated dose again is the treating team's decision).
     """
     on_day = next((step for step in steps if step.date == day), None)
     if on_day is None or not on_day.established:
         return False
     before = [step for step in steps if step.date is not None and step.date < day]
-    return not (before and code in before[-1].recommendations)
+    standing = before[-1].recommendations if before else {}
+    return code not in standing and not (code == "osimertinib-160" and _TOLERATED in standing)

@@ -10,6 +10,7 @@ toxicities only on the last day); a therapy exists from its start and is
 active through its end, its last day; of two regimens of one agent that would
 both run, the later-started one runs; planned therapies appear only on the
 last day. The record of every day is a valid record.
+:func:`other_egfr_tki_active` reads one thing concordance needs from it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from collections.abc import Iterable
 
 import attrs
 
-from lmtx.drugs import effective_route
+from lmtx.drugs import drug_class, effective_route
 from lmtx.model import (
     Agent,
     CsfFlow,
+    DrugClass,
     Patient,
     PerformanceStatus,
     Route,
@@ -33,7 +35,7 @@ from lmtx.model import (
     Toxicity,
 )
 
-__all__ = ["record_on", "step_dates"]
+__all__ = ["other_egfr_tki_active", "record_on", "step_dates"]
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -107,6 +109,21 @@ def record_on(patient: Patient, day: dt.date) -> Patient:
         mri=tuple(m for m in patient.mri if m.date <= day),
         therapies=therapies,
         toxicities=tuple(_attributed_on(t, known) for t in patient.toxicities if t.date is not None and t.date <= day),
+    )
+
+
+def other_egfr_tki_active(record: Patient) -> bool:
+    """Whether the record (of one day) has an EGFR TKI other than osimertinib ``active``; planned ones do not count.
+
+    Args:
+        record: The record of a day (:func:`record_on`, or the record as given for the last day).
+
+    Returns:
+        Whether such a TKI is being given, listed or an ``other`` drug of class ``egfr-tki``.
+    """
+    return any(
+        t.status is TherapyStatus.ACTIVE and t.agent is not Agent.OSIMERTINIB and drug_class(t) is DrugClass.EGFR_TKI
+        for t in record.therapies
     )
 
 

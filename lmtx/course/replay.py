@@ -20,7 +20,7 @@ import attrs
 from lmtx._evaluate import PatientInput, _result, evaluate, infer, parse_patient
 from lmtx._validate import check_patient
 from lmtx.course.concordance import ConcordanceEntry, CourseStep, concordance
-from lmtx.course.record import record_on, step_dates
+from lmtx.course.record import other_egfr_tki_active, record_on, step_dates
 from lmtx.errors import EvaluationError, InvalidPatient
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
@@ -164,9 +164,14 @@ def timeline(
         evaluate(patient, as_of=as_of, policy=policy)  # raises exactly what evaluate() raises for this input
         raise  # pragma: no cover - evaluate() rejects every input that parse_patient or coerce_policy rejects
     earlier = [d for d in step_dates(model, day)[:-1] if d is not None]
-    steps = [Step(d, _evaluate_day(record_on(model, d), d, checked)) for d in earlier]
+    records = [record_on(model, d) for d in earlier]
+    steps = [Step(d, _evaluate_day(record, d, checked)) for d, record in zip(earlier, records, strict=True)]
     steps.append(Step(day, _evaluate_model(model, day, checked)))
-    views = [CourseStep(s.date, s.recommendations, s.applicable, s.lm_status) for s in steps]
+    records.append(model)
+    views = [
+        CourseStep(s.date, s.recommendations, s.applicable, s.lm_status, other_egfr_tki_active(record))
+        for s, record in zip(steps, records, strict=True)
+    ]
     return Timeline(model, day, tuple(steps), concordance(model, views))
 
 

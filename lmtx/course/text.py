@@ -15,7 +15,7 @@ from lmtx.course.concordance import ConcordanceEntry
 from lmtx.course.replay import Step, Timeline
 from lmtx.model import Patient, Therapy, TherapyStatus, Toxicity
 
-__all__ = ["FOOTER", "changes", "events_on", "render", "therapy_label"]
+__all__ = ["FOOTER", "advised_through", "changes", "events_on", "render", "therapy_label"]
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -32,6 +32,11 @@ FOOTER: dict[str, tuple[str, str]] = {
         "*",
         "advised while the patient was in scope only through brain metastases without a date (LM not "
         "established): the audit counts it apart and leaves it out of its lags",
+    ),
+    "indicated": (
+        "INDICATED",
+        "the days the advice stood: from the first day it was given to the day before the advice changed, "
+        "or to the last day of the report while it still stands",
     ),
     "status": (
         "STATUS",
@@ -142,11 +147,32 @@ def _state(step: Step) -> str:
     return f"{step.phase} (LM {step.lm_status})"
 
 
-def _entry_row(entry: ConcordanceEntry) -> list[str]:
+def advised_through(course: Timeline, day: dt.date) -> dt.date:
+    """The last day the advice of the step of ``day`` stood: the day before the next step, or ``as_of``.
+
+    Advice given on a step holds until the next step (the next day something in the record
+    happened), whose advice may differ.
+
+    Args:
+        course: The timeline.
+        day: The date of one of its steps.
+
+    Returns:
+        The day before the first step after ``day``; ``as_of`` (or ``day``) when there is none.
+    """
+    following = next((s.date for s in course.steps if s.date is not None and s.date > day), None)
+    if following is not None:
+        return following - _ONE_DAY
+    return course.as_of or day
+
+
+def _entry_row(course: Timeline, entry: ConcordanceEntry) -> list[str]:
     def day(value: dt.date | None) -> str:
         return "-" if value is None else value.isoformat()
 
-    span = "-" if entry.indicated_from is None else f"{day(entry.indicated_from)} .. {day(entry.indicated_until)}"
+    span = "-"
+    if entry.indicated_from is not None and entry.indicated_until is not None:
+        span = f"{day(entry.indicated_from)} .. {day(advised_through(course, entry.indicated_until))}"
     if entry.undated_basis:
         span += " *"
     lag = "-" if entry.lag_days is None else f"{entry.lag_days} d"
@@ -198,7 +224,7 @@ def render(course: Timeline, width: int = 100) -> str:
     lines += ["", "Concordance with the document:"]
     if course.concordance:
         header = ["CODE", "ACTION", "INDICATED", "ACTED ON", "LAG", "STATUS"]
-        lines += _table([header, *(_entry_row(e) for e in course.concordance)], width)
+        lines += _table([header, *(_entry_row(course, e) for e in course.concordance)], width)
     else:
         lines.append("(no treatment recommendation asked for a new therapy, and no start went unasked)")
     lines += ["", *_footer(course, "\n".join(lines), width)]
@@ -211,6 +237,7 @@ def _footer(course: Timeline, report: str, width: int) -> list[str]:
     used += ["undated"] if "(undated)" in report else []
     used += ["joined"] if any(len(e.actions) > 1 for e in course.concordance) else []
     used += ["basis"] if any(e.undated_basis for e in course.concordance) else []
+    used += ["indicated"] if any(e.indicated_from is not None for e in course.concordance) else []
     used += ["status"] if course.concordance else []
     lines = ["How to read this report:"]
     indent = 2 + max(len(FOOTER[key][0]) for key in used) + 2

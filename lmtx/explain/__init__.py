@@ -19,25 +19,24 @@ one evaluation, never off a second copy of the logic:
 
 Both answers have a JSON form (``to_dict``: the engine's detail) and a text
 form (``to_text``: short sentences in clinical words). The package's modules
-follow what they do: ``_answers`` (the two functions), ``_data`` (the answer
-classes), ``_origins`` (the facts of one evaluation and where they come
-from), ``_conditions`` (checking conditions as the engine does), ``_words``
-(records and conditions in words) and ``_text`` (the text form).
+follow what they do: ``_answers`` (the two functions and the two answers),
+``_data`` (the parts of an answer), ``_origins`` (the facts of one evaluation
+and where they come from), ``_conditions`` (checking conditions as the engine
+does), ``_words`` (records and conditions in words) and ``_text`` (the text
+form, which reads the answers without importing them).
 """
 
-from lmtx.explain._answers import explanation, why_not
+from lmtx.explain._answers import Explanation, WhyNot, explanation, why_not
 from lmtx.explain._conditions import DEFAULT_DEPTH
 from lmtx.explain._data import (
     ConditionCheck,
     ExplainedItem,
-    Explanation,
     FactRef,
     Finding,
     NearMiss,
     Reason,
     RuleCheck,
     StatementRef,
-    WhyNot,
 )
 
 __all__ = [

@@ -1,19 +1,123 @@
-"""The two questions lmtx answers: why each part of a result (:func:`explanation`), why not a code (:func:`why_not`)."""
+"""The two questions lmtx answers: why each part of a result (:func:`explanation`), why not a code (:func:`why_not`).
+
+Each answer (:class:`Explanation`, :class:`WhyNot`) is frozen data built of
+the parts in :mod:`lmtx.explain._data`, with a JSON form (``to_dict``) and a
+text form (``to_text``, rendered by :mod:`lmtx.explain._text`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
+
+import attrs
 
 from lmtx._evaluate import PatientInput
 from lmtx.catalogue import CATALOGUE
 from lmtx.explain._conditions import DEFAULT_DEPTH, Checker
-from lmtx.explain._data import Explanation, WhyNot
+from lmtx.explain._data import ExplainedItem, Item, Reason, RuleCheck, plain
 from lmtx.explain._origins import evaluation, items
+from lmtx.explain._text import render_explanation, render_why_not
 from lmtx.knowledge import knowledge_base
 from lmtx.policy import Policy
+from lmtx.result import Result
 
-__all__ = ["explanation", "why_not"]
+__all__ = ["Explanation", "WhyNot", "explanation", "why_not"]
+
+
+@attrs.frozen
+class Explanation:
+    """A result with the reason for each of its parts (see :func:`explanation`).
+
+    Attributes:
+        result: The result explained.
+        lm_status: The firings that derived the LM status.
+        applicability: The firings that made the algorithm apply, or not.
+        phase: The firing that derived the phase (``None`` when not applicable).
+        recommendations: Each recommendation, in the result's order.
+        alerts: Each alert, in the result's order (by severity).
+        prognosis: Each prognosis note.
+    """
+
+    result: Result
+    lm_status: tuple[Reason, ...]
+    applicability: tuple[Reason, ...]
+    phase: Reason | None
+    recommendations: tuple[ExplainedItem, ...]
+    alerts: tuple[ExplainedItem, ...]
+    prognosis: tuple[ExplainedItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-compatible data: the result's wire format plus a ``because`` for each part."""
+        wire = self.result.to_dict()
+        for key, explained in (
+            ("recommendations", self.recommendations),
+            ("alerts", self.alerts),
+            ("prognosis", self.prognosis),
+        ):
+            wire[key] = [
+                {**data, "because": plain(item.because), "cited": plain(item.statements)}
+                for data, item in zip(wire[key], explained, strict=True)
+            ]
+        wire["because"] = {
+            "lm_status": plain(self.lm_status),
+            "applicability": plain(self.applicability),
+            "phase": plain(self.phase),
+        }
+        return wire
+
+    def to_text(self, width: int = 100) -> str:
+        """A readable report for a clinician or an integrator.
+
+        Args:
+            width: The line width to wrap text at.
+
+        Returns:
+            Several lines of plain text, ending in a newline.
+        """
+        return render_explanation(self, width)
+
+
+@attrs.frozen
+class WhyNot:
+    """Why a patient did, or did not, get an output code (see :func:`why_not`).
+
+    Attributes:
+        code: The output code asked about.
+        output: ``recommendation``, ``alert`` or ``prognosis``.
+        patient_id: The record's ``id``.
+        as_of: The evaluation date.
+        present: Whether the result has the code after all.
+        item: The item, when present.
+        rules: Every rule able to emit the code, checked.
+        because: When present: the firing that gave it, with its findings.
+    """
+
+    code: str
+    output: str
+    patient_id: str | None
+    as_of: dt.date | None
+    present: bool
+    item: Item | None
+    rules: tuple[RuleCheck, ...]
+    because: Reason | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON-compatible data."""
+        data: dict[str, Any] = plain(self)
+        return data
+
+    def to_text(self, width: int = 100) -> str:
+        """A readable answer.
+
+        Args:
+            width: The line width to wrap text at.
+
+        Returns:
+            Several lines of plain text, ending in a newline.
+        """
+        return render_why_not(self, width)
 
 
 def explanation(

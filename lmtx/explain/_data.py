@@ -1,9 +1,12 @@
-"""The answers of :func:`lmtx.explanation` and :func:`lmtx.why_not`, as frozen data.
+"""The parts of the answers of :func:`lmtx.explanation` and :func:`lmtx.why_not`, as frozen data.
 
 Each class keeps the engine's detail (rule ids, fact labels, conditions as
 the rule states them) for the JSON form, and the same content in clinical
 words (findings with their dates, conditions with their dates resolved) for
-the text form, which :mod:`lmtx.explain._text` renders.
+the text form. The answers themselves (:class:`~lmtx.explain.Explanation`,
+:class:`~lmtx.explain.WhyNot`) are built of these parts in
+:mod:`lmtx.explain._answers`, above the text form that renders them
+(:mod:`lmtx.explain._text`): this module imports neither.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from lmtx.result import Alert, PrognosisNote, Recommendation, Result
 __all__ = [
     "ConditionCheck",
     "ExplainedItem",
-    "Explanation",
     "FactRef",
     "Finding",
     "Item",
@@ -27,7 +29,6 @@ __all__ = [
     "Reason",
     "RuleCheck",
     "StatementRef",
-    "WhyNot",
     "plain",
 ]
 
@@ -156,61 +157,6 @@ class ExplainedItem:
 
 
 @attrs.frozen
-class Explanation:
-    """A result with the reason for each of its parts (see :func:`explanation`).
-
-    Attributes:
-        result: The result explained.
-        lm_status: The firings that derived the LM status.
-        applicability: The firings that made the algorithm apply, or not.
-        phase: The firing that derived the phase (``None`` when not applicable).
-        recommendations: Each recommendation, in the result's order.
-        alerts: Each alert, in the result's order (by severity).
-        prognosis: Each prognosis note.
-    """
-
-    result: Result
-    lm_status: tuple[Reason, ...]
-    applicability: tuple[Reason, ...]
-    phase: Reason | None
-    recommendations: tuple[ExplainedItem, ...]
-    alerts: tuple[ExplainedItem, ...]
-    prognosis: tuple[ExplainedItem, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The explanation as JSON-compatible data: the result's wire format plus a ``because`` for each part."""
-        wire = self.result.to_dict()
-        for key, items in (
-            ("recommendations", self.recommendations),
-            ("alerts", self.alerts),
-            ("prognosis", self.prognosis),
-        ):
-            wire[key] = [
-                {**data, "because": plain(item.because), "cited": plain(item.statements)}
-                for data, item in zip(wire[key], items, strict=True)
-            ]
-        wire["because"] = {
-            "lm_status": plain(self.lm_status),
-            "applicability": plain(self.applicability),
-            "phase": plain(self.phase),
-        }
-        return wire
-
-    def to_text(self, width: int = 100) -> str:
-        """A readable report for a clinician or an integrator.
-
-        Args:
-            width: The line width to wrap text at.
-
-        Returns:
-            Several lines of plain text, ending in a newline.
-        """
-        from lmtx.explain._text import render_explanation  # noqa: PLC0415 - the renderer imports this module
-
-        return render_explanation(self, width)
-
-
-@attrs.frozen
 class NearMiss:
     """A fact of the right type that fails some tests of a condition.
 
@@ -284,49 +230,6 @@ class RuleCheck:
     def unmet(self) -> tuple[ConditionCheck, ...]:
         """The conditions that do not hold."""
         return tuple(c for c in self.conditions if c.status == "unmet")
-
-
-@attrs.frozen
-class WhyNot:
-    """Why a patient did, or did not, get an output code (see :func:`why_not`).
-
-    Attributes:
-        code: The output code asked about.
-        output: ``recommendation``, ``alert`` or ``prognosis``.
-        patient_id: The record's ``id``.
-        as_of: The evaluation date.
-        present: Whether the result has the code after all.
-        item: The item, when present.
-        rules: Every rule able to emit the code, checked.
-        because: When present: the firing that gave it, with its findings.
-    """
-
-    code: str
-    output: str
-    patient_id: str | None
-    as_of: dt.date | None
-    present: bool
-    item: Item | None
-    rules: tuple[RuleCheck, ...]
-    because: Reason | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The answer as JSON-compatible data."""
-        data: dict[str, Any] = plain(self)
-        return data
-
-    def to_text(self, width: int = 100) -> str:
-        """A readable answer.
-
-        Args:
-            width: The line width to wrap text at.
-
-        Returns:
-            Several lines of plain text, ending in a newline.
-        """
-        from lmtx.explain._text import render_why_not  # noqa: PLC0415 - the renderer imports this module
-
-        return render_why_not(self, width)
 
 
 def plain(value: object) -> Any:

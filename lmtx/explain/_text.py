@@ -4,28 +4,66 @@ The deciding findings come with their dates and their age on the evaluation
 date; a why-not answer puts the unmet condition first, then what in the
 record would change it. Rule ids and statement ids stay in parentheses, so
 that the JSON form (the engine's detail) can be found from the text.
+
+The answers' ``to_text`` methods call this module, so it knows the answers
+only by what it reads of them (:class:`ExplanationLike`,
+:class:`WhyNotLike`) and imports their parts alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import textwrap
 from collections.abc import Sequence
+from typing import Protocol
 
-from lmtx.explain._data import (
-    ConditionCheck,
-    ExplainedItem,
-    Explanation,
-    Reason,
-    RuleCheck,
-    StatementRef,
-    WhyNot,
-)
+from lmtx.explain._data import ConditionCheck, ExplainedItem, Item, Reason, RuleCheck, StatementRef
 from lmtx.explain._origins import HEADLINES
 from lmtx.knowledge import knowledge_base
-from lmtx.result import Alert, Recommendation
+from lmtx.result import Alert, Recommendation, Result
 
-__all__ = ["render_explanation", "render_why_not"]
+__all__ = ["ExplanationLike", "WhyNotLike", "render_explanation", "render_why_not"]
+
+
+class ExplanationLike(Protocol):
+    """What the text form reads of an :class:`~lmtx.explain.Explanation`."""
+
+    @property
+    def result(self) -> Result: ...
+    @property
+    def lm_status(self) -> Sequence[Reason]: ...
+    @property
+    def applicability(self) -> Sequence[Reason]: ...
+    @property
+    def phase(self) -> Reason | None: ...
+    @property
+    def recommendations(self) -> Sequence[ExplainedItem]: ...
+    @property
+    def alerts(self) -> Sequence[ExplainedItem]: ...
+    @property
+    def prognosis(self) -> Sequence[ExplainedItem]: ...
+
+
+class WhyNotLike(Protocol):
+    """What the text form reads of a :class:`~lmtx.explain.WhyNot`."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def output(self) -> str: ...
+    @property
+    def patient_id(self) -> str | None: ...
+    @property
+    def as_of(self) -> dt.date | None: ...
+    @property
+    def present(self) -> bool: ...
+    @property
+    def item(self) -> Item | None: ...
+    @property
+    def rules(self) -> Sequence[RuleCheck]: ...
+    @property
+    def because(self) -> Reason | None: ...
 
 
 class _Writer:
@@ -93,7 +131,7 @@ def _statement_lines(statements: Sequence[StatementRef], role: str) -> list[str]
     ]
 
 
-def render_explanation(explanation: Explanation, width: int) -> str:
+def render_explanation(explanation: ExplanationLike, width: int) -> str:
     """The text of :meth:`Explanation.to_text`."""
     result = explanation.result
     out = _Writer(width)
@@ -177,7 +215,7 @@ def _count(number: int, thing: str) -> str:
     return f"{words.get(number, str(number))} {thing}{'s' if number != 1 else ''}"
 
 
-def render_why_not(answer: WhyNot, width: int) -> str:
+def render_why_not(answer: WhyNotLike, width: int) -> str:
     """The text of :meth:`WhyNot.to_text`."""
     out = _Writer(width)
     who = answer.patient_id or "(no id)"

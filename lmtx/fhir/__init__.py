@@ -16,9 +16,12 @@ by its text rather than its code, two duplicate regimens merged, ...).
 
 The package's modules follow what they read: ``_codes`` (terminology),
 ``_input`` (Bundles into entries, validation), ``_conditions``,
-``_observations``, ``_medications``, ``_events`` (procedures and adverse
-events), ``_assembly`` (the patient record) and ``_report`` (what a run
-returns). Every public name is importable from ``lmtx.fhir``.
+``_observations``, ``_medications`` (medication requests and statements, with
+``_agents``, the drugs they name, and ``_dosage``, their route, dose and
+schedule), ``_events`` (procedures and adverse events), ``_assembly`` (the
+patient record, each field's value chosen by ``_diagnosis``, ``_series`` and
+``_treatment``) and ``_report`` (what a run returns). Every public name is
+importable from ``lmtx.fhir``.
 
 For example:
 
@@ -42,10 +45,11 @@ try:
 except ImportError as _error:  # pragma: no cover - depends on the installed extras
     raise ImportError("lmtx.fhir needs the 'fhir' extra: pip install 'lmtx[fhir]'") from _error
 
+from lmtx.fhir._agents import agent_of
 from lmtx.fhir._assembly import Mapper
 from lmtx.fhir._codes import ATC, ICD10CM, LMTX_CODES, LOINC, RXNORM, SNOMED
+from lmtx.fhir._dosage import MAX_DOSE_MG, MIN_DOSE_MG
 from lmtx.fhir._input import flatten, load
-from lmtx.fhir._medications import MAX_DOSE_MG, MIN_DOSE_MG, agent_of
 from lmtx.fhir._report import NO_LUNG_CANCER, BundleError, FhirMapping, IgnoredResource, IssueKind, MappingIssue
 
 __all__ = [

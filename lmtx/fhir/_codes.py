@@ -3,7 +3,7 @@
 A FHIR ``CodeableConcept`` is read by its (system, code) pairs and by its human
 text; dates are read as the calendar day written; quantities are converted to
 milligrams. The code tables of each kind of resource live beside its reader
-(``_conditions``, ``_observations``, ``_medications``, ``_events``);
+(``_conditions``, ``_observations``, ``_agents``, ``_dosage``, ``_events``);
 ``docs/fhir.md`` lists every code with how it was verified.
 """
 

@@ -4,7 +4,7 @@ A radiotherapy Procedure becomes an external-beam therapy with the
 procedure's dates; an AdverseEvent that happened and is not resolved becomes a
 toxicity when it carries a CTCAE grade (the ae-grade extension). Its suspect
 entities are kept and read as ``attributed_to`` once every therapy is known
-(see ``_assembly``).
+(see ``_treatment``).
 """
 
 from __future__ import annotations

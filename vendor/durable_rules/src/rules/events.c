@@ -2002,12 +2002,12 @@ static unsigned int handleMessages(ruleset *tree,
         ++first;
     }
 
-    while (constructObject(first,
-                           NULL, 
-                           NULL, 
-                           1,
-                           &jo,
-                           &last) == RULES_OK) {
+    while ((result = constructObject(first,
+                                     NULL, 
+                                     NULL, 
+                                     1,
+                                     &jo,
+                                     &last)) == RULES_OK) {
 
         while (*last != ',' && *last != '\0' ) {
             ++last;
@@ -2039,6 +2039,14 @@ static unsigned int handleMessages(ruleset *tree,
         while (*first != '{' && *first != '\0' ) {
             ++first;
         }
+    }
+
+    // constructObject fails both at the end of the text and on a message it cannot read (a
+    // number it cannot parse, too many properties): only the end is a success. Stopping at
+    // any other message returned success for a batch cut short, with stateOffset unset when
+    // it was the first message.
+    if (*first != '\0') {
+        return result;
     }
 
     return returnResult;

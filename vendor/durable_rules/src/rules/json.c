@@ -334,6 +334,14 @@ static unsigned int getNumber(char *start, char **first, char **last, unsigned c
                 if (start[0] == '.') {
                     state = ST_NUMBER_FRA;
                     *type = JSON_DOUBLE;
+                } else if (start[0] == 'e' || start[0] == 'E') {
+                    // An exponent right after the integer part, as in 1e-05 (how Python and
+                    // JavaScript write small and large doubles): a double, read as after a fraction.
+                    state = ST_NUMBER_EXP;
+                    *type = JSON_DOUBLE;
+                    if (start[1] == '+' || start[1] == '-') {
+                        ++ start;
+                    }
                 } else if (start[0] < '0' || start[0] > '9') {
                     *last = start - 1;
                     return PARSE_OK;

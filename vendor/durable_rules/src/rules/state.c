@@ -86,7 +86,20 @@ int asprintf(char** ret, char* format, ...){
     } \
 } while(0)
 
+// A pool left empty by INIT_EMPTY gets its first nodes from the first NEW: a session's frame
+// pools, of which most stay empty (a rule base has hundreds of nodes, a session few frames).
+// Their first length is MAX_LEFT_FRAME_NODES (MAX_RIGHT_FRAME_NODES is the same).
+#define INIT_EMPTY(pool) do { \
+    pool.content = NULL; \
+    pool.contentLength = 0; \
+    pool.freeOffset = 1; \
+    pool.count = 0; \
+} while(0)
+
 #define NEW(type, pool, valueOffset) do { \
+    if (!pool.content) { \
+        INIT(type, pool, MAX_LEFT_FRAME_NODES); \
+    } \
     valueOffset = pool.freeOffset; \
     type *value = &((type *)pool.content)[valueOffset]; \
     if (value->nextOffset == UNDEFINED_HASH_OFFSET) { \
@@ -877,15 +890,11 @@ unsigned int createStateNode(void *tree,
         betaStateNode *betaNode = &node->betaState[i];
         betaNode->reteNode = NULL;
 
-        INIT(leftFrameNode, 
-             betaNode->leftFramePool, 
-             MAX_LEFT_FRAME_NODES);
+        INIT_EMPTY(betaNode->leftFramePool);
 
         memset(betaNode->leftFrameIndex, 0, MAX_LEFT_FRAME_INDEX_LENGTH * sizeof(unsigned int) * 2);
         
-        INIT(rightFrameNode, 
-             betaNode->rightFramePool, 
-             MAX_RIGHT_FRAME_NODES);
+        INIT_EMPTY(betaNode->rightFramePool);
 
         memset(betaNode->rightFrameIndex, 0, MAX_RIGHT_FRAME_INDEX_LENGTH * sizeof(unsigned int) * 2);
     }
@@ -895,16 +904,12 @@ unsigned int createStateNode(void *tree,
         connectorStateNode *connectorNode = &node->connectorState[i];
         connectorNode->reteNode = NULL;
 
-        INIT(leftFrameNode, 
-             connectorNode->aFramePool, 
-             MAX_LEFT_FRAME_NODES);
+        INIT_EMPTY(connectorNode->aFramePool);
 
         connectorNode->aFrameIndex[0] = UNDEFINED_HASH_OFFSET;
         connectorNode->aFrameIndex[1] = UNDEFINED_HASH_OFFSET;
 
-        INIT(leftFrameNode, 
-             connectorNode->bFramePool, 
-             MAX_LEFT_FRAME_NODES);
+        INIT_EMPTY(connectorNode->bFramePool);
 
         connectorNode->bFrameIndex[0] = UNDEFINED_HASH_OFFSET;
         connectorNode->bFrameIndex[1] = UNDEFINED_HASH_OFFSET;
@@ -918,13 +923,14 @@ unsigned int createStateNode(void *tree,
         actionNode->resultIndex[0] = UNDEFINED_HASH_OFFSET;
         actionNode->resultIndex[1] = UNDEFINED_HASH_OFFSET;
 
-        INIT(leftFrameNode, 
-             actionNode->resultPool, 
-             MAX_LEFT_FRAME_NODES);
+        INIT_EMPTY(actionNode->resultPool);
     }        
 
     node->factOffset = UNDEFINED_HASH_OFFSET;
     node->lockExpireTime = 0;
+    // No action started yet: deleteStateNode frees these, and the pool's memory is not zeroed.
+    node->context.messages = NULL;
+    node->context.stateFact = NULL;
     *state = node;
     
     return RULES_OK;
@@ -1428,8 +1434,13 @@ unsigned int setObjectProperty(jsonObject *jo,
         case JSON_INT:
             temp = first[property->valueLength];
             first[property->valueLength] = '\0';
-            property->value.i = atoll(first);
+            // atoll gave the nearest 64-bit integer for one out of range, silently: refuse it.
+            errno = 0;
+            property->value.i = strtoll(first, NULL, 10);
             first[property->valueLength] = temp;
+            if (errno == ERANGE) {
+                return ERR_PARSE_NUMBER;
+            }
             break;
         case JSON_DOUBLE:
             temp = first[property->valueLength];
