@@ -432,7 +432,8 @@ def test_messy_record_escapes_input_text_in_markdown(client: httpx.Client) -> No
     assert "Observation/egfr\\-text" in quality["detail"]
     assert "wild\\-type" in quality["detail"]
     warnings = [c["summary"] for c in cards if c["indicator"] == "warning"]
-    assert any(summary.startswith("Grade 3+ toxicity, osimertinib given or advised") for summary in warnings)
+    # The dose-modification summary names what the event is linked to (docs/interpretation.md#toxicity).
+    assert any(summary.startswith("Grade 3 neutropenia linked to cisplatin: dose changes") for summary in warnings)
     assert any(summary.startswith("Myelosuppression (grade 3 neutropenia)") for summary in warnings)
 
 
