@@ -295,7 +295,8 @@ _TIMES = {2: "twice", 3: "three times"}
 
 def mg(dose: float) -> str:
     """A dose in mg as a clinician writes it: ``160``, ``37.5``."""
-    return f"{int(dose)}" if float(dose).is_integer() else f"{dose:g}"
+    # Ten significant digits: a dose just below 160 mg (159.9995) must never read as 160.
+    return f"{int(dose)}" if float(dose).is_integer() else f"{dose:.10g}"
 
 
 def drug_words(therapy: Dosed) -> str:

@@ -60,7 +60,7 @@ def tolerance_of(context: Context) -> Tolerance:
 
 def toxicity_words(toxicity: Toxicity) -> str:
     """``grade 3 rash on 2025-06-08``."""
-    when = f"on {toxicity.date.isoformat()}" if toxicity.date else "undated"
+    when = f"on {toxicity.date.isoformat()}" if toxicity.date else "(undated)"
     return f"grade {toxicity.grade} {TERMS.get(toxicity.term.value, toxicity.term.value)} {when}"
 
 

@@ -114,8 +114,9 @@ def _continue(context: Context, advised: float) -> dict[str, str]:
     if linked:
         named = and_([toxicity_words(x) for x in _ordered(linked)])
         raise_to = f"{mg(advised)} mg a day" if daily_dose(patient.therapies[index]) < advised else "a higher dose"
+        pronoun = "it has" if len(linked) == 1 else "they have"
         values["toxicity"] = (
-            f" Linked to the dose given now: {named}; raising it to {raise_to} waits until it has resolved."
+            f" Linked to the dose given now: {named}; raising it to {raise_to} waits until {pronoun} resolved."
         )
         if any(x.grade >= 4 for x in linked):
             values["ild"] = ILD
