@@ -311,7 +311,10 @@ def check_prefer_intrathecal_only_with_poor_performance_status(
 ) -> None:
     if result.recommendation("prefer-intrathecal") is not None:
         assert "performance_status" in case.patient
-        assert ecog(case.patient["performance_status"]) >= poor_ps_ecog
+        ps = case.patient["performance_status"]
+        # A history decides by its latest assessment (docs/interpretation.md#policy).
+        latest = max(ps, key=lambda a: a["date"]) if isinstance(ps, list) else ps
+        assert ecog(latest) >= poor_ps_ecog
         assert result.phase == "progression-on-combination"
 
 
