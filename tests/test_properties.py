@@ -425,13 +425,18 @@ def check_performance_status_changes_only_what_depends_on_it(without: lmtx.Resul
 
 
 def advised_osimertinib_mg(result: lmtx.Result) -> float | None:
-    """The daily osimertinib dose a result advises: 160 or 80, the dose given (continue at the dose tolerated), 0
-    while it is withheld (resume, review), ``None`` without an osimertinib item."""
+    """The daily osimertinib dose a result advises: 160 or 80, the dose given a day (continue at the dose
+    tolerated), 0 while it is withheld (resume, review), ``None`` without an osimertinib item."""
     for item in result.recommendations:
         if item.code in ("osimertinib-160", "osimertinib-80"):
             return float(item.code.removeprefix("osimertinib-"))
         if item.code == "osimertinib-tolerated":
-            return float(item.dose.mg or 0) if item.dose is not None and item.action == "continue" else 0.0
+            if item.dose is None or item.action != "continue":
+                return 0.0
+            # The dose per administration, once daily or every n days (docs/output-format.md).
+            frequency = item.dose.frequency or "once daily"
+            every = 1 if frequency == "once daily" else int(frequency.split()[1])
+            return float(item.dose.mg or 0) / every
     return None
 
 
