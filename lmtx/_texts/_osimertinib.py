@@ -33,6 +33,7 @@ __all__ = [
     "counts_words",
     "current_osimertinib",
     "dose_words",
+    "linked_toxicities",
     "osimertinib_label",
     "osimertinib_parts",
     "other_tkis_words",
@@ -77,7 +78,7 @@ def stop_words(index: int, patient: Patient, tolerance: Tolerance) -> str:
     if lower is not None and lower.start is not None:
         ended = f"reduced to {mg(daily_dose(lower))} mg a day on {lower.start.isoformat()}"
     reason = REASONS[therapy.stop_reason.value] if therapy.stop_reason else "no reason recorded"
-    linked = [toxicity_words(patient.toxicities[x]) for x in tolerance.linked.get(index, ())]
+    linked = [toxicity_words(x) for x in linked_toxicities(index, patient, tolerance)]
     said = "; ".join([reason, *linked])
     return f"{drug_words(therapy)}, {ended} ({said})"
 
@@ -99,6 +100,11 @@ def reduced_to(index: int, patient: Patient) -> Therapy | None:
         and daily_dose(t) < daily_dose(stopped)
     ]
     return min(following, key=lambda t: (t.start or dt.date.max, canonical(t))) if following else None
+
+
+def linked_toxicities(index: int, patient: Patient, tolerance: Tolerance) -> list[Toxicity]:
+    """The toxicities linked to an osimertinib therapy, highest grade first (never in the record's order)."""
+    return sorted((patient.toxicities[x] for x in tolerance.linked.get(index, ())), key=_toxicity_order)
 
 
 def standing_stops_words(patient: Patient, tolerance: Tolerance) -> str:

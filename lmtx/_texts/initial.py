@@ -20,6 +20,7 @@ from lmtx._facts.readings import unfailing_assessments_since
 from lmtx._facts.tolerance import canonical
 from lmtx._texts._osimertinib import (
     above_standard_words,
+    linked_toxicities,
     other_tkis_words,
     plans_words,
     reduced_to,
@@ -163,7 +164,7 @@ def _stop_sentence(index: int, therapy: Therapy, context: Context) -> str:
         )
         said += f"; the treating team attributed the toxicity to {and_(blamed)}"
     elif index in tolerance.toxicity_stops:
-        linked = [toxicity_words(patient.toxicities[x]) for x in tolerance.linked.get(index, ())]
+        linked = [toxicity_words(x) for x in linked_toxicities(index, patient, tolerance)]
         said += (f", linked to {and_(linked)}" if linked else "") + "; that dose was given again since"
     return said
 
