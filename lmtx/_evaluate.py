@@ -325,10 +325,10 @@ def _item(
             action=fact["action"],
             summary=summary,
             detail=detail,
-            dose=entry.dose,
+            dose=entry.dose_for(variant, params),
             statements=statements,
-            evidence=entry.evidence,
-            references=references_of((*statements, *entry.evidence)),
+            evidence=entry.evidence_for(variant),
+            references=references_of((*statements, *entry.evidence_for(variant))),
             rule=rule.id,
             adverse_effects=adverse_effects,
         )

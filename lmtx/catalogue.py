@@ -25,16 +25,28 @@ import attrs
 from lmtx.result import Dose
 from lmtx.statements import statement
 
-__all__ = ["CATALOGUE", "Entry", "Text", "entry", "references_of"]
+__all__ = ["CATALOGUE", "ENTRY_DOSE", "GIVEN_DOSE", "Entry", "Text", "entry", "references_of"]
+
+
+GIVEN_DOSE = "given"
+"""A variant's dose is the one given now: the item's ``dose`` (mg per administration) and ``interval``."""
+ENTRY_DOSE = "entry"
+"""A variant's dose is its entry's."""
 
 
 @attrs.frozen
 class Text:
-    """The text of one variant; ``statements`` overrides the entry's when set."""
+    """The text of one variant; ``statements``, ``dose`` and ``evidence`` override the entry's when set.
+
+    ``dose`` is a :class:`~lmtx.result.Dose`, ``None`` (no dose), :data:`ENTRY_DOSE` (the entry's)
+    or :data:`GIVEN_DOSE` (the dose given now, from the item's parameters).
+    """
 
     summary: str
     detail: str = ""
     statements: tuple[str, ...] | None = None
+    dose: Dose | str | None = ENTRY_DOSE
+    evidence: tuple[str, ...] | None = None
 
 
 @attrs.frozen
@@ -69,6 +81,31 @@ class Entry:
         """The statements cited by one variant."""
         return self.texts[variant].statements or self.statements
 
+    def evidence_for(self, variant: str = "") -> tuple[str, ...]:
+        """The evidence statements attached to one variant (a hold attaches none)."""
+        evidence = self.texts[variant].evidence
+        return self.evidence if evidence is None else evidence
+
+    def dose_for(self, variant: str, params: Mapping[str, object]) -> Dose | None:
+        """The dose of one variant.
+
+        Args:
+            variant: The variant value (the action, severity or parameter that selects the text).
+            params: The item's parameters: for :data:`GIVEN_DOSE`, its ``dose`` (mg per
+                administration) and ``interval`` (days between doses) give the dose.
+        """
+        dose = self.texts[variant].dose
+        if dose == ENTRY_DOSE:
+            return self.dose
+        if dose == GIVEN_DOSE:
+            mg = params.get("dose")
+            interval = params.get("interval") or 1
+            if not isinstance(mg, int | float) or not isinstance(interval, int):
+                return None
+            amount = int(mg) if float(mg).is_integer() else mg
+            return Dose(route="oral", mg=amount, frequency="once daily" if interval == 1 else f"every {interval} days")
+        return dose if isinstance(dose, Dose) else None
+
 
 @functools.cache
 def references_of(statement_ids: tuple[str, ...]) -> tuple[int, ...]:
@@ -82,6 +119,8 @@ def references_of(statement_ids: tuple[str, ...]) -> tuple[int, ...]:
 
 _OSI_160 = Dose(route="oral", mg=160, frequency="once daily")
 _OSI_80 = Dose(route="oral", mg=80, frequency="once daily")
+_OSI_AGAIN = Dose(route="oral", frequency="once daily")
+"""Osimertinib given again after a toxicity stop: no dose, which is the treating team's decision."""
 _IT_PEM = Dose(
     route="intrathecal",
     mg_min=30,
@@ -92,6 +131,10 @@ _IT_PEM = Dose(
 _WHY_160 = (
     "For established leptomeningeal disease the document prefers osimertinib at the raised dose of "
     "160 mg a day as the primary treatment; the BLOOM study found this dose active in cytology-proven LM."
+)
+_TOLERATED = (
+    "The document asks to keep osimertinib at the highest dose the patient tolerates, for CNS control; raising the "
+    "dose again, towards the {target} it advises, once the toxicity has resolved is the treating team's decision."
 )
 _KEEP_HIGHEST = (
     "Keep osimertinib at the highest dose the patient tolerates: CNS control depends on it, even when "
@@ -106,17 +149,17 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "start": Text(
                 "Start osimertinib 160 mg once daily as primary treatment of the leptomeningeal metastases.",
-                f"LM is established and no EGFR TKI is active.{{unclassified}} {_WHY_160}",
+                f"LM is established and no EGFR TKI is active.{{unclassified}}{{plans}}{{stops}} {_WHY_160}",
             ),
             "increase": Text(
                 "Raise osimertinib to 160 mg once daily: the current dose is below the one preferred for LM.",
-                "LM is established while osimertinib runs below 160 mg a day. Standard doses may not reach "
-                f"sufficient CSF levels. {_WHY_160}",
+                "LM is established while osimertinib runs below 160 mg a day ({given}).{others}{plans}{stops} "
+                f"Standard doses may not reach sufficient CSF levels. {_WHY_160}",
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 160 mg once daily for the leptomeningeal disease.",
-                "LM is established on an EGFR TKI other than osimertinib ({tkis}).{working} Osimertinib is the "
-                f"preferred agent for CNS disease. {_WHY_160}",
+                "LM is established on an EGFR TKI other than osimertinib ({tkis}).{working}{above}{plans}{stops} "
+                f"Osimertinib is the preferred agent for CNS disease. {_WHY_160}",
             ),
             "continue": Text(
                 "Continue osimertinib 160 mg once daily, at the highest tolerable dose, for CNS control.",
@@ -131,17 +174,44 @@ _ENTRIES: tuple[Entry, ...] = (
             "start": Text(
                 "Start osimertinib 80 mg once daily for CNS metastases without leptomeningeal disease.",
                 "There are brain metastases but no established or suspected LM, and no EGFR TKI is active."
-                "{unclassified} Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+                "{unclassified}{plans}{stops} Osimertinib is the preferred agent for CNS disease; 80 mg a day is its "
+                "standard dose.",
             ),
             "switch": Text(
                 "Switch from the current EGFR TKI to osimertinib 80 mg once daily for the CNS metastases.",
-                "There are brain metastases without LM on an EGFR TKI other than osimertinib ({tkis}).{working} "
-                "Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard dose.",
+                "There are brain metastases without LM on an EGFR TKI other than osimertinib ({tkis}).{working}"
+                "{above}{plans}{stops} Osimertinib is the preferred agent for CNS disease; 80 mg a day is its standard "
+                "dose.",
             ),
             "continue": Text(
                 "Continue osimertinib at the standard 80 mg daily dose for CNS metastases without LM.",
-                "There are brain metastases without LM, already treated with osimertinib below 160 mg a day. "
-                "80 mg a day is the standard dose outside leptomeningeal disease.",
+                "There are brain metastases without LM, already treated with osimertinib below 160 mg a day "
+                "({given}).{plans}{stops} 80 mg a day is the standard dose outside leptomeningeal disease.",
+            ),
+        },
+    ),
+    Entry(
+        "osimertinib-tolerated", "recommendation", ("S25", "S02", "S08"),
+        kind="treatment", dose=_OSI_AGAIN, variant="action",
+        texts={
+            "continue": Text(
+                "Continue osimertinib {given}: the highest dose tolerated so far; a higher dose is the treating "
+                "team's decision.",
+                "Osimertinib given now: {given_since}.{stops}{toxicity} "
+                f"{_TOLERATED}{{stage}}{{plans}}{{others}}{{ild}}",
+                dose=GIVEN_DOSE,
+            ),
+            "resume": Text(
+                "Osimertinib is withheld after a toxicity stop: giving it again, at most at {limit} a day, is the "
+                "treating team's decision.",
+                "No osimertinib is given now.{stops} Whether and when osimertinib is given again, at up to {up_to} "
+                "once the toxicity has resolved, is the treating team's decision; the document asks for the highest "
+                "dose the patient tolerates, for CNS control.{stage}{ild}{plans}{others}{radiotherapy}",
+            ),
+            "review": Text(
+                "Osimertinib was stopped for toxicity: whether it is given again is a specialist's decision.",
+                "No osimertinib is given now.{stops} {review} Whether osimertinib is given again is a specialist's "
+                "decision; {document_dose}.{stage}{ild}{plans}{others}{radiotherapy}",
             ),
         },
     ),
@@ -152,23 +222,32 @@ _ENTRIES: tuple[Entry, ...] = (
             "inadequate-response": Text(
                 "Add intrathecal pemetrexed 30-50 mg (2-3 doses per course, a course every 2-3 months) to osimertinib.",
                 "The response to {regimen}, begun on {regimen_start}, is inadequate: {findings}.{alongside}"
-                "{other_intrathecal} "
-                "The document adds intrathecal pemetrexed while high-dose osimertinib continues; a case report "
-                "and a small series support it.",
+                "{other_intrathecal}{holding}{counts} "
+                "The document adds intrathecal pemetrexed while osimertinib continues at the highest dose "
+                "tolerated; a case report and a small series support it.",
             ),
             "platinum-without-intrathecal": Text(
-                "Add intrathecal pemetrexed 30-50 mg to osimertinib 160 mg: the document's intrathecal step is "
-                "still unused.",
+                "Add intrathecal pemetrexed 30-50 mg to {osimertinib_now}: the document's intrathecal step is still "
+                "unused.",
                 "The response to {regimen}, judged from {regimen_start}, is inadequate ({findings}), and no "
-                "intrathecal pemetrexed was given while osimertinib 160 mg ran. Platinum given: {platinum}."
-                "{other_intrathecal} The intrathecal step of the document comes before platinum; a case report "
-                "and a small series support it.",
+                "intrathecal pemetrexed was given while {osimertinib} ran. Platinum given: {platinum}."
+                "{other_intrathecal}{holding}{counts} The intrathecal step of the document comes before platinum; a "
+                "case report and a small series support it.",
             ),
             "combination": Text(
-                "Continue intrathecal pemetrexed courses together with osimertinib 160 mg.",
-                "The combination of osimertinib 160 mg and intrathecal pemetrexed, judged from {regimen_start}, "
-                "shows no progression on the latest assessments. Latest course: {course}. Courses are repeated "
-                "every 2-3 months while high-dose osimertinib continues.",
+                "Continue intrathecal pemetrexed courses {beside}.",
+                "The combination of intrathecal pemetrexed with {osimertinib}, judged from {regimen_start}, shows no "
+                "progression on the latest assessments. Latest course: {course}.{anemia} Courses are repeated every "
+                "2-3 months while osimertinib continues at the highest dose tolerated.",
+            ),
+            "hold": Text(
+                "Intrathecal pemetrexed on hold: whether, when and at what dose the next administration is given is "
+                "the team's decision.",
+                "{held_because}{anemia} {stage_now} Whether, when and at what dose the next administration of "
+                "intrathecal pemetrexed is given is the treating team's decision.",
+                statements=("S25", "S22", "S23"),
+                dose=None,
+                evidence=(),
             ),
         },
     ),
@@ -179,7 +258,7 @@ _ENTRIES: tuple[Entry, ...] = (
             "consider": Text(
                 "Consider platinum-based chemotherapy, preferably a pemetrexed-containing regimen.",
                 "The disease progressed despite {regimen}, judged from {regimen_start}: {findings}. "
-                "Latest intrathecal course: {course}.{earlier}",
+                "Latest intrathecal course: {course}.{earlier}{counts}",
             ),
         },
     ),
@@ -190,7 +269,8 @@ _ENTRIES: tuple[Entry, ...] = (
             "consider": Text(
                 "Poor performance status: intrathecal treatment may be easier to tolerate than systemic chemotherapy.",
                 "The latest performance status, {ps}, is at or beyond the policy's threshold for poor: "
-                "ECOG {threshold} or worse (KPS mapped to ECOG).",
+                "ECOG {threshold} or worse (KPS mapped to ECOG). The document speaks of intrathecal therapy and "
+                "names no agent.{progressed_on}{counts}",
             ),
         },
     ),
@@ -265,8 +345,7 @@ _ENTRIES: tuple[Entry, ...] = (
         texts={
             "perform": Text(
                 "Watch for {term}: the adverse effects of what is given and advised.",
-                "{sources} The document names rash as most common with osimertinib and aseptic meningitis as "
-                "frequent with intrathecal chemotherapy.",
+                "{sources} {document_names}",
             ),
         },
     ),
@@ -312,44 +391,51 @@ _ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "toxicity-skin-rash", "alert", ("S21",),
-        texts={"": Text("Skin rash, CTCAE grade {grade}{cause}.", "{agents}")},
+        texts={"": Text("Skin rash, CTCAE grade {grade}{now}{cause}.", "{agents}")},
     ),
     Entry(
         "toxicity-myelosuppression", "alert", ("S22",),
-        texts={"": Text("Myelosuppression ({term}): a listed adverse effect to follow.", "{agents}")},
+        texts={"": Text("Myelosuppression ({term}){now}.", "{agents}")},
     ),
     Entry(
         "toxicity-aseptic-meningitis", "alert", ("S23",),
         texts={
             "": Text(
-                "Aseptic meningitis, CTCAE grade {grade}: the document calls it frequent with intrathecal "
-                "chemotherapy.",
+                "Aseptic meningitis, CTCAE grade {grade}{now}: frequent with intrathecal chemotherapy, the document "
+                "says.",
                 "{agents}",
             )
         },
     ),
     Entry(
         "toxicity-fatigue", "alert", ("S24",),
-        texts={"": Text("Fatigue, CTCAE grade {grade}.", "{agents}")},
+        texts={"": Text("Fatigue, CTCAE grade {grade}{now}.", "{agents}")},
     ),
     Entry(
         "dose-modification", "alert", ("S25",),
         texts={
             "": Text(
-                "Grade 3+ toxicity, osimertinib given or advised: dose changes may be needed; keep the highest "
-                "tolerable dose.",
-                f"{{severe}}. {{agents}} {_KEEP_HIGHEST}",
+                "{linked_to}: dose changes may be needed; {keep}.",
+                "{severe}. {agents} {keep_detail}",
             )
         },
     ),
     Entry(
-        "prior-osimertinib-stopped", "alert", ("S25",),
+        "prior-osimertinib-stopped", "alert", ("S25",), variant="advised",
         texts={
-            "": Text(
-                "Osimertinib was stopped before: check why before it is given again.",
+            **dict.fromkeys(
+                ("start", "switch", "resume", "review"),
+                Text(
+                    "Osimertinib was stopped before: check why before it is given again.",
+                    "{stops}. Dose changes may be needed for toxicity, but the highest tolerable dose matters for "
+                    "CNS control: {ask} before restarting.",
+                ),
+            ),
+            "increase": Text(
+                "Osimertinib was stopped or reduced before: learn why before the dose is raised.",
                 "{stops}. Dose changes may be needed for toxicity, but the highest tolerable dose matters for "
-                "CNS control: {ask} before restarting.",
-            )
+                "CNS control: {ask} before increasing.",
+            ),
         },
     ),
     Entry(
@@ -367,14 +453,14 @@ _ENTRIES: tuple[Entry, ...] = (
             "platinum": Text(
                 "Progression on platinum-based chemotherapy: the document offers no further step.",
                 "The disease progressed on {regimen}, judged from {regimen_start}: {findings}. Both later steps "
-                "were given while osimertinib 160 mg ran: intrathecal pemetrexed ({course}) and platinum "
-                "chemotherapy ({platinum}).",
+                "were given while {osimertinib} ran: intrathecal pemetrexed ({course}) and platinum "
+                "chemotherapy ({platinum}).{counts}",
             ),
             "earlier-platinum": Text(
                 "Progression on the combination while platinum chemotherapy runs: the document offers no further step.",
                 "The disease progressed despite {regimen}, judged from {regimen_start}: {findings}. The document's "
-                "next step, platinum-based chemotherapy, has been given since before the 160 mg regimen: "
-                "{earlier_running}. Latest intrathecal course: {course}.",
+                "next step, platinum-based chemotherapy, has been given since before {the_regimen}: "
+                "{earlier_running}. Latest intrathecal course: {course}.{counts}",
             ),
         },
     ),

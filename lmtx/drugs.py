@@ -40,12 +40,14 @@ __all__ = [
     "DrugClass",
     "Route",
     "StandardDose",
+    "above_standard_dose",
     "allowed_routes",
     "daily_dose",
     "drug_class",
     "drug_words",
     "effective_route",
     "mg",
+    "standard_dose_words",
 ]
 
 
@@ -226,18 +228,75 @@ def effective_route(therapy: Dosed) -> Route | None:
     return next(iter(routes)) if len(routes) == 1 else None
 
 
+def _administrations_a_day(therapy: Dosed) -> int:
+    """How many administrations make one day's dose on the agent's usual schedule (icotinib: three)."""
+    if therapy.interval_days is not None:
+        return 1  # one administration every ``interval_days`` days
+    standard = STANDARD_DAILY_DOSE.get(therapy.agent)
+    return standard.administrations if standard is not None else 1
+
+
 def daily_dose(therapy: Dosed) -> float:
-    """The dose a day in mg: ``dose_mg / interval_days`` (0 without a dose; an absent interval is 1).
+    """The dose a day in mg: ``dose_mg / interval_days`` (0 without a dose; an absent interval is daily).
+
+    Icotinib is given three times a day: without ``interval_days`` its ``dose_mg`` is one of
+    three daily administrations (daily dose 3 x ``dose_mg``); with ``interval_days`` n it is one
+    dose every n days (docs/input-format.md#standard-doses).
 
     Args:
         therapy: A therapy (any object with the fields of :class:`Dosed`).
     """
-    return (therapy.dose_mg or 0.0) / (therapy.interval_days or 1)
+    return (therapy.dose_mg or 0.0) * _administrations_a_day(therapy) / (therapy.interval_days or 1)
+
+
+def above_standard_dose(therapy: Dosed) -> bool:
+    """Whether an EGFR TKI is given above its standard daily dose (docs/input-format.md#standard-doses).
+
+    Above it when a ``dose_mg`` is recorded and either the daily dose or the dose per
+    administration is above the standard daily dose: a pulsatile schedule such as erlotinib
+    1500 mg every 7 days is above it. Never for a drug without a standard dose (an ``other``
+    drug of class ``egfr-tki``) or without a recorded dose.
+
+    Args:
+        therapy: A therapy (any object with the fields of :class:`Dosed`).
+    """
+    standard = STANDARD_DAILY_DOSE.get(therapy.agent)
+    if standard is None or therapy.dose_mg is None:
+        return False
+    return daily_dose(therapy) > standard.daily_mg or therapy.dose_mg > standard.daily_mg
+
+
+def standard_dose_words(therapy: Dosed) -> str:
+    """An EGFR TKI's dose against its standard dose, in words: ``below its standard dose of 250 mg a day``.
+
+    ``dose not recorded`` without a ``dose_mg``; for a drug lmtx knows no standard dose of (an
+    ``other`` drug of class ``egfr-tki``), says so, never calling its dose standard.
+
+    Args:
+        therapy: A therapy (any object with the fields of :class:`Dosed`).
+    """
+    standard = STANDARD_DAILY_DOSE.get(therapy.agent)
+    if standard is None:
+        return "lmtx knows no standard dose for it"
+    if therapy.dose_mg is None:
+        return "dose not recorded"
+    usual = f"{mg(standard.daily_mg)} mg a day"
+    if standard.administrations > 1:
+        usual += f", as {mg(standard.daily_mg / standard.administrations)} mg {_TIMES[standard.administrations]} a day"
+    if above_standard_dose(therapy):
+        return f"above its standard dose of {usual}"
+    if daily_dose(therapy) < standard.daily_mg:
+        return f"below its standard dose of {usual}"
+    return f"its standard dose of {usual}"
+
+
+_TIMES = {2: "twice", 3: "three times"}
 
 
 def mg(dose: float) -> str:
     """A dose in mg as a clinician writes it: ``160``, ``37.5``."""
-    return f"{int(dose)}" if float(dose).is_integer() else f"{dose:g}"
+    # Ten significant digits: a dose just below 160 mg (159.9995) must never read as 160.
+    return f"{int(dose)}" if float(dose).is_integer() else f"{dose:.10g}"
 
 
 def drug_words(therapy: Dosed) -> str:
@@ -258,12 +317,15 @@ def drug_words(therapy: Dosed) -> str:
             name = f"{route.value} {name}"
         if therapy.name and therapy.name.casefold() not in agent.value and agent.value not in therapy.name.casefold():
             name += f" ('{therapy.name}')"
-    # An absent interval is the agent's usual schedule: daily only for the oral EGFR TKIs.
-    daily = therapy.interval_days == 1 or (therapy.interval_days is None and drug_class(therapy) is DrugClass.EGFR_TKI)
+    # An absent interval is the agent's usual schedule: daily for the oral EGFR TKIs, three
+    # times a day for icotinib.
+    usual = therapy.interval_days is None and drug_class(therapy) is DrugClass.EGFR_TKI
+    daily = therapy.interval_days == 1 or usual
+    times = _administrations_a_day(therapy) if usual else 1
     if therapy.dose_mg is not None:
         name += f" {mg(therapy.dose_mg)} mg"
     if daily and therapy.dose_mg is not None:
-        name += " a day"
+        name += f" {_TIMES[times]} a day" if times > 1 else " a day"
     elif therapy.interval_days not in (None, 1):
         name += f" every {therapy.interval_days} days"
     return name

@@ -47,10 +47,15 @@ is its four terms.
 
 @attrs.frozen
 class Dose:
-    """A dose: a fixed ``mg`` or a range ``mg_min``-``mg_max`` (whole mg), with route and frequency."""
+    """A dose: a fixed ``mg`` or a range ``mg_min``-``mg_max`` (whole mg), with route and frequency.
+
+    ``mg`` is the document's dose, or for ``osimertinib-tolerated`` ``continue`` the dose per
+    administration given now (which may not be whole). ``resume`` and ``review`` give no dose:
+    route and frequency only.
+    """
 
     route: str
-    mg: int | None = None
+    mg: int | float | None = None
     mg_min: int | None = None
     mg_max: int | None = None
     frequency: str | None = None
@@ -77,7 +82,7 @@ class Recommendation:
         code: Stable code (docs/output-format.md), e.g. ``it-pemetrexed``.
         kind: ``treatment``, ``workup`` or ``monitoring``.
         action: ``start``, ``increase``, ``switch``, ``continue``, ``add``,
-            ``consider`` or ``perform``.
+            ``consider``, ``resume``, ``review``, ``hold`` or ``perform``.
         summary: One line, at most 140 characters.
         detail: Why, in a few sentences.
         dose: The dose, for drug recommendations.
@@ -297,7 +302,15 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_unstructure_hook(dt.date, dt.date.isoformat)
     converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+    converter.register_structure_hook(int | float | None, _mg)
     return converter
+
+
+def _mg(value: object, _: object) -> int | float | None:
+    """A dose in mg as the wire gives it: a JSON number (never a boolean), kept as it is."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"not a number of mg: {value!r}")
 
 
 _CONVERTER = _make_converter()

@@ -349,12 +349,21 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
     deciding: list[dt.date] = []  # the dates of the findings that decided a step
     judged_from = None  # the start of the regimen being judged (#response, #combination)
     regimen = None  # which regimen is judged
+    reading = _tolerance(patient, evaluation_date)
+    limit = reading["limit"]
+    established_limit = limit is not None and limit <= 160  # the highest tolerable dose applies with LM
+    cns_limit = limit is not None and limit <= 80  # ... and without LM
     if applicable and lm_status == "suspected":
         phase = "diagnostic-workup"
     elif applicable and lm_status == "absent":
-        # Brain metastases without LM (#cns-metastases-without-lm).
+        # Brain metastases without LM (#cns-metastases-without-lm; #tolerable-dose).
         phase = "cns-metastases-without-lm"
-        if osimertinib_160:
+        if cns_limit:
+            if active_osimertinib:
+                treatment["osimertinib-tolerated"] = "continue"
+            else:
+                treatment["osimertinib-tolerated"] = "review" if reading["review"] else "resume"
+        elif osimertinib_160:
             treatment["osimertinib-160"] = "continue"
         elif osimertinib_below_160:
             treatment["osimertinib-80"] = "continue"
@@ -362,94 +371,142 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
             treatment["osimertinib-80"] = "switch"
         else:
             treatment["osimertinib-80"] = "start"
-    elif applicable and not osimertinib_160:
-        # Established LM, not on osimertinib 160 mg (#initial).
-        phase = "initial"
-        if osimertinib_below_160:
-            treatment["osimertinib-160"] = "increase"
-            alerts["cns-penetration"] = "warning"
-        elif other_tki:
-            treatment["osimertinib-160"] = "switch"
-            alerts["cns-penetration"] = "warning"
-        else:
-            treatment["osimertinib-160"] = "start"
     elif applicable:
-        osimertinib_start = _regimen_start(therapies, osimertinib_160[0])
-        treatment["osimertinib-160"] = "continue"  # from monotherapy on, always continue.
-        # Stages by treatment history: what was given while this 160 mg regimen ran.
-        given = [
-            t for t in therapies if t["status"] in GIVEN and (not t.get("end") or _date(t["end"]) >= osimertinib_start)
-        ]
-        it_given = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
-        # Only platinum begun on or after the 160 mg start is the document's step; earlier is earlier chemotherapy.
-        platinum_given = [t for t in given if t["agent"] in PLATINUM and _date(t["start"]) >= osimertinib_start]
-        if platinum_given:
-            # The platinum stage: the document's last step.
-            phase = "beyond-document"
-            regimen = "platinum" if it_given else "platinum-without-intrathecal"
-            judged_from = max(osimertinib_start, min(_date(t["start"]) for t in platinum_given))
-            if it_given:
-                deciding = _progression(exams, mri, judged_from)
-                if deciding:
-                    alerts["guideline-exhausted"] = "warning"
+        # Established LM: the osimertinib regimen the later stages build on (#initial, #tolerable-dose).
+        current = None
+        if osimertinib_160:
+            current = ("160", _index(therapies, osimertinib_160[0]))
+        elif active_osimertinib and established_limit:
+            current = ("primary", _index(therapies, active_osimertinib[0]))
+        elif osimertinib_below_160 and reading["linked_grade"][_index(therapies, osimertinib_below_160[0])] >= 3:
+            current = ("primary", _index(therapies, osimertinib_below_160[0]))
+        elif not active_osimertinib and established_limit and reading["held"] is not None:
+            current = ("held", reading["held"])
+        if current is None:
+            phase = "initial"
+            if established_limit:
+                treatment["osimertinib-tolerated"] = "review" if reading["review"] else "resume"
+            elif osimertinib_below_160:
+                treatment["osimertinib-160"] = "increase"
+            elif other_tki:
+                treatment["osimertinib-160"] = "switch"
             else:
-                # The intrathecal step is still unused: the inadequate-response test decides.
+                treatment["osimertinib-160"] = "start"
+        else:
+            kind, index = current
+            if kind == "160":
+                treatment["osimertinib-160"] = "continue"  # from monotherapy on, always continue.
+                osimertinib_start = reading["chain_160"][index]
+            else:
+                osimertinib_start = reading["chain_primary"][index]
+                if kind == "primary":
+                    treatment["osimertinib-tolerated"] = "continue"
+                else:
+                    treatment["osimertinib-tolerated"] = "review" if reading["review"] else "resume"
+            run_date = reading["run_date"][index]
+            # Stages by treatment history: what was given on the osimertinib run (#combination).
+            given = [t for t in therapies if t["status"] in GIVEN and (not t.get("end") or _date(t["end"]) >= run_date)]
+            it_given = [t for t in given if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal"]
+            # Only platinum begun on or after the run date is the document's step; earlier is earlier chemotherapy.
+            platinum_given = [t for t in given if t["agent"] in PLATINUM and _date(t["start"]) >= run_date]
+            course = _latest_course(it_given, therapies) if it_given else None
+            if platinum_given:
+                # The platinum stage: the document's last step.
+                phase = "beyond-document"
+                regimen = "platinum" if it_given else "platinum-without-intrathecal"
+                judged_from = max(osimertinib_start, min(_date(t["start"]) for t in platinum_given))
+                if course is not None:
+                    deciding = _progression(exams, mri, judged_from)
+                    if deciding:
+                        alerts["guideline-exhausted"] = "warning"
+                    if _holds(course, patient, therapies, evaluation_date):
+                        treatment["it-pemetrexed"] = "hold"
+                else:
+                    # The intrathecal step is still unused: the inadequate-response test decides.
+                    deciding = _inadequate(exams, cytology, mri, judged_from)
+                    if deciding:
+                        treatment["it-pemetrexed"] = "add"
+            elif course is not None:
+                # The combination stage.
+                regimen = "combination"
+                judged_from = max(osimertinib_start, min(_date(t["start"]) for t in it_given))
+                deciding = _progression(exams, mri, judged_from)
+                if course["reading"] == "progressed":
+                    # The treating team's verdict: the latest course was stopped for progression.
+                    deciding += [
+                        _date(t["end"])
+                        for t in course["courses"]
+                        if t.get("stop_reason") == "progression" and t.get("end")
+                    ]
+                if deciding or course["reading"] == "progressed":
+                    phase = "progression-on-combination"
+                    if any(t["agent"] in PLATINUM for t in active):
+                        alerts["guideline-exhausted"] = "warning"  # earlier platinum still runs: the last step is given
+                    else:
+                        treatment["platinum-pemetrexed"] = "consider"
+                    stale = (
+                        ps is not None
+                        and ps.get("date") is not None
+                        and evaluation_date is not None
+                        and (evaluation_date - _date(ps["date"])).days > 90
+                    )
+                    if stale:
+                        alerts["performance-status-missing"] = "warning"  # a PS over 90 days old cannot decide
+                    elif ps is not None and _ecog(ps) >= poor_ps_ecog:
+                        treatment["prefer-intrathecal"] = "consider"
+                else:
+                    phase = "combination"
+                    holds = _holds(course, patient, therapies, evaluation_date)
+                    treatment["it-pemetrexed"] = "hold" if holds else "continue"
+            else:
+                # Osimertinib alone.
+                regimen = "osimertinib"
+                judged_from = osimertinib_start
                 deciding = _inadequate(exams, cytology, mri, judged_from)
                 if deciding:
+                    phase = "inadequate-response"
                     treatment["it-pemetrexed"] = "add"
-        elif it_given:
-            # The combination stage.
-            regimen = "combination"
-            judged_from = max(osimertinib_start, min(_date(t["start"]) for t in it_given))
-            deciding = _progression(exams, mri, judged_from)
-            if deciding:
-                phase = "progression-on-combination"
-                if any(t["agent"] in PLATINUM for t in active):
-                    alerts["guideline-exhausted"] = "warning"  # earlier platinum still runs: the last step is given
                 else:
-                    treatment["platinum-pemetrexed"] = "consider"
-                stale = (
-                    ps is not None
-                    and ps.get("date") is not None
-                    and evaluation_date is not None
-                    and (evaluation_date - _date(ps["date"])).days > 90
-                )
-                if stale:
-                    alerts["performance-status-missing"] = "warning"  # a PS over 90 days old cannot decide
-                elif ps is not None and _ecog(ps) >= poor_ps_ecog:
-                    treatment["prefer-intrathecal"] = "consider"
-            else:
-                phase = "combination"
-                latest_course = max(it_given, key=lambda t: _date(t["start"]))
-                starts = [_date(t["start"]) for t in it_given]
-                if starts.count(_date(latest_course["start"])) > 1:
-                    # Two courses begun the same day: the reading names no order; any not stopped continues.
-                    courses = [t for t in it_given if _date(t["start"]) == _date(latest_course["start"])]
-                    if any(t["status"] != "stopped" for t in courses):
-                        treatment["it-pemetrexed"] = "continue"
-                elif latest_course["status"] != "stopped":
-                    treatment["it-pemetrexed"] = "continue"
-        else:
-            # Osimertinib 160 mg alone.
-            regimen = "osimertinib"
-            judged_from = osimertinib_start
-            deciding = _inadequate(exams, cytology, mri, judged_from)
-            if deciding:
-                phase = "inadequate-response"
-                treatment["it-pemetrexed"] = "add"
-            else:
-                phase = "osimertinib-monotherapy"
+                    phase = "osimertinib-monotherapy"
 
-    # A stopped osimertinib is flagged before osimertinib is started, switched to or raised.
-    stops = [
+    # S27, standard doses may not reach the CSF (#initial): osimertinib below 160 mg, and every other
+    # EGFR TKI given or planned that is not above its standard dose.
+    not_above = [
         t
         for t in therapies
-        if t["agent"] == "osimertinib" and t["status"] == "stopped" and not _dose_changed(t, therapies)
+        if _is_tki(t)
+        and t["agent"] != "osimertinib"
+        and t["status"] in ("active", "planned")
+        and not _above_standard(t)
     ]
+    planned_low = [
+        t
+        for t in therapies
+        if t["agent"] == "osimertinib"
+        and t["status"] == "planned"
+        and not (t["dose_mg"] >= 160 and t.get("interval_days", 1) in (1, None))
+    ]
+    advised_160 = treatment.get("osimertinib-160")
     if (
-        any(treatment.get(c) in ("start", "switch", "increase") for c in ("osimertinib-160", "osimertinib-80"))
-        and stops
+        advised_160 == "increase"
+        or (advised_160 == "start" and planned_low)
+        or (advised_160 in ("start", "switch", "increase") and not_above)
+        or ("osimertinib-tolerated" in treatment and established and not_above)
     ):
+        alerts["cns-penetration"] = "warning"
+
+    # A stopped osimertinib is flagged before osimertinib is given again (#stopped-osimertinib): not a change of
+    # dose, not a dose stopped for toxicity that was never given again (#tolerable-dose).
+    stops = [
+        t
+        for i, t in enumerate(therapies)
+        if t["agent"] == "osimertinib"
+        and (t["status"] == "stopped" or (t["status"] == "completed" and t.get("stop_reason") == "toxicity"))
+        and i not in reading["standing"]
+        and not _dose_changed(t, therapies)
+    ]
+    again = any(treatment.get(c) in ("start", "switch", "increase") for c in ("osimertinib-160", "osimertinib-80"))
+    if (again or treatment.get("osimertinib-tolerated") in ("resume", "review")) and stops:
         alerts["prior-osimertinib-stopped"] = "warning"
 
     # S26 for any NSCLC with suspected LM (#scope, #lm-status, #severities).
@@ -485,7 +542,12 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
 
     # Radiotherapy without osimertinib (#radiotherapy).
     radiotherapy = [t for t in therapies if t["agent"] == "radiotherapy" and t["status"] in ("planned", "active")]
-    if applicable and radiotherapy and not active_osimertinib:
+    planned_osimertinib = [t for t in therapies if t["agent"] == "osimertinib" and t["status"] == "planned"]
+    # Not with osimertinib planned, and not while it is withheld for toxicity (rev. 2026-12-07).
+    started = phase == "diagnostic-workup" or any(
+        treatment.get(c) in ("start", "switch") for c in ("osimertinib-160", "osimertinib-80")
+    )
+    if applicable and radiotherapy and not active_osimertinib and not planned_osimertinib and started:
         alerts["radiotherapy-overreliance"] = "warning"
 
     # Toxicity, applicable or not: one alert per kind, naming every term with its (highest) grade.
@@ -516,6 +578,8 @@ def decide(patient: Mapping[str, Any], as_of: dt.date | str | None = None, poor_
         "judged_from": judged_from.isoformat() if judged_from else None,
         "deciding": [(d.isoformat(), (d - judged_from).days + 1) for d in sorted(set(deciding))] if judged_from else [],
         "stopped_osimertinib_ends": sorted(str(t.get("end") or "") for t in stops),
+        "tolerance_limit": limit,
+        "standing_stops": sorted(reading["standing"]),
         "treatment": treatment,
         "workup": workup,
         "monitoring": monitoring,
@@ -589,33 +653,6 @@ def _route(therapy: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _toxicity_agents(
-    toxicity: Mapping[str, Any], therapies: list[Mapping[str, Any]], as_of: dt.date | None
-) -> list[Mapping[str, Any]]:
-    """The therapies a toxicity is linked to: as attributed, else those given around it that its kind links to."""
-    if toxicity.get("attributed_to"):
-        return [t for t in therapies if t["agent"] in toxicity["attributed_to"]]
-    day = _date(toxicity["date"]) if toxicity.get("date") else as_of
-    if day is None:
-        return []
-    around = [
-        t
-        for t in therapies
-        if t["status"] != "planned"
-        and _date(t["start"]) <= day
-        and (not t.get("end") or _date(t["end"]) >= day - dt.timedelta(days=42))
-    ]
-    term = toxicity["term"]
-    if term == "rash":
-        return [t for t in around if _is_tki(t) or t["agent"] == "amivantamab"]
-    if term == "aseptic_meningitis":
-        return [t for t in around if _route(t) == "intrathecal"]
-    if term in ("leukopenia", "neutropenia", "thrombocytopenia", "anemia"):
-        chemotherapy = [t for t in around if _is_chemotherapy(t)]
-        return chemotherapy or [t for t in around if t["agent"] == "osimertinib"]
-    return around
-
-
 def _adverse_effects(watched: list[Mapping[str, Any]], treatment: Mapping[str, str]) -> list[str]:
     """The union of the effects of every therapy watched (active or recently ended) and every recommendation."""
     effects: set[str] = set()
@@ -636,3 +673,265 @@ def _adverse_effects(watched: list[Mapping[str, Any]], treatment: Mapping[str, s
         elif code == "platinum-pemetrexed":
             effects.add("myelosuppression")
     return list(effects)
+
+
+# --- Revision 2026-12-07: the highest tolerable dose, the osimertinib run, intrathecal holds ---------------
+
+STANDARD_DAILY_MG = {
+    "gefitinib": 250,
+    "erlotinib": 150,
+    "icotinib": 375,
+    "afatinib": 40,
+    "dacomitinib": 45,
+    "osimertinib": 80,
+    "lazertinib": 240,
+    "aumolertinib": 110,
+    "furmonertinib": 80,
+    "befotertinib": 100,
+    "sunvozertinib": 300,
+}
+"""The standard daily dose of each listed EGFR TKI (docs/input-format.md#standard-doses)."""
+
+
+def _index(therapies: list[Mapping[str, Any]], therapy: Mapping[str, Any]) -> int:
+    return next(i for i, t in enumerate(therapies) if t is therapy)
+
+
+def _per_day(therapy: Mapping[str, Any]) -> float:
+    """The daily dose: icotinib without an interval is given three times a day."""
+    times = 3 if therapy["agent"] == "icotinib" and not therapy.get("interval_days") else 1
+    return float(therapy.get("dose_mg") or 0) * times / int(therapy.get("interval_days") or 1)
+
+
+def _above_standard(therapy: Mapping[str, Any]) -> bool:
+    standard = STANDARD_DAILY_MG.get(therapy["agent"])
+    dose = therapy.get("dose_mg")
+    return standard is not None and dose is not None and (_per_day(therapy) > standard or dose > standard)
+
+
+def _around(therapy: Mapping[str, Any], day: dt.date) -> bool:
+    """Given around a day: not planned, begun by then, no end or an end at most 42 days before it."""
+    return (
+        therapy["status"] != "planned"
+        and _date(therapy["start"]) <= day
+        and (not therapy.get("end") or _date(therapy["end"]) >= day - dt.timedelta(days=42))
+    )
+
+
+def _toxicity_agents(
+    toxicity: Mapping[str, Any], therapies: list[Mapping[str, Any]], as_of: dt.date | None
+) -> list[Mapping[str, Any]]:
+    """The therapies a toxicity is linked to (rev. 2026-12-07): as attributed, bounded by its date; else by kind."""
+    day = _date(toxicity["date"]) if toxicity.get("date") else as_of
+    if day is None:
+        return []
+    term = toxicity["term"]
+    if toxicity.get("attributed_to"):
+        found = []
+        for agent in toxicity["attributed_to"]:
+            begun = [
+                t for t in therapies if t["agent"] == agent and t["status"] != "planned" and _date(t["start"]) <= day
+            ]
+            around = [t for t in begun if _around(t, day)]
+            if around and term == "aseptic_meningitis":
+                around = [t for t in around if _route(t) == "intrathecal"] or around
+            if not around and begun:
+                latest = max(_date(t["start"]) for t in begun)
+                around = [t for t in begun if _date(t["start"]) == latest]
+            found += [t for t in around if not any(t is f for f in found)]
+        return found
+    around = [t for t in therapies if _around(t, day)]
+    if term == "rash":
+        return [t for t in around if _is_tki(t) or t["agent"] == "amivantamab"]
+    if term == "aseptic_meningitis":
+        return [t for t in around if _route(t) == "intrathecal"]
+    if term in ("leukopenia", "neutropenia", "thrombocytopenia", "anemia"):
+        chemotherapy = [t for t in around if _is_chemotherapy(t)]
+        return chemotherapy or [t for t in around if t["agent"] == "osimertinib"]
+    return around
+
+
+def _in_window(toxicity: Mapping[str, Any], therapy: Mapping[str, Any], as_of: dt.date | None) -> bool:
+    """Dated from 42 days before the therapy's end to 7 after; without an end, the 42 days before as_of."""
+    if not toxicity.get("date"):
+        return True
+    day = _date(toxicity["date"])
+    if therapy.get("end"):
+        end = _date(therapy["end"])
+        return end - dt.timedelta(days=42) <= day <= end + dt.timedelta(days=7)
+    return as_of is not None and as_of - dt.timedelta(days=42) <= day <= as_of
+
+
+def _tolerance(patient: Mapping[str, Any], as_of: dt.date | None) -> dict[str, Any]:  # noqa: PLR0912
+    """docs/interpretation.md#tolerable-dose, read from the wire record."""
+    therapies = patient.get("therapies", [])
+    toxicities = patient.get("toxicities", [])
+    osimertinib = [i for i, t in enumerate(therapies) if t["agent"] == "osimertinib"]
+    agents = [[_index(therapies, t) for t in _toxicity_agents(x, therapies, as_of)] for x in toxicities]
+    linked = {
+        i: [
+            x
+            for x, toxicity in enumerate(toxicities)
+            if toxicity["grade"] >= 3 and i in agents[x] and _in_window(toxicity, therapies[i], as_of)
+        ]
+        for i in osimertinib
+    }
+    linked_grade = {i: max((toxicities[x]["grade"] for x in linked[i]), default=0) for i in osimertinib}
+
+    def others(i: int) -> list[Mapping[str, Any]]:
+        return [therapies[j] for j in osimertinib if j != i]
+
+    stops = set()
+    for i in osimertinib:
+        t = therapies[i]
+        if t["status"] not in ("stopped", "completed"):
+            continue
+        reason = t.get("stop_reason")
+        if reason == "toxicity":
+            near = [x for x in toxicities if _in_window(x, t, as_of)]
+            blamed_elsewhere = near and all(
+                x.get("attributed_to") and "osimertinib" not in x["attributed_to"] for x in near
+            )
+            if not blamed_elsewhere:
+                stops.add(i)
+            continue
+        if t["status"] != "stopped" or not linked[i]:
+            continue
+        begun = _date(t["start"])
+        for o in others(i):
+            if _per_day(o) >= _per_day(t):
+                continue
+            in_time = (not o.get("start") and o["status"] == "planned") or (
+                o.get("start") and t.get("end") and begun < _date(o["start"]) <= _date(t["end"]) + dt.timedelta(days=7)
+            )
+            if reason in (None, "dose-change") and in_time:
+                stops.add(i)
+        if reason is None and not any(
+            _per_day(o) >= _per_day(t)
+            and ((not o.get("start") and o["status"] == "planned") or (o.get("start") and _date(o["start"]) > begun))
+            for o in others(i)
+        ):
+            stops.add(i)
+    standing = []
+    for i in sorted(stops):
+        t = therapies[i]
+        again = False
+        for o in others(i):
+            if o["status"] == "planned" or _per_day(o) < _per_day(t):
+                continue
+            if (
+                o["status"] == "active"
+                or (t.get("end") and _date(o["start"]) >= _date(t["end"]))
+                or (not t.get("end") and _date(o["start"]) > _date(t["start"]))
+            ):
+                again = True
+        if not again:
+            standing.append(i)
+    limit = min((_per_day(therapies[i]) for i in standing), default=None)
+
+    pieces = [i for i in osimertinib if therapies[i].get("start") and therapies[i]["status"] != "planned"]
+
+    def link_ok(earlier: int, later: int) -> bool:
+        e, l_ = therapies[earlier], therapies[later]
+        if not e.get("end"):
+            return False
+        days = 21 if earlier in stops else 7
+        return _date(e["start"]) < _date(l_["start"]) <= _date(e["end"]) + dt.timedelta(days=days)
+
+    def chain(i: int, allowed: Any) -> list[int]:
+        members = [i]
+        grew = True
+        while grew:
+            grew = False
+            for p in pieces:
+                if p not in members and allowed(p) and any(link_ok(p, m) for m in members):
+                    members.append(p)
+                    grew = True
+        return members
+
+    def high(i: int) -> bool:
+        return _is_160_daily(therapies[i])
+
+    def after_stop(i: int) -> bool:
+        return high(i) or any(_date(therapies[i]["start"]) > _date(therapies[s]["start"]) for s in standing)
+
+    found = [_date(c["date"]) for c in patient.get("csf_cytology", []) if c["result"] == "positive"]
+    found += [_date(m["date"]) for m in patient.get("mri", []) if m["leptomeningeal_enhancement"]]
+    diagnosis = min(found) if found else None
+    chain_160, chain_primary, run_date = {}, {}, {}
+    for i in pieces:
+        chain_160[i] = min(_date(therapies[p]["start"]) for p in (chain(i, high) if high(i) else [i]))
+        chain_primary[i] = min(_date(therapies[p]["start"]) for p in chain(i, after_stop))
+        run = chain(i, lambda _: True)
+        tall = [_date(therapies[p]["start"]) for p in run if high(p)]
+        first = min(_date(therapies[p]["start"]) for p in run)
+        run_date[i] = min(tall) if tall else (max(first, diagnosis) if diagnosis else first)
+
+    ended = [i for i in standing if therapies[i].get("end")]
+    held = None
+    overdue = False
+    if ended and as_of is not None:
+        latest = max(ended, key=lambda i: (_date(therapies[i]["end"]), _per_day(therapies[i]), i))
+        end = _date(therapies[latest]["end"])
+        since = any(j != latest and _date(therapies[j]["start"]) >= end for j in pieces)
+        overdue = (as_of - end).days > 21 and not since
+        if not any(therapies[i]["status"] == "active" for i in osimertinib):
+            recent = [i for i in ended if (as_of - _date(therapies[i]["end"])).days <= 21]
+            if recent:
+                held = max(recent, key=lambda i: (_date(therapies[i]["end"]), _per_day(therapies[i]), i))
+    severe = any(toxicities[x]["grade"] >= 4 for i in standing for x in linked[i])
+    return {
+        "limit": limit,
+        "standing": standing,
+        "linked_grade": linked_grade,
+        "chain_160": chain_160,
+        "chain_primary": chain_primary,
+        "run_date": run_date,
+        "held": held,
+        "review": limit is not None and (limit <= 40 or severe or overdue),
+    }
+
+
+def _course_reading(course: Mapping[str, Any]) -> str:
+    reason = course.get("stop_reason")
+    if reason == "progression":
+        return "progressed"
+    if reason in ("toxicity", "dose-change", "other") or (course["status"] == "stopped" and reason is None):
+        return "held"
+    return "continuing"
+
+
+def _latest_course(given: list[Mapping[str, Any]], therapies: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The latest intrathecal course given on the run, read with every course begun the same day."""
+    start = max(_date(t["start"]) for t in given)
+    courses = [
+        t
+        for t in therapies
+        if t["agent"] == "pemetrexed"
+        and t.get("route") == "intrathecal"
+        and t["status"] != "planned"
+        and _date(t["start"]) == start
+    ]
+    readings = {_course_reading(t) for t in courses}
+    reading = next(r for r in ("continuing", "progressed", "held") if r in readings)
+    return {"start": start, "courses": courses, "reading": reading}
+
+
+def _holds(
+    course: Mapping[str, Any], patient: Mapping[str, Any], therapies: list[Mapping[str, Any]], as_of: dt.date | None
+) -> bool:
+    """(a) the latest course was stopped (not for progression) or (b) an event since it began holds the injection."""
+    if course["reading"] == "held":
+        return True
+    if course["reading"] != "continuing":
+        return False
+    for toxicity in patient.get("toxicities", []):
+        day = _date(toxicity["date"]) if toxicity.get("date") else as_of
+        if toxicity["grade"] < 3 or day is None or day < course["start"]:
+            continue
+        if toxicity["term"] in ("neutropenia", "leukopenia", "thrombocytopenia"):
+            return True
+        intrathecal = any(_route(t) == "intrathecal" for t in _toxicity_agents(toxicity, therapies, as_of))
+        if toxicity["term"] in ("aseptic_meningitis", "other") and intrathecal:
+            return True
+    return False

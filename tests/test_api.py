@@ -105,10 +105,9 @@ def test_adverse_effects_are_a_structured_list_on_their_item_only() -> None:
 def test_alerts_and_notes_carry_a_detail() -> None:
     scenario = SCENARIOS["restart-after-osimertinib-stopped"]
     wire = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"]).to_dict()
-    stopped = next(a for a in wire["alerts"] if a["code"] == "prior-osimertinib-stopped")
-    assert "80 mg" in stopped["detail"]
-    assert "2025-12-01" in stopped["detail"]
-    assert stopped["statements"] == ["S25"]
+    modification = next(a for a in wire["alerts"] if a["code"] == "dose-modification")
+    assert "osimertinib 80 mg a day, stopped on 2025-12-01" in modification["detail"]
+    assert modification["statements"] == ["S25"]
     note = next(p for p in wire["prognosis"] if p["code"] == "performance-status-prognostic")
     assert note["detail"] == "ECOG 1, recorded on 2026-01-05."
     assert all(isinstance(a["detail"], str) for a in wire["alerts"])

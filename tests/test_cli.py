@@ -725,7 +725,9 @@ def test_why_not_platinum_pemetrexed_is_short(tmp_path: Path) -> None:
     assert len(done.stdout.splitlines()) <= 15
     assert ENGINE_WORDS.search(done.stdout) is None
     engine = run("explain", str(tmp_path / "patient.json"), "--why-not", "platinum-pemetrexed", "--engine")
-    assert len(engine.stdout.splitlines()) < 75
+    # Rev. 2026-12-07 added ways to the later stages (a course stopped for progression, a run kept
+    # through a withhold): the engine's account grew to 97 lines, the clinician's answer did not.
+    assert len(engine.stdout.splitlines()) < 100
     assert ENGINE_WORDS.search(engine.stdout) is None
 
 

@@ -106,7 +106,24 @@ def test_catalogue_statements_exist_and_summaries_fit_a_card() -> None:
     ps = "KPS 100 (ECOG 0), the latest; none recorded at LM diagnosis"
     # The longest cause a rash alert names (two agents; more are counted, lmtx._texts.toxicity).
     cause = ", with furmonertinib and sunvozertinib"
-    worst_case = {"grade": 5, "term": "thrombocytopenia", "score": 100, "ecog": 4, "ps": ps, "cause": cause}
+    # The longest doses and phrases of the highest tolerable dose (lmtx._texts.tolerance, lmtx._texts.response);
+    # the toxicity alerts' "now" and dose-modification's context are cut to fit by their words.
+    given = "159.9999999 mg every 365 days"
+    worst_case = {
+        "grade": 5,
+        "term": "thrombocytopenia",
+        "score": 100,
+        "ecog": 4,
+        "ps": ps,
+        "cause": cause,
+        "given": given,
+        "limit": "159.9999999 mg",
+        "beside": f"together with osimertinib {given}",
+        "osimertinib_now": f"osimertinib {given}",
+        "now": ", needs attention now (see dose-modification)",
+        "linked_to": "Grade 5 thrombocytopenia and more linked to 12 agents",
+        "keep": "osimertinib is withheld (see osimertinib-tolerated)",
+    }
     for code, entry in CATALOGUE.items():
         assert entry.statements, code
         assert set(entry.statements) | set(entry.evidence) <= known, code
@@ -164,7 +181,9 @@ def _copies() -> list[tuple[str, str, str, object]]:
 def _date_carrying_fields() -> set[tuple[str, str]]:
     """(fact type, field) pairs that hold a day: the record's dates, then every field a rule copies one into."""
     dates = {("neuro_exam", "date"), ("cytology", "date"), ("mri", "date"), ("therapy", "start"), ("therapy", "end")}
-    dates |= {("therapy", "run_start"), ("ps", "date"), ("toxicity", "day"), ("toxicity", "window")}
+    dates |= {("therapy", "chain_start"), ("therapy", "primary_start"), ("therapy", "run_date")}
+    dates |= {("link", "day"), ("link", "start"), ("link", "end")}
+    dates |= {("ps", "date"), ("toxicity", "day"), ("toxicity", "window")}
     dates |= {("patient", "as_of"), ("patient", "recent_from")}
     copies = _copies()
     while True:

@@ -235,15 +235,24 @@ def check_osimertinib_at_80_or_160_never_both(case: lst.EvaluationCase, result: 
     osimertinib = [r for r in result.recommendations if r.code.startswith("osimertinib")]
     assert len(osimertinib) <= 1
     for item in osimertinib:
-        assert item.code in ("osimertinib-80", "osimertinib-160")
+        assert item.code in ("osimertinib-80", "osimertinib-160", "osimertinib-tolerated")
         assert item.dose is not None
         assert item.dose.route == "oral"
-        assert item.dose.mg == int(item.code.removeprefix("osimertinib-"))
+        if item.code != "osimertinib-tolerated":
+            assert item.dose.mg == int(item.code.removeprefix("osimertinib-"))
+        elif item.action == "continue":
+            # The dose given now, per administration (docs/interpretation.md#tolerable-dose).
+            given = active(case.patient, "osimertinib")
+            assert [item.dose.mg] == [t["dose_mg"] for t in given]
+        else:
+            assert item.dose.mg is None  # resume and review: giving it again, and at what dose, is the team's
 
 
 def check_intrathecal_pemetrexed_dose_within_30_to_50_mg(case: lst.EvaluationCase, result: lmtx.Result) -> None:
     item = result.recommendation("it-pemetrexed")
-    if item is not None:
+    if item is not None and item.action == "hold":
+        assert (item.dose, item.evidence) == (None, ())  # the team decides the next administration
+    elif item is not None:
         assert item.dose is not None
         assert item.dose.route == "intrathecal"
         for mg in (item.dose.mg, item.dose.mg_min, item.dose.mg_max):
@@ -257,31 +266,29 @@ def check_it_pemetrexed_only_with_inadequate_response_or_ongoing_combination(
     item = result.recommendation("it-pemetrexed")
     if item is None:
         return
-    on_160 = [t for t in active(case.patient, "osimertinib") if t["dose_mg"] >= 160]
+    # On an osimertinib regimen: given now, or withheld after a stop (docs/interpretation.md#tolerable-dose).
+    assert [t for t in case.patient.get("therapies", []) if t["agent"] == "osimertinib" and t["status"] != "planned"]
     intrathecal = active(case.patient, "pemetrexed", "intrathecal")
-    assert on_160
     assert result.lm_status in ("confirmed", "probable")
-    # Given on the 160 mg regimen: active, completed or stopped, with no end or an end on or after its start.
-    regimen_start = on_160[0]["start"]
     given_intrathecal = [
         t
         for t in case.patient.get("therapies", [])
-        if t["agent"] == "pemetrexed"
-        and t.get("route") == "intrathecal"
-        and t["status"] in ("active", "completed", "stopped")
-        and t.get("end", regimen_start) >= regimen_start
+        if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal" and t["status"] != "planned"
     ]
     if item.action == "add":
-        # After inadequate response to 160 mg alone, or on progression on platinum when the
-        # intrathecal step was never used on the 160 mg regimen (docs/interpretation.md#combination).
+        # After inadequate response to osimertinib alone, or on progression on platinum when the
+        # intrathecal step was never used on the osimertinib run (docs/interpretation.md#combination).
         assert result.phase in ("inadequate-response", "beyond-document")
         assert not intrathecal
-    else:
-        # The combination continues between courses too, never after a stopped latest course.
-        assert (item.action, result.phase) == ("continue", "combination")
+    elif item.action == "continue":
+        # The combination continues between courses too, never after a latest course stopped or held.
+        assert result.phase == "combination"
         assert given_intrathecal
-        latest = max(t["start"] for t in given_intrathecal)
-        assert any(t["status"] != "stopped" for t in given_intrathecal if t["start"] == latest)
+    else:
+        # A hold: on the combination or in the platinum stage, with intrathecal pemetrexed given.
+        assert (item.action, result.phase in ("combination", "beyond-document")) == ("hold", True)
+        assert given_intrathecal
+        assert item.dose is None
 
 
 def check_platinum_pemetrexed_only_after_progression_on_combination(
@@ -290,7 +297,7 @@ def check_platinum_pemetrexed_only_after_progression_on_combination(
     if result.recommendation("platinum-pemetrexed") is None:
         return
     assert result.phase == "progression-on-combination"
-    assert [t for t in active(case.patient, "osimertinib") if t["dose_mg"] >= 160]
+    assert [t for t in case.patient.get("therapies", []) if t["agent"] == "osimertinib" and t["status"] != "planned"]
     assert [
         t
         for t in case.patient.get("therapies", [])
@@ -304,7 +311,10 @@ def check_prefer_intrathecal_only_with_poor_performance_status(
 ) -> None:
     if result.recommendation("prefer-intrathecal") is not None:
         assert "performance_status" in case.patient
-        assert ecog(case.patient["performance_status"]) >= poor_ps_ecog
+        ps = case.patient["performance_status"]
+        # A history decides by its latest assessment (docs/interpretation.md#policy).
+        latest = max(ps, key=lambda a: a["date"]) if isinstance(ps, list) else ps
+        assert ecog(latest) >= poor_ps_ecog
         assert result.phase == "progression-on-combination"
 
 
@@ -414,27 +424,87 @@ def check_performance_status_changes_only_what_depends_on_it(without: lmtx.Resul
         assert "performance-status-missing" not in with_ps.codes
 
 
+def advised_osimertinib_mg(result: lmtx.Result) -> float | None:
+    """The daily osimertinib dose a result advises: 160 or 80, the dose given a day (continue at the dose
+    tolerated), 0 while it is withheld (resume, review), ``None`` without an osimertinib item."""
+    for item in result.recommendations:
+        if item.code in ("osimertinib-160", "osimertinib-80"):
+            return float(item.code.removeprefix("osimertinib-"))
+        if item.code == "osimertinib-tolerated":
+            if item.dose is None or item.action != "continue":
+                return 0.0
+            # The dose per administration, once daily or every n days (docs/output-format.md).
+            frequency = item.dose.frequency or "once daily"
+            every = 1 if frequency == "once daily" else int(frequency.split()[1])
+            return float(item.dose.mg or 0) / every
+    return None
+
+
 @given(cases, lst.toxicity_dicts())
-def test_adding_a_toxicity_never_changes_the_recommended_osimertinib_dose(
+def test_adding_a_toxicity_never_raises_the_advised_osimertinib_dose(
     case: lst.EvaluationCase, toxicity: dict[str, Any]
 ) -> None:
+    # docs/interpretation.md#tolerable-dose: a toxicity the team attributes to nothing may make a stop one for
+    # toxicity, or hold intrathecal pemetrexed, or keep a dose from being raised; it never raises the advice.
     toxicity.pop("date", None)  # undated: valid for any evaluation date
     before = evaluate(case)
     patient = {**case.patient, "toxicities": [*case.patient.get("toxicities", []), toxicity]}
     after = evaluate(lst.EvaluationCase(patient, case.as_of))
+    dose_before, dose_after = advised_osimertinib_mg(before), advised_osimertinib_mg(after)
+    assert (dose_before is None) == (dose_after is None)
+    if dose_before is not None and dose_after is not None:
+        # Keeping the dose given now is no raise (osimertinib 321 mg every 2 days is 160.5 mg a day, yet
+        # below the 160 mg once-daily regimen that "increase" advised).
+        given = [float(t["dose_mg"]) / int(t.get("interval_days") or 1) for t in active(case.patient, "osimertinib")]
+        assert dose_after <= max([dose_before, *given])
+    assert (after.lm_status, after.applicable) == (before.lm_status, before.applicable)
+    # It only ever adds the toxicity alerts: each kind reported before is still reported.
+    toxicity_alerts = {code for code in before.codes if code.startswith("toxicity-")}
+    assert toxicity_alerts <= after.codes
+    if before.recommendation("it-pemetrexed") is not None and after.phase == before.phase:
+        item = after.recommendation("it-pemetrexed")
+        assert item is not None
+        assert item.action in (before.recommendation("it-pemetrexed").action, "hold")  # type: ignore[union-attr]
 
-    def osimertinib(result: lmtx.Result) -> set[tuple[str, str, float | None]]:
-        return {
-            (r.code, r.action, r.dose.mg if r.dose else None)
-            for r in result.recommendations
-            if r.code.startswith("osimertinib")
-        }
 
-    assert osimertinib(after) == osimertinib(before)
-    # docs/interpretation.md#toxicity: a toxicity only ever adds alerts; no recommendation changes.
-    assert [(r.code, r.action) for r in after.recommendations] == [(r.code, r.action) for r in before.recommendations]
-    assert (after.phase, after.lm_status, after.applicable) == (before.phase, before.lm_status, before.applicable)
-    assert before.codes <= after.codes
+@given(cases)
+def test_no_recommendation_advises_osimertinib_at_or_above_a_standing_tolerance_limit(case: lst.EvaluationCase) -> None:
+    # docs/interpretation.md#tolerable-dose: a dose stopped for toxicity and never given again is never advised
+    # again (the oracle reads the limit from the record, independently).
+    limit = decide(case.patient, case.as_of)["tolerance_limit"]
+    if limit is None:
+        return
+    result = evaluate(case)
+    advised = advised_osimertinib_mg(result)
+    if advised:
+        assert advised < limit, (advised, limit)
+    for item in result.recommendations:
+        if item.code == "osimertinib-tolerated":
+            assert item.action == "continue" or item.dose is None or item.dose.mg is None
+
+
+CYTOPENIAS = ("neutropenia", "leukopenia", "thrombocytopenia")
+
+
+@given(cases)
+def test_intrathecal_pemetrexed_never_continues_beside_a_severe_cytopenia_since_its_latest_course(
+    case: lst.EvaluationCase,
+) -> None:
+    # docs/interpretation.md#combination: an intrathecal injection needs adequate counts.
+    result = evaluate(case)
+    item = result.recommendation("it-pemetrexed")
+    if item is None or item.action != "continue":
+        return
+    assert result.as_of is not None
+    courses = [
+        t
+        for t in case.patient.get("therapies", [])
+        if t["agent"] == "pemetrexed" and t.get("route") == "intrathecal" and t["status"] != "planned"
+    ]
+    latest = max(dt.date.fromisoformat(str(t["start"])) for t in courses)
+    for toxicity in case.patient.get("toxicities", []):
+        day = dt.date.fromisoformat(str(toxicity["date"])) if toxicity.get("date") else result.as_of
+        assert not (toxicity["term"] in CYTOPENIAS and toxicity["grade"] >= 3 and day >= latest), (toxicity, latest)
 
 
 # --- Provenance ------------------------------------------------------------------------------
@@ -519,7 +589,7 @@ ONE_PER_EVALUATION = (
     "lm",
     "phase",
     "regimen",
-    "high_dose_regimen",
+    "osimertinib_regimen",
     "intrathecal_first",
     "platinum_first",
     "workup_gap",
@@ -656,7 +726,9 @@ def check_alert_texts(expected: dict[str, Any], result: lmtx.Result) -> None:
     stopped = result.alert("prior-osimertinib-stopped")
     if stopped is not None:
         ends = [e or "a date not recorded" for e in expected["stopped_osimertinib_ends"]]
-        assert any(f"stopped on {end}" in stopped.detail for end in ends), stopped.detail
+        # A stop gives its date; a reduction is said as one (docs/interpretation.md#stopped-osimertinib).
+        said = [f"{verb} on {end}" for end in ends for verb in ("stopped", "completed")] + ["was reduced from"]
+        assert any(words in stopped.detail for words in said), stopped.detail
 
 
 def check_what_decided(case: lst.EvaluationCase, expected: dict[str, Any], result: lmtx.Result) -> None:
@@ -668,8 +740,9 @@ def check_what_decided(case: lst.EvaluationCase, expected: dict[str, Any], resul
     ]
     exhausted = result.alert("guideline-exhausted")
     for item in (*deciding, *([exhausted] if exhausted else [])):
-        # Say what decided: each deciding finding with its date and the regimen's day.
-        assert expected["deciding"], item
+        # Say what decided: each deciding finding with its date and the regimen's day (or the latest
+        # intrathecal course stopped for progression, the treating team's verdict).
+        assert expected["deciding"] or "stopped for progression" in item.detail, item
         for date, day in expected["deciding"]:
             assert f"{date}, day {day} of" in item.detail, (date, day, item.detail)
         assert expected["judged_from"] in item.detail

@@ -36,7 +36,19 @@ def test_icotinib_is_another_egfr_tki_and_the_switch_names_it() -> None:
     switch = _item(result, "osimertinib-160")
     assert switch.action == "switch"
     assert "icotinib ('Conmana') 125 mg a day since 2025-06-01" in switch.detail
-    assert "The EGFR TKI given now: icotinib" in _item(result, "cns-penetration").detail
+    # Recorded once a day (interval 1), 125 mg is a third of its standard dose (docs/input-format.md#standard-doses).
+    assert _item(result, "cns-penetration").detail.startswith(
+        "The EGFR TKI this is about: icotinib ('Conmana') 125 mg a day since 2025-06-01 (below its standard dose of "
+        "375 mg a day, as 125 mg three times a day)."
+    )
+
+
+def test_icotinib_without_an_interval_is_given_three_times_a_day() -> None:
+    patient = copy.deepcopy(SCENARIOS["initial-switch-from-icotinib"]["patient"])
+    del patient["therapies"][0]["interval_days"]
+    result = lmtx.evaluate(patient)
+    assert "icotinib ('Conmana') 125 mg three times a day since 2025-06-01" in _item(result, "osimertinib-160").detail
+    assert "(its standard dose of 375 mg a day, as 125 mg three times a day)" in _item(result, "cns-penetration").detail
 
 
 def test_a_start_beside_a_drug_of_unknown_class_names_it() -> None:
@@ -148,7 +160,7 @@ def test_a_rash_on_afatinib_is_not_called_osimertinibs() -> None:
         "toxicities": [{"term": "rash", "grade": 3, "date": "2025-03-01"}],
     }
     rash = _item(lmtx.evaluate(patient), "toxicity-skin-rash")
-    assert rash.summary == "Skin rash, CTCAE grade 3, with afatinib."
+    assert rash.summary == "Skin rash, CTCAE grade 3, needs attention now (see dose-modification), with afatinib."
     assert "osimertinib" not in rash.summary + rash.detail
 
 
@@ -161,16 +173,24 @@ def test_a_recorded_dose_change_raises_no_stop_warning() -> None:
 
 
 def test_the_stop_warning_gives_the_recorded_reason_of_the_real_stop() -> None:
-    alert = _item(_evaluate("initial-escalation-then-stop-for-toxicity"), "prior-osimertinib-stopped")
-    assert "Osimertinib 160 mg a day, begun on 2026-01-10, was stopped on 2026-02-01 (for toxicity)." in alert.detail
+    alert = _item(_evaluate("tolerance-stop-given-again-and-completed"), "prior-osimertinib-stopped")
+    # A stop for toxicity given again at that dose no longer stands: it alerts, naming its linked toxicity;
+    # a completed osimertinib with stop reason toxicity reads as stopped (docs/interpretation.md#tolerable-dose).
+    assert alert.detail.startswith(
+        "Osimertinib 160 mg a day, begun on 2025-03-01, was stopped on 2025-04-01 (for toxicity), linked to grade 3 "
+        "rash on 2025-03-30; that dose was given again since; osimertinib 160 mg a day, begun on 2025-05-01, was "
+        "completed on 2025-08-01 (for toxicity); that dose was given again since; osimertinib 160 mg a day, begun on "
+        "2025-09-01, was stopped on 2026-01-02 (for progression)."
+    )
 
 
 def test_the_stop_warning_names_every_real_stop_and_weighs_recorded_reasons() -> None:
     alert = _item(_evaluate("restart-after-osimertinib-stopped-twice"), "prior-osimertinib-stopped")
     assert alert.summary == "Osimertinib was stopped before: check why before it is given again."
     assert alert.detail.startswith(
-        "Osimertinib 80 mg a day, begun on 2025-03-01, was stopped on 2025-05-10 (for toxicity); "
-        "osimertinib 80 mg a day, begun on 2025-06-01, was stopped on 2025-12-15 (for progression)."
+        "Osimertinib 80 mg a day, begun on 2025-03-01, was stopped on 2025-05-10 (for toxicity), linked to grade 3 "
+        "rash on 2025-05-08; that dose was given again since; osimertinib 80 mg a day, begun on 2025-06-01, was "
+        "stopped on 2025-12-15 (for progression)."
     )
     assert alert.detail.endswith("weigh the recorded reasons before restarting.")
 
@@ -277,3 +297,151 @@ def test_every_record_valid_before_reads_the_same_where_the_revision_is_silent()
     codes = [(r.code, r.action) for r in lmtx.evaluate(with_dose).recommendations]
     assert codes == [(r.code, r.action) for r in lmtx.evaluate(without).recommendations]
     assert ("osimertinib-80", "switch") in codes
+
+
+# --- 8. The highest tolerable dose (rev. 2026-12-07, issue #26) --------------------------------------
+
+
+def test_osimertinib_stopped_for_a_grade_4_event_is_not_started_again_at_160_mg() -> None:
+    result = _evaluate("tolerance-80-stopped-grade-4-attributed-review")
+    assert result.recommendation("osimertinib-160") is None
+    item = _item(result, "osimertinib-tolerated")
+    assert (item.action, item.dose.mg) == ("review", None)
+    assert item.summary == "Osimertinib was stopped for toxicity: whether it is given again is a specialist's decision."
+    assert (
+        "osimertinib 80 mg a day, stopped on 2025-09-10 (for toxicity; grade 4 other adverse event on 2025-09-08)"
+        in item.detail
+    )
+    assert "The latest stop, on 2025-09-10, was 76 days ago." in item.detail
+    assert "for leptomeningeal disease the document's dose is 160 mg a day" in item.detail
+    assert "interstitial lung disease or pneumonitis" in item.detail
+    assert result.alert("prior-osimertinib-stopped") is None  # a standing toxicity stop raises no stop warning
+    modification = _item(result, "dose-modification")
+    assert modification.summary.startswith("Grade 4 other adverse event linked to osimertinib:")
+    assert "osimertinib is withheld (see osimertinib-tolerated)" in modification.summary
+
+
+def test_a_reduction_for_a_rash_still_present_is_continued_not_raised() -> None:
+    result = _evaluate("tolerance-160-reduced-to-80-for-rash")
+    assert result.recommendation("osimertinib-160") is None
+    assert result.alert("cns-penetration") is None
+    assert result.alert("prior-osimertinib-stopped") is None
+    item = _item(result, "osimertinib-tolerated")
+    assert item.summary == (
+        "Continue osimertinib 80 mg a day: the highest dose tolerated so far; a higher dose is the treating team's "
+        "decision."
+    )
+    assert (item.dose.mg, item.dose.frequency) == (80, "once daily")
+    assert (
+        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; grade 3 rash on "
+        "2025-06-08)" in item.detail
+    )
+    assert "Linked to the dose given now: grade 3 rash on 2025-07-15" in item.detail
+    assert (
+        "the response is judged on osimertinib 160 mg, reduced to 80 mg on 2025-06-11, from 2025-01-10" in item.detail
+    )
+
+
+def test_a_thrombocytopenia_linked_to_intrathecal_pemetrexed_holds_it() -> None:
+    result = _evaluate("hold-thrombocytopenia-linked-to-intrathecal-pemetrexed")
+    item = _item(result, "it-pemetrexed")
+    assert (item.action, item.dose, item.evidence, item.statements) == ("hold", None, (), ("S25", "S22"))
+    assert item.detail.startswith(
+        "Since the latest intrathecal course began on 2025-08-01: grade 4 thrombocytopenia on 2025-08-20. An "
+        "intrathecal injection needs adequate blood counts."
+    )
+    assert "continue" not in (item.summary + item.detail).lower()
+    watch = _item(result, "monitor-adverse-effects")
+    assert "On hold: intrathecal pemetrexed: myelosuppression and aseptic meningitis." in watch.detail
+    assert "Advised: intrathecal pemetrexed" not in watch.detail
+    modification = _item(result, "dose-modification")
+    assert modification.summary == (
+        "Grade 4 thrombocytopenia linked to intrathecal pemetrexed: dose changes may be needed; keep osimertinib at "
+        "its highest tolerable dose."
+    )
+    assert _item(result, "toxicity-myelosuppression").summary == (
+        "Myelosuppression (grade 4 thrombocytopenia): needs attention now (see dose-modification)."
+    )
+
+
+def test_an_intrathecal_course_stopped_for_toxicity_no_longer_vanishes() -> None:
+    result = _evaluate("hold-intrathecal-course-stopped-for-toxicity")
+    assert result.phase == "combination"
+    item = _item(result, "it-pemetrexed")
+    assert item.action == "hold"
+    assert item.statements == ("S25",)
+    assert item.detail.startswith(
+        "The latest intrathecal pemetrexed course, begun on 2025-08-01, was stopped on 2025-08-21 for toxicity."
+    )
+    assert "intrathecal pemetrexed is on hold" in item.detail
+    texts = " ".join(i.summary + " " + i.detail for i in (*result.recommendations, *result.alerts))
+    assert "continue both" not in texts
+
+
+def test_an_event_attributed_to_pemetrexed_is_not_blamed_on_a_course_begun_96_days_later() -> None:
+    result = _evaluate("toxicity-attributed-pemetrexed-before-intravenous-course")
+    alert = _item(result, "toxicity-aseptic-meningitis")
+    assert alert.detail == (
+        "Agents linked to it (as the treating team attributes it): intrathecal pemetrexed 50 mg, completed on "
+        "2025-03-05."
+    )
+    modification = _item(result, "dose-modification")
+    assert "intravenous" not in modification.summary + modification.detail
+    hold = _item(result, "it-pemetrexed")
+    assert (hold.action, hold.statements) == ("hold", ("S25", "S23"))
+    assert "grade 3 aseptic meningitis on 2025-03-01, linked to intrathecal pemetrexed 50 mg" in hold.detail
+    assert "The event must have resolved before the next injection." in hold.detail
+
+
+def test_a_long_course_with_a_hold_reads_as_held_never_continued() -> None:
+    result = _evaluate("long-course-with-intrathecal-hold")
+    assert (result.phase, result.recommendation("osimertinib-160").action) == ("combination", "continue")  # type: ignore[union-attr]
+    item = _item(result, "it-pemetrexed")
+    assert item.action == "hold"
+    assert item.detail == (
+        "The latest intrathecal pemetrexed course, begun on 2026-07-15, was stopped on 2026-07-22 for toxicity. "
+        "Recorded since it began: grade 3 neutropenia on 2026-07-21. The latest assessments show no progression on "
+        "osimertinib 160 mg with intrathecal pemetrexed, judged from 2026-03-01; intrathecal pemetrexed is on hold. "
+        "Whether, when and at what dose the next administration of intrathecal pemetrexed is given is the treating "
+        "team's decision."
+    )
+    assert _item(result, "toxicity-myelosuppression").detail == (
+        "Agents linked to it (as the treating team attributes it): intrathecal pemetrexed 50 mg, stopped on 2026-07-22."
+    )
+    # Day by day: the hold begins with the neutropenia, while the course still ran, and stands.
+    steps = {
+        s.date.isoformat(): s.recommendations.get("it-pemetrexed")
+        for s in lmtx.timeline(SCENARIOS["long-course-with-intrathecal-hold"]["patient"], as_of="2026-08-05").steps
+    }
+    assert (steps["2026-07-15"], steps["2026-07-21"], steps["2026-08-05"]) == ("continue", "hold", "hold")
+
+
+def test_a_withhold_keeps_the_stage_and_resumes_at_most_at_the_dose_stopped() -> None:
+    result = _evaluate("tolerance-withhold-resume-inadequate-response")
+    assert result.phase == "inadequate-response"
+    item = _item(result, "osimertinib-tolerated")
+    assert item.action == "resume"
+    assert item.summary == (
+        "Osimertinib is withheld after a toxicity stop: giving it again, at most at 160 mg a day, is the treating "
+        "team's decision."
+    )
+    assert "day 51 of osimertinib 160 mg, withheld since 2026-03-01" in _item(result, "it-pemetrexed").detail
+
+
+def test_cns_penetration_names_every_tki_with_its_dose_never_a_standard_one_wrongly() -> None:
+    gefitinib = _item(_evaluate("initial-switch-from-gefitinib-dose-not-recorded"), "cns-penetration")
+    assert "gefitinib since 2025-06-01 (dose not recorded)" in gefitinib.detail
+    raised = _item(_evaluate("initial-increase-from-120"), "cns-penetration")
+    assert "above the standard 80 mg but not the 160 mg a day the document prefers for LM" in raised.detail
+    furmonertinib = _evaluate("initial-switch-from-furmonertinib-160")
+    assert furmonertinib.alert("cns-penetration") is None
+    assert (
+        "Furmonertinib 160 mg a day since 2025-06-01 is above its standard dose of 80 mg a day; for LM the "
+        "document's primary treatment is osimertinib 160 mg a day: the clinician weighs the switch."
+        in _item(furmonertinib, "osimertinib-160").detail
+    )
+    planned = _evaluate("initial-start-instead-of-planned-gefitinib")
+    assert "instead of the planned gefitinib 250 mg a day from 2026-01-15" in _item(planned, "osimertinib-160").detail
+    assert (
+        "planned gefitinib 250 mg a day (its standard dose of 250 mg a day)" in _item(planned, "cns-penetration").detail
+    )

@@ -3,11 +3,7 @@
 Scenarios are data (``tests/safety_pack/*.json``): a record, the evaluation
 date, the policy, the document's advice the scenario relies on, the pack's
 cautions expected (code -> severity, in the pack's order) and words each
-caution's text must contain (what triggered it, with its date). A scenario
-with ``waits_on`` relies on advice that is being added to the document's
-rules in parallel (``it-pemetrexed`` ``hold``, ``osimertinib-tolerated``
-``resume``): it is an expected failure until that advice exists, and then
-an unexpected pass (``xfail_strict``) says to drop the mark.
+caution's text must contain (what triggered it, with its date).
 
 The two properties hold for every record :mod:`lmtx.strategies` generates;
 the thorough profile runs at least 10,000 examples of each::
@@ -52,11 +48,8 @@ TIMEOUT = 600  # seconds; a hung process fails the test instead of hanging the s
 ON = {"safety_pack": True}
 
 
-def scenario_params() -> list[Any]:
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=s["waits_on"])) if "waits_on" in s else name
-        for name, s in SCENARIOS.items()
-    ]
+def scenario_params() -> list[str]:
+    return sorted(SCENARIOS)
 
 
 def evaluate(patient: Any, as_of: Any = None, policy: dict[str, Any] | None = None, *, pack: bool) -> lmtx.Result:
@@ -112,11 +105,11 @@ def test_scenario_without_the_pack_is_the_document_alone(name: str) -> None:
     assert off.knowledge_base.packs == ()
     assert on.knowledge_base.packs == (lmtx.safety_pack().info,)
     assert "sources" not in json.dumps(off.to_dict()["alerts"])
-    assert pack_alerts(on) or "waits_on" in scenario or not scenario["expect"]
+    assert pack_alerts(on) or not scenario["expect"]
 
 
 def test_every_caution_has_a_scenario() -> None:
-    covered = {code for s in SCENARIOS.values() if "waits_on" not in s for code in s["expect"]}
+    covered = {code for s in SCENARIOS.values() for code in s["expect"]}
     assert covered == {c.code for c in CAUTIONS}
 
 
@@ -137,7 +130,7 @@ def check_caution(alert: lmtx.Alert) -> None:
     assert alert.detail.endswith(PACK_NOTE)
 
 
-@pytest.mark.parametrize("name", [n for n, s in SCENARIOS.items() if "waits_on" not in s])
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_each_caution_says_it_is_the_packs_and_cites_its_sources(name: str) -> None:
     scenario = SCENARIOS[name]
     result = evaluate(scenario["patient"], scenario["as_of"], scenario.get("policy"), pack=True)
@@ -302,7 +295,7 @@ def test_command_line_explain_timeline_batch_audit_and_rules(tmp_path: Path) -> 
     assert course_off["concordance"] == timeline["concordance"]
 
     cohort = tmp_path / "cohort.jsonl"
-    records = [SCENARIOS[name]["patient"] for name in sorted(SCENARIOS) if "waits_on" not in SCENARIOS[name]]
+    records = [SCENARIOS[name]["patient"] for name in sorted(SCENARIOS)]
     cohort.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     batch = lmtx_cli("batch", str(cohort), "--safety-pack")
     assert batch.returncode == 0, batch.stderr
@@ -337,7 +330,7 @@ def test_explanation_lists_the_cautions_apart() -> None:
 
 
 def test_timeline_and_audit_keep_their_counts() -> None:
-    records = [s["patient"] for s in SCENARIOS.values() if "waits_on" not in s]
+    records = [s["patient"] for s in SCENARIOS.values()]
     for record in records[:4]:
         on, off = lmtx.timeline(record, policy=ON), lmtx.timeline(record)
         assert on.concordance == off.concordance

@@ -432,7 +432,8 @@ def test_messy_record_escapes_input_text_in_markdown(client: httpx.Client) -> No
     assert "Observation/egfr\\-text" in quality["detail"]
     assert "wild\\-type" in quality["detail"]
     warnings = [c["summary"] for c in cards if c["indicator"] == "warning"]
-    assert any(summary.startswith("Grade 3+ toxicity, osimertinib given or advised") for summary in warnings)
+    # The dose-modification summary names what the event is linked to (docs/interpretation.md#toxicity).
+    assert any(summary.startswith("Grade 3 neutropenia linked to cisplatin: dose changes") for summary in warnings)
     assert any(summary.startswith("Myelosuppression (grade 3 neutropenia)") for summary in warnings)
 
 
@@ -1290,16 +1291,13 @@ def test_the_insecure_flag_starts_the_service_with_a_warning(tmp_path: Path) -> 
     assert "lmtx serve: WARNING: listening on 0.0.0.0 without JWT verification" in stderr
 
 
-def test_an_alert_card_says_what_decided_the_alert() -> None:
-    """An alert's detail (here: when and at what dose osimertinib was stopped) reaches its card."""
+def _scenario_cards(name: str) -> tuple[lmtx.Result, list[dict[str, Any]]]:
+    """A clinical scenario's result, and its patient-view cards."""
     from lmtx.server.cards import build_cards
     from lmtx.server.hooks import SERVICES
 
-    scenario = json.loads((DATA.parent / "scenarios" / "restart-after-osimertinib-stopped.json").read_text())
+    scenario = json.loads((DATA.parent / "scenarios" / f"{name}.json").read_text())
     result = lmtx.evaluate(scenario["patient"], as_of=scenario["as_of"])
-    stopped = result.alert("prior-osimertinib-stopped")
-    assert stopped is not None
-    assert "2025-12-01" in stopped.detail
     cards = build_cards(
         service=SERVICES["lmtx-patient-view"],
         hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -1308,6 +1306,15 @@ def test_an_alert_card_says_what_decided_the_alert() -> None:
         mapping=from_bundle(load("lm-inadequate-response.bundle.json")),
         source_url="https://example.org/lmtx",
     )
+    return result, cards
+
+
+def test_an_alert_card_says_what_decided_the_alert() -> None:
+    """An alert's detail (here: when and at what dose osimertinib was stopped) reaches its card."""
+    result, cards = _scenario_cards("restart-after-osimertinib-stopped-twice")
+    stopped = result.alert("prior-osimertinib-stopped")
+    assert stopped is not None
+    assert "2025-12-15" in stopped.detail
     card = next(c for c in cards if c["summary"] == stopped.summary)
     assert card["indicator"] == "warning"
     assert card["detail"].startswith(stopped.detail + "\n")
@@ -1324,3 +1331,27 @@ def test_the_refusal_without_a_configuration_file_names_no_file() -> None:
     assert run.returncode == 2
     assert "refusing to listen on 0.0.0.0" in run.stderr
     assert "invalid configuration" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "action"),
+    [
+        ("tolerance-160-reduced-to-80-for-rash", "osimertinib-tolerated", "continue"),
+        ("tolerance-withhold-resume-inadequate-response", "osimertinib-tolerated", "resume"),
+        ("tolerance-80-stopped-grade-4-attributed-review", "osimertinib-tolerated", "review"),
+        ("hold-intrathecal-course-stopped-for-toxicity", "it-pemetrexed", "hold"),
+    ],
+)
+def test_a_card_for_the_dose_tolerated_or_a_hold_orders_nothing(scenario: str, code: str, action: str) -> None:
+    """osimertinib-tolerated and a hold are advice the team doses itself: their cards offer no order."""
+    result, cards = _scenario_cards(scenario)
+    item = result.recommendation(code)
+    assert item is not None
+    assert item.action == action
+    card = next(c for c in cards if c["summary"] == item.summary)
+    (suggestion,) = card["suggestions"]
+    assert "actions" not in suggestion
+    assert "0-0 mg" not in card["detail"]
+    if action == "hold":
+        assert suggestion["label"] == "Hold intrathecal pemetrexed"
+        assert "**Dose:**" not in card["detail"]

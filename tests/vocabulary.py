@@ -25,7 +25,8 @@ RECOMMENDATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     # code: (kind, actions)
     "osimertinib-160": ("treatment", ("start", "increase", "switch", "continue")),
     "osimertinib-80": ("treatment", ("start", "switch", "continue")),
-    "it-pemetrexed": ("treatment", ("add", "continue")),
+    "osimertinib-tolerated": ("treatment", ("continue", "resume", "review")),
+    "it-pemetrexed": ("treatment", ("add", "continue", "hold")),
     "platinum-pemetrexed": ("treatment", ("consider",)),
     "prefer-intrathecal": ("treatment", ("consider",)),
     "lm-workup": ("workup", ("perform",)),

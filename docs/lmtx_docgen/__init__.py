@@ -32,7 +32,7 @@ from .api import api_index, api_lmtx_page
 from .changelog import changelog
 from .common import DocsError
 from .examples import example_patient, example_result, run_examples
-from .input_format import input_fields, input_values
+from .input_format import input_fields, input_values, standard_doses_table
 from .interpretation import kps_table, policy_table
 from .output_format import (
     kind_action_severity_tables,
@@ -63,6 +63,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "statement-index": statement_index,
     "policy-table": policy_table,
     "kps-table": kps_table,
+    "standard-doses": standard_doses_table,
     "api-index": api_index,
     "api-lmtx": api_lmtx_page,
     "changelog": changelog,

@@ -8,6 +8,7 @@ the package's enumerations both ways.
 from __future__ import annotations
 
 from lmtx._docstrings import field_docs
+from lmtx.drugs import STANDARD_DAILY_DOSE, mg
 from lmtx.model import Patient
 
 from .common import cell, check_same, code
@@ -171,3 +172,14 @@ def input_values() -> str:
         parts.extend(f"| {code(m.value)} | {cell(meanings[m.value])} |" for m in enum_cls)
         parts.append("")
     return "\n".join(parts)
+
+
+def standard_doses_table() -> str:
+    """Each EGFR TKI's standard daily dose with its source, from :data:`lmtx.drugs.STANDARD_DAILY_DOSE`."""
+    rows = ["| agent | standard daily dose | source |", "|---|---|---|"]
+    for agent, standard in STANDARD_DAILY_DOSE.items():
+        dose = f"{mg(standard.daily_mg)} mg"
+        if standard.administrations > 1:
+            dose += f" ({mg(standard.daily_mg / standard.administrations)} mg {standard.administrations} times a day)"
+        rows.append(f"| {code(agent.value)} | {cell(dose)} | {cell(standard.source)} |")
+    return "\n".join(rows) + "\n"

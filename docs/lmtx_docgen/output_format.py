@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from lmtx.catalogue import CATALOGUE, Entry
+from lmtx.catalogue import CATALOGUE, GIVEN_DOSE, Entry
 from lmtx.dsl import Derive, Emit, SeverityFromGrade
 from lmtx.knowledge import KnowledgeBase, RuleInfo, knowledge_base
 from lmtx.result import Result
@@ -163,6 +163,9 @@ ACTION_MEANINGS = {
     "add": "Give it on top of what is being given.",
     "consider": "An option for the clinician to weigh.",
     "perform": "Do it (workup and monitoring items).",
+    "resume": "Give it again once the toxicity has resolved, at a dose the treating team decides (no dose given).",
+    "review": "Whether to give it again is a specialist's decision (no dose given).",
+    "hold": "Hold it: the next administration, its timing and dose are the treating team's decision.",
 }
 
 SEVERITY_MEANINGS = {
@@ -250,8 +253,20 @@ def _dose_text(entry: Entry) -> str:
     dose = entry.dose
     if dose is None:
         return ""
-    amount = f"{dose.mg:g} mg" if dose.mg is not None else f"{dose.mg_min:g}-{dose.mg_max:g} mg"
-    return f"{amount} {dose.route}" + (f", {dose.frequency}" if dose.frequency else "")
+    if dose.mg is not None:
+        amount = f"{dose.mg:g} mg "
+    elif dose.mg_min is not None and dose.mg_max is not None:
+        amount = f"{dose.mg_min:g}-{dose.mg_max:g} mg "
+    else:
+        amount = "no dose: "  # osimertinib given again (resume, review), a dose the treating team decides
+    text = f"{amount}{dose.route}" + (f", {dose.frequency}" if dose.frequency else "")
+    given = [variant for variant, words in entry.texts.items() if words.dose == GIVEN_DOSE]
+    if given:
+        text += f"; with {joined(given)}: the dose given now, per administration"
+    held = [variant for variant, words in entry.texts.items() if words.dose is None]
+    if held:
+        text += f"; with {joined(held)}: none"
+    return text
 
 
 def output_codes() -> str:

@@ -21,8 +21,10 @@ from typing import Any
 
 from lmtx._facts.common import AROUND_DAYS, DATE_FIELDS, NO_DATE, RESUME_DAYS, Fact, day
 from lmtx._facts.labels import describe_fact
+from lmtx._facts.links import Link, holds_injection, intrathecal_events
 from lmtx._facts.readings import latest_performance_status
-from lmtx._facts.therapies import is_dose_change, run_starts, therapy_fact
+from lmtx._facts.therapies import course_readings, is_dose_change, therapy_fact
+from lmtx._facts.tolerance import Tolerance, read_tolerance
 from lmtx.model import Patient, Toxicity
 from lmtx.policy import Policy
 
@@ -38,10 +40,22 @@ __all__ = [
     "describe_fact",
     "is_dose_change",
     "latest_performance_status",
+    "read_tolerance",
 ]
 
 
-BASE_FACT_ORDER = ("policy", "ps", "therapy", "toxicity", "attribution", "cytology", "neuro_exam", "mri", "patient")
+BASE_FACT_ORDER = (
+    "policy",
+    "ps",
+    "tolerance",
+    "link",
+    "therapy",
+    "toxicity",
+    "cytology",
+    "neuro_exam",
+    "mri",
+    "patient",
+)
 """The order in which base fact types are asserted (see :data:`DESCENDING`)."""
 
 DESCENDING: dict[str, tuple[str, ...]] = {
@@ -136,24 +150,91 @@ def base_facts(patient: Patient, policy: Policy, as_of: dt.date | None = None) -
         ),
         ("date",),
     )
-    starts = run_starts(patient.therapies)
-    by_type["therapy"] = _numbered(
-        "therapy",
-        (therapy_fact(t, starts.get(i), is_dose_change(t, patient.therapies)) for i, t in enumerate(patient.therapies)),
-        ("start",),
-    )
-    by_type["toxicity"] = _numbered("toxicity", (_toxicity_fact(x, as_of) for x in patient.toxicities), ("grade",))
-    by_type["attribution"] = [
-        {"t": "attribution", "toxicity": fact["seq"], "agent": agent}
-        for fact in by_type["toxicity"]
-        if fact["attributed"]
-        for agent in str(fact["attributed"]).split(",")
-    ]
+    tolerance = read_tolerance(patient, as_of)
+    therapy_records = _therapy_records(patient, tolerance)
+    by_type["therapy"] = _numbered("therapy", therapy_records, ("start",))
+    therapy_seq = _seqs(therapy_records, by_type["therapy"])
+    intrathecal = intrathecal_events(patient.therapies, tolerance.links)
+    toxicity_records = [_toxicity_fact(x, as_of, i in intrathecal) for i, x in enumerate(patient.toxicities)]
+    by_type["toxicity"] = _numbered("toxicity", toxicity_records, ("grade",))
+    toxicity_seq = _seqs(toxicity_records, by_type["toxicity"])
+    links = {
+        tuple(sorted(f.items())): f
+        for f in (_link_fact(link, toxicity_seq, therapy_seq, by_type) for link in tolerance.links)
+    }
+    # In a canonical order (like every base fact), whatever the order of the input lists.
+    by_type["link"] = sorted(links.values(), key=lambda f: (f["toxicity"], f["therapy"], f["basis"]), reverse=True)
+    by_type["tolerance"] = []
+    if tolerance.limit is not None:
+        by_type["tolerance"].append(
+            {
+                "t": "tolerance",
+                "limit": float(tolerance.limit),
+                "review": tolerance.review,
+                "withhold": tolerance.held is not None,
+                "held": therapy_seq[tolerance.held] if tolerance.held is not None else NO_DATE,
+            }
+        )
     return [fact for kind in BASE_FACT_ORDER for fact in by_type[kind]]
 
 
-def _toxicity_fact(toxicity: Toxicity, as_of: dt.date | None) -> Fact:
-    """A toxicity with the day it counts from (its date, else the evaluation date) and its attribution."""
+def _therapy_records(patient: Patient, tolerance: Tolerance) -> list[Fact]:
+    """Each therapy's fact content, with the readings of the record that concern it, in record order."""
+    courses = course_readings(patient.therapies)
+    records = []
+    for i, therapy in enumerate(patient.therapies):
+        readings: dict[str, object] = {}
+        if i in tolerance.chain_start:
+            readings["chain_start"] = day(tolerance.chain_start[i])
+            readings["primary_start"] = day(tolerance.primary_start[i])
+            readings["run_date"] = day(tolerance.run_date[i])
+        if i in tolerance.stop_kind:
+            readings["stop_kind"] = tolerance.stop_kind[i]
+        if i in tolerance.linked:
+            readings["linked_grade"] = tolerance.linked_grade(i, patient.toxicities)
+        if i in courses:
+            readings["course"] = courses[i]
+        records.append(therapy_fact(therapy, **readings))
+    return records
+
+
+def _seqs(records: list[Fact], numbered: list[Fact]) -> dict[int, int]:
+    """The ``seq`` of each record (by its index), as :func:`_numbered` gave it."""
+    by_content = {
+        tuple(sorted((k, v) for k, v in f.items() if k not in ("t", "seq", "prev"))): f["seq"] for f in numbered
+    }
+    return {i: by_content[tuple(sorted(r.items()))] for i, r in enumerate(records)}
+
+
+def _link_fact(
+    link: Link, toxicity_seq: dict[int, int], therapy_seq: dict[int, int], by_type: dict[str, list[Fact]]
+) -> Fact:
+    """A toxicity linked to a therapy, with what the texts name of both."""
+    toxicity = next(f for f in by_type["toxicity"] if f["seq"] == toxicity_seq[link.toxicity])
+    therapy = next(f for f in by_type["therapy"] if f["seq"] == therapy_seq[link.therapy])
+    return {
+        "t": "link",
+        "toxicity": toxicity["seq"],
+        "therapy": therapy["seq"],
+        "basis": link.basis,
+        "term": toxicity["term"],
+        "grade": toxicity["grade"],
+        "day": toxicity["day"],
+        "agent": therapy["agent"],
+        "route": therapy["route"],
+        "dose": therapy["dose_mg"],
+        "interval": therapy["interval"],
+        "status": therapy["status"],
+        "start": therapy["start"],
+        "end": therapy["end"],
+    }
+
+
+def _toxicity_fact(toxicity: Toxicity, as_of: dt.date | None, intrathecal: bool) -> Fact:
+    """A toxicity with the day it counts from (its date, else the evaluation date) and its attribution.
+
+    ``holds_intrathecal``: whether it holds an intrathecal injection (docs/interpretation.md#combination).
+    """
     counted_from = toxicity.date or as_of
     return {
         "term": toxicity.term.value,
@@ -161,4 +242,5 @@ def _toxicity_fact(toxicity: Toxicity, as_of: dt.date | None) -> Fact:
         "day": day(counted_from),
         "window": day(counted_from) - AROUND_DAYS if counted_from is not None else NO_DATE,
         "attributed": ",".join(sorted({agent.value for agent in toxicity.attributed_to or ()})),
+        "holds_intrathecal": holds_injection(toxicity, intrathecal),
     }

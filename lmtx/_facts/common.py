@@ -12,7 +12,8 @@ Fact = dict[str, Any]
 
 NO_DATE = -1
 DATE_FIELDS = frozenset(
-    {"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop", "run_start"}
+    {"date", "start", "end", "onset", "done", "regimen_start", "judged_from", "stop"}
+    | {"chain_start", "primary_start", "run_date"}
     | {"day", "window", "as_of", "recent_from"}
 )
 """Every fact field that holds a day (as a proleptic ordinal, ``NO_DATE`` when absent).

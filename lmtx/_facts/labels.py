@@ -11,9 +11,11 @@ __all__ = ["describe_fact"]
 
 
 _HIDDEN = frozenset({"t", "sid", "seq", "prev", "n"})
-_USUAL = {"interval": 1, "dose_change": False}
+_USUAL: dict[str, object] = {"interval": 1, "above_standard": False, "linked_grade": 0, "holds_intrathecal": False}
 _QUIET = frozenset({"as_of", "recent_from", "day", "window"})
 """Bookkeeping dates left out of labels (the evaluation date and the windows counted from it)."""
+_FROM_START = frozenset({"chain_start", "primary_start", "run_date"})
+"""Readings of a regimen's start, left out of a label when it starts with its own therapy."""
 """Therapy fields left out of a label when they hold the usual value (a daily dose, a real stop)."""
 
 
@@ -32,7 +34,7 @@ def describe_fact(fact: Fact) -> str:
     for key, value in fact.items():
         if key in _HIDDEN or key in _QUIET or (key in _USUAL and value == _USUAL[key]):
             continue
-        if (key == "run_start" and value == fact.get("start")) or (key == "once_daily_mg" and value == fact["dose_mg"]):
+        if (key in _FROM_START and value == fact.get("start")) or (key == "once_daily_mg" and value == fact["dose_mg"]):
             continue
         kind = type(value)
         if kind is str:

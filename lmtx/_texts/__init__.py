@@ -14,20 +14,25 @@ detail templates; the clinical readings the words state are made below, in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lmtx._facts import Fact
-from lmtx._texts import initial, monitoring, pitfalls, prognosis, progression, response, toxicity
+from lmtx._texts import initial, monitoring, pitfalls, prognosis, progression, response, tolerance, toxicity
 from lmtx._texts._shared import Compose, Context, ItemText
 from lmtx.dsl import Rule
 from lmtx.model import Patient
 
 __all__ = ["WORDS", "ItemText", "compose"]
 
+CITED: dict[str, Callable[[Context], tuple[str, ...]]] = {"it-pemetrexed": tolerance.cited}
+"""Codes whose words also choose which of the rule's statements an item cites (a hold cites S22 or S23 only when
+a toxicity of that kind decided it)."""
+
 WORDS: dict[str, Compose] = {
     **initial.WORDS,
     **response.WORDS,
     **progression.WORDS,
+    **tolerance.WORDS,
     **toxicity.WORDS,
     **prognosis.WORDS,
     **pitfalls.WORDS,
@@ -60,4 +65,5 @@ def compose(
         # The one item whose words also choose its statements and structured terms.
         return monitoring.adverse_effects(context)
     words = WORDS.get(code)
-    return (words(context) if words is not None else {}), statements, ()
+    chosen = CITED.get(code)
+    return (words(context) if words is not None else {}), (chosen(context) if chosen else statements), ()

@@ -31,6 +31,7 @@ __all__ = [
     "linked_words",
     "of",
     "ordered",
+    "radiotherapy_words",
     "therapy_words",
 ]
 
@@ -169,3 +170,17 @@ def linked_words(fact: Mapping[str, Any], patient: Patient) -> str:
     else:
         when = f"{status} on {iso(fact['end'])}" if fact["end"] != NO_DATE else status
     return f"{name}, {when}"
+
+
+def radiotherapy_words(patient: Patient) -> str:
+    """The radiotherapy planned or given: ``radiotherapy planned from 2005-09-08``, ``... planned (no date)``."""
+    words = []
+    for therapy in ordered(patient):
+        if therapy.agent.value != "radiotherapy":
+            continue
+        if therapy.status is TherapyStatus.ACTIVE and therapy.start is not None:
+            words.append(f"radiotherapy given since {therapy.start.isoformat()}")
+        elif therapy.status is TherapyStatus.PLANNED:
+            when = f"from {therapy.start.isoformat()}" if therapy.start else "(no date)"
+            words.append(f"radiotherapy planned {when}")
+    return and_(words)

@@ -21,7 +21,7 @@ _EFFECTS = {
     "fatigue": ("fatigue", "S24", ("fatigue",)),
 }
 _EFFECT_ORDER = tuple(_EFFECTS)
-_HEADS = {"active": "Given now", "recent": "Ended in the last six weeks", "advised": "Advised"}
+_HEADS = {"active": "Given now", "recent": "Ended in the last six weeks", "advised": "Advised", "hold": "On hold"}
 
 
 def _listed(sources: dict[str, list[str]]) -> str:
@@ -36,18 +36,27 @@ def adverse_effects(context: Context) -> ItemText:
     """The effects watched, with their sources; the statements of those effects; their CTCAE terms."""
     watch = of(context.derived, "watch")
     effects = [e for e in _EFFECT_ORDER if any(w["effect"] == e for w in watch)]
-    groups: dict[str, dict[str, list[str]]] = {"active": {}, "recent": {}, "advised": {}}
+    groups: dict[str, dict[str, list[str]]] = {"active": {}, "recent": {}, "advised": {}, "hold": {}}
     for fact in watch:
         if fact["basis"] in ("active", "recent"):
             name = linked_words(fact, context.patient)
             groups[str(fact["basis"])].setdefault(name, []).append(str(fact["effect"]))
         else:
-            groups["advised"].setdefault(str(fact["agent"]), []).append(str(fact["effect"]))
+            # An advised item's action: a hold is no advice to give it (docs/interpretation.md#combination).
+            group = "hold" if fact["basis"] == "hold" else "advised"
+            groups[group].setdefault(str(fact["agent"]), []).append(str(fact["effect"]))
     sentences = [f"{_HEADS[basis]}: {_listed(sources)}." for basis, sources in groups.items() if sources]
     terms = {t for e in effects for t in _EFFECTS[e][2]}
     cited = tuple(_EFFECTS[e][1] for e in effects)
+    document = "The document names rash as most common with osimertinib"
+    if "aseptic-meningitis" in effects:
+        document += " and aseptic meningitis as frequent with intrathecal chemotherapy"
     return (
-        {"term": and_([_EFFECTS[e][0] for e in effects]), "sources": " ".join(sentences)},
+        {
+            "term": and_([_EFFECTS[e][0] for e in effects]),
+            "sources": " ".join(sentences),
+            "document_names": f"{document}.",
+        },
         tuple(s for s in context.statements if s in cited),
         tuple(t for t in ADVERSE_EFFECT_TERMS if t in terms),
     )

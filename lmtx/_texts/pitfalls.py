@@ -16,10 +16,9 @@ from collections.abc import Sequence
 
 from lmtx._facts import Fact
 from lmtx._facts.readings import age_if_stale
-from lmtx._texts._shared import Context, and_, iso, of, ordered
+from lmtx._texts._shared import Context, and_, iso, of, radiotherapy_words
 from lmtx._texts.diagnosis import workup_tests
-from lmtx.drugs import Agent
-from lmtx.model import NeuroExam, TherapyStatus
+from lmtx.model import NeuroExam
 
 __all__ = ["WORDS"]
 
@@ -106,18 +105,8 @@ def _delayed_diagnosis(context: Context) -> dict[str, str]:
 
 
 def _radiotherapy(context: Context) -> dict[str, str]:
-    courses = [
-        t
-        for t in ordered(context.patient)
-        if t.agent is Agent.RADIOTHERAPY and t.status in (TherapyStatus.PLANNED, TherapyStatus.ACTIVE)
-    ]
-    words = [
-        f"radiotherapy given since {t.start.isoformat()}"
-        if t.status is TherapyStatus.ACTIVE and t.start is not None
-        else "radiotherapy planned"
-        for t in courses
-    ]
-    return {"trigger": f"{and_(words).capitalize()}, and no osimertinib is given."}
+    words = radiotherapy_words(context.patient)
+    return {"trigger": f"{words[:1].upper()}{words[1:]}, and no osimertinib is given or planned."}
 
 
 def _systemic_disease(context: Context) -> dict[str, str]:

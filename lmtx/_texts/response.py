@@ -16,17 +16,29 @@ from collections.abc import Sequence
 
 from lmtx._facts import NO_DATE, Fact
 from lmtx._facts.readings import age_if_stale
-from lmtx._texts._shared import Context, agent_of_fact, and_, course_words, day_of, iso, of, ordered, therapy_words
-from lmtx.drugs import PLATINUM, Agent, Route, effective_route
+from lmtx._texts._osimertinib import osimertinib_parts
+from lmtx._texts._shared import (
+    REASONS,
+    Context,
+    agent_of_fact,
+    and_,
+    course_words,
+    day_of,
+    iso,
+    of,
+    ordered,
+    therapy_words,
+)
+from lmtx.drugs import PLATINUM, Agent, Route, effective_route, mg
 from lmtx.model import Patient, Therapy, TherapyStatus
 
 __all__ = ["WORDS", "stage_words"]
 
 _REGIMENS = {
-    "osimertinib": "osimertinib 160 mg",
-    "combination": "osimertinib 160 mg with intrathecal pemetrexed",
-    "platinum": "platinum chemotherapy with osimertinib 160 mg",
-    "platinum-without-intrathecal": "platinum chemotherapy with osimertinib 160 mg",
+    "osimertinib": "{osimertinib}{changes}",
+    "combination": "{osimertinib}{changes}{comma}with intrathecal pemetrexed",
+    "platinum": "platinum chemotherapy with {osimertinib}{changes}",
+    "platinum-without-intrathecal": "platinum chemotherapy with {osimertinib}{changes}",
 }
 _FINDINGS = {
     "neuro": "neurological exam {finding}",
@@ -36,18 +48,22 @@ _FINDINGS = {
 _SYMPTOMS = {"new": "with new symptoms", "persistent": "with persistent symptoms", "worsened": "worse"}
 
 
-def _findings(derived: Sequence[Fact], patient: Patient, as_of: dt.date | None) -> dict[str, str]:
+def _findings(
+    derived: Sequence[Fact], patient: Patient, parts: tuple[str, str], as_of: dt.date | None
+) -> dict[str, str]:
     """The regimen judged and its failing findings with their dates and days; a stale one with its age.
 
     A deciding finding more than 90 days old still decides (docs/interpretation.md#response), but
     the words give its age, the later assessments of the kinds that did not decide, and ask for a
-    current one of its kind (docs/interpretation.md#texts).
+    current one of its kind (docs/interpretation.md#texts). An intrathecal course the team stopped
+    for progression is named as their verdict (docs/interpretation.md#combination).
     """
     regimens = of(derived, "regimen")
     if not regimens:
         return {}
     regimen = regimens[0]
-    label = _REGIMENS[regimen["name"]]
+    head, changes = parts
+    label = _REGIMENS[regimen["name"]].format(osimertinib=head, changes=changes, comma=", " if changes else " ")
     failing = sorted(
         (v for v in of(derived, "verdict") if v["regimen"] == regimen["name"] and v["failing"]),
         key=lambda v: (v["date"], v["kind"]),
@@ -63,6 +79,25 @@ def _findings(derived: Sequence[Fact], patient: Patient, as_of: dt.date | None) 
             stale.append(verdict)
         aged = f", {age} days before the evaluation date" if age is not None else ""
         words.append(f"{what} on {day_of(verdict['date'], regimen['start'], label)}{aged}")
+    latest = of(derived, "intrathecal_latest")
+    if regimen["name"] == "combination" and any(c["course"] == "progressed" for c in latest):
+        # The treating team's verdict (docs/interpretation.md#combination): every course begun on the
+        # latest course's day and stopped for progression.
+        day = dt.date.fromordinal(int(latest[0]["start"]))
+        for therapy in ordered(patient):
+            if (
+                therapy.agent is Agent.PEMETREXED
+                and effective_route(therapy) is Route.INTRATHECAL
+                and therapy.start == day
+                and therapy.stop_reason is not None
+                and therapy.stop_reason.value == "progression"
+            ):
+                when = (
+                    f"on {day_of(therapy.end.toordinal(), regimen['start'], label)}"
+                    if therapy.end
+                    else "(stop date not recorded)"
+                )
+                words.append(f"intrathecal pemetrexed stopped for progression {when}")
     findings = "; ".join(words) or "no failing finding"
     if stale:
         findings += _current_wanted(stale, {str(v["kind"]) for v in failing}, patient)
@@ -116,39 +151,42 @@ def _current_wanted(stale: Sequence[Fact], deciding: set[str], patient: Patient)
     return " — " + "; ".join([*(words for _, words in sorted(later)), wanted])
 
 
-def _therapy(fact: Fact | None, regimen_start: int | None) -> str:
+def _therapy(fact: Fact | None, regimen_start: int | None, osimertinib: str = "osimertinib 160 mg") -> str:
     if fact is None:
         return "none"
     since = f"begun on {iso(fact['start'])}"
     if regimen_start is not None and fact["start"] >= regimen_start:
-        since += f" (day {fact['start'] - regimen_start + 1} of osimertinib 160 mg)"
+        since += f" (day {fact['start'] - regimen_start + 1} of {osimertinib})"
     status = str(fact["status"])
     if status == "active":
         return f"{agent_of_fact(fact)} {since}, still given"
     ended = f" on {iso(fact['end'])}" if fact["end"] != NO_DATE else ""
-    return f"{agent_of_fact(fact)} {since}, {status}{ended}"
+    reason = f" {REASONS[str(fact['reason'])]}" if fact.get("reason") else ""
+    return f"{agent_of_fact(fact)} {since}, {status}{ended}{reason}"
 
 
-def _history(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
-    """The latest intrathecal course, and every platinum course begun on the 160 mg regimen.
+def _history(derived: Sequence[Fact], patient: Patient, osimertinib: str) -> dict[str, str]:
+    """The latest intrathecal course, and every platinum course begun on the osimertinib run.
 
     The platinum stage is judged from its first course; when that course was replaced (carboplatin
     by cisplatin, say), naming only the latest would hide the day the stage is judged from.
     """
-    regimens = of(derived, "high_dose_regimen")
+    regimens = of(derived, "osimertinib_regimen")
     start = regimens[0]["start"] if regimens else None
-    course = next(iter(of(derived, "intrathecal_latest")), None)
+    since = regimens[0]["run_date"] if regimens else None
+    latest = sorted(of(derived, "intrathecal_latest"), key=lambda f: sorted((k, str(v)) for k, v in f.items()))
+    course = latest[0] if latest else None
     courses = [
         t
         for t in ordered(patient)
         if t.agent in PLATINUM
         and t.status is not TherapyStatus.PLANNED
         and t.start is not None
-        and start is not None
-        and t.start.toordinal() >= start
+        and since is not None
+        and t.start.toordinal() >= since
     ]
-    platinum = "; ".join(_therapy(_course_fact(t), start) for t in courses) or _therapy(None, start)
-    return {"course": _therapy(course, start), "platinum": platinum}
+    platinum = "; ".join(_therapy(_course_fact(t), start, osimertinib) for t in courses) or _therapy(None, start)
+    return {"course": _therapy(course, start, osimertinib), "platinum": platinum}
 
 
 def _course_fact(therapy: Therapy) -> Fact:
@@ -161,29 +199,33 @@ def _course_fact(therapy: Therapy) -> Fact:
         "status": therapy.status.value,
         "start": therapy.start.toordinal(),
         "end": therapy.end.toordinal() if therapy.end else NO_DATE,
+        "reason": "",
     }
 
 
-def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, str]:
+def _beside_the_steps(derived: Sequence[Fact], patient: Patient, parts: tuple[str, str]) -> dict[str, str]:
     """What runs beside the document's steps: earlier chemotherapy, other intrathecal agents.
 
     ``regimen`` is refined for osimertinib alone: it is "alone" only when no other systemic
     drug is active (docs/interpretation.md#texts).
     """
-    regimens = of(derived, "high_dose_regimen")
-    start = dt.date.fromordinal(regimens[0]["start"]) if regimens else None
+    osimertinib = "".join(parts)
+    regimens = of(derived, "osimertinib_regimen")
+    start = dt.date.fromordinal(regimens[0]["run_date"]) if regimens else None
+    the_regimen = "the 160 mg regimen" if not regimens or regimens[0]["kind"] == "160" else "the osimertinib regimen"
     active = [t for t in ordered(patient) if t.status is TherapyStatus.ACTIVE]
     beside = [t for t in active if t.agent not in (Agent.OSIMERTINIB, Agent.RADIOTHERAPY)]
-    extra: dict[str, str] = {}
+    extra: dict[str, str] = {"the_regimen": the_regimen}
     judged = of(derived, "regimen")
     if judged and judged[0]["name"] == "osimertinib":
-        extra["regimen"] = "osimertinib 160 mg" if beside else "osimertinib 160 mg alone"
+        head, changes = parts
+        extra["regimen"] = osimertinib if beside else f"{head} alone{changes}"
     extra["alongside"] = ""
     if beside:
         listed = f" Also given now: {and_([therapy_words(t) for t in beside])}"
         if all(t.start is not None and start is not None and t.start < start for t in beside):
             subject = "it is" if len(beside) == 1 else "they are"
-            extra["alongside"] = f"{listed}; begun before the 160 mg regimen, {subject} not a step of the document."
+            extra["alongside"] = f"{listed}; begun before {the_regimen}, {subject} not a step of the document."
         else:
             extra["alongside"] = f"{listed}."
     earlier = [
@@ -199,7 +241,7 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
     if earlier:
         words = [course_words(t) for t in sorted(earlier, key=lambda t: t.start or dt.date.min)]
         extra["earlier"] = (
-            f" Platinum chemotherapy begun before the 160 mg regimen: {'; '.join(words)}. That was earlier "
+            f" Platinum chemotherapy begun before {the_regimen}: {'; '.join(words)}. That was earlier "
             "chemotherapy, not the document's step after the combination."
         )
         if any(t.status is TherapyStatus.ACTIVE for t in earlier):
@@ -218,12 +260,31 @@ def _beside_the_steps(derived: Sequence[Fact], patient: Patient) -> dict[str, st
 
 
 def stage_words(context: Context) -> dict[str, str]:
-    """The regimen judged, its failing findings, its courses and what runs beside the steps."""
+    """The regimen judged, its failing findings, its courses and what runs beside the steps.
+
+    ``osimertinib`` is the osimertinib regimen as it is ("osimertinib 160 mg, reduced to 80 mg on
+    2025-06-11"); ``osimertinib_now`` the dose given now, and ``beside`` how the courses stand
+    with it (docs/interpretation.md#tolerable-dose).
+    """
     derived, patient = context.derived, context.patient
+    parts = osimertinib_parts(context)
+    osimertinib = "".join(parts)
+    regimens = of(derived, "osimertinib_regimen")
+    kind = str(regimens[0]["kind"]) if regimens else "160"
+    if kind == "held":
+        now, beside = "osimertinib when it is given again", "while osimertinib is withheld for toxicity"
+    else:
+        dose = regimens[0]["dose"] if regimens else 160
+        interval = regimens[0]["interval"] if regimens else 1
+        given = f"osimertinib {mg(dose)} mg" + ("" if interval == 1 else f" every {interval} days")
+        now, beside = given, f"together with {given}"
     return {
-        **_findings(derived, patient, context.as_of),
-        **_history(derived, patient),
-        **_beside_the_steps(derived, patient),
+        **_findings(derived, patient, parts, context.as_of),
+        **_history(derived, patient, osimertinib),
+        **_beside_the_steps(derived, patient, parts),
+        "osimertinib": osimertinib,
+        "osimertinib_now": now,
+        "beside": beside,
     }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from lmtx._facts import Fact
 from lmtx._texts._shared import Context, and_, linked_words, of
+from lmtx.catalogue import CATALOGUE
 from lmtx.drugs import CHEMOTHERAPIES
 from lmtx.dsl import Rule
 from lmtx.model import Patient
@@ -19,7 +20,7 @@ from lmtx.model import Patient
 __all__ = ["WORDS"]
 
 _TERMS = {"aseptic_meningitis": "aseptic meningitis", "other": "other adverse event"}
-_OSIMERTINIB_CODES = frozenset({"osimertinib-160", "osimertinib-80"})
+_OSIMERTINIB_CODES = frozenset({"osimertinib-160", "osimertinib-80", "osimertinib-tolerated"})
 _NO_AGENT = "No agent this reading links to it was given around it (from six weeks before it to its day)"
 _CHEMOTHERAPY = frozenset(agent.value for agent in CHEMOTHERAPIES)
 
@@ -84,7 +85,19 @@ def _toxicity_text(context: Context) -> dict[str, str]:
         cause = f", with {and_(sorted(agents))}"
     else:
         cause = ""
-    return {"term": and_(_grades(of(derived, "reported"), terms)), "agents": said, "cause": cause}
+    highest = max((int(f["grade"]) for f in of(derived, "reported") if f["term"] in terms), default=0)
+    term = and_(_grades(of(derived, "reported"), terms))
+    myelosuppression = context.rule.id == "toxicity-myelosuppression"
+    now = ": a listed adverse effect to follow" if myelosuppression else ""
+    if highest >= 3:
+        # A severe event is never "a listed adverse effect to follow" (docs/interpretation.md#texts).
+        now = ": needs attention now" if myelosuppression else ", needs attention now"
+        if any(f["code"] == "dose-modification" for f in of(derived, "alert")):
+            pointed = f"{now} (see dose-modification)"
+            values = {"term": term, "cause": cause, "grade": highest, "now": pointed}
+            if len(CATALOGUE[context.rule.codes[0]].text().summary.format_map(values)) <= _CARD:
+                now = pointed
+    return {"term": term, "agents": said, "cause": cause, "now": now}
 
 
 def _dose_modification(context: Context) -> dict[str, str]:
@@ -99,7 +112,55 @@ def _dose_modification(context: Context) -> dict[str, str]:
         # for a patient outside the document's scope, where nothing is recommended).
         recommended = any(f["code"] in _OSIMERTINIB_CODES for f in of(derived, "recommendation"))
         said = f"{_NO_AGENT}; osimertinib is " + ("recommended." if recommended else "given.")
-    return {"severe": and_(severe).capitalize() if severe else "", "agents": said}
+    withheld = any(
+        f["code"] == "osimertinib-tolerated" and f["action"] in ("resume", "review")
+        for f in of(derived, "recommendation")
+    )
+    keep = "osimertinib is withheld (see osimertinib-tolerated)" if withheld else _KEEP
+    keep_detail = (
+        "Osimertinib is withheld for toxicity: whether, when and at what dose it is given again is set out in "
+        "the osimertinib-tolerated recommendation."
+        if withheld
+        else "Keep osimertinib at the highest dose the patient tolerates: CNS control depends on it, even when "
+        "toxicity calls for dose changes."
+    )
+    return {
+        "severe": and_(severe).capitalize() if severe else "",
+        "agents": said,
+        "linked_to": _linked_to(severe, linked, keep),
+        "keep": keep,
+        "keep_detail": keep_detail,
+    }
+
+
+_CARD = 140
+_KEEP = "keep osimertinib at its highest tolerable dose"
+_PLAIN = {"radiotherapy": "radiotherapy", "other": "another agent"}
+
+
+def _linked_to(severe: Sequence[str], linked: Sequence[Fact], keep: str) -> str:
+    """``Grade 4 thrombocytopenia linked to intrathecal pemetrexed``: what severe events are linked to, for a summary.
+
+    Never osimertinib alone as the context when other agents are linked; cut to fit a card.
+    """
+    names = sorted(
+        {
+            f"{f['route']} pemetrexed"
+            if f["agent"] == "pemetrexed" and f["route"]
+            else _PLAIN.get(str(f["agent"]), str(f["agent"]))
+            for f in linked
+        },
+        key=lambda n: (n == "osimertinib", n),
+    )
+    head = severe[0] if severe else "a severe adverse event"
+    head = head[:1].upper() + head[1:]
+    what = head + (" and more" if len(severe) > 1 else "")
+    tail = f": dose changes may be needed; {keep}."
+    for agents in (and_(names), f"{len(names)} agents"):
+        text = f"{what} linked to {agents}" if names else f"{what}, no agent linked"
+        if len(text + tail) <= _CARD:
+            return text
+    return what
 
 
 WORDS = {

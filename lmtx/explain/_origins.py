@@ -16,7 +16,7 @@ import attrs
 
 from lmtx._engine import Firing
 from lmtx._evaluate import PatientInput, evaluate, infer, parse_patient
-from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status
+from lmtx._facts import Fact, base_facts, describe_fact, latest_performance_status, read_tolerance
 from lmtx._facts.readings import performance_status_at_diagnosis
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
@@ -41,7 +41,6 @@ INPUT_LISTS = {
     "mri": "mri",
     "therapy": "therapies",
     "toxicity": "toxicities",
-    "attribution": "toxicities",
 }
 INPUT_FIELDS: dict[str, dict[str, str]] = {
     "patient": {
@@ -81,8 +80,13 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "start": "start",
         "end": "end",
         "reason": "stop_reason",
-        "run_start": "start",
-        "dose_change": "stop_reason",
+        "above_standard": "dose_mg",
+        "chain_start": "start",
+        "primary_start": "start",
+        "run_date": "start",
+        "stop_kind": "stop_reason",
+        "linked_grade": "start",
+        "course": "stop_reason",
         "seq": "start",
         "prev": "start",
     },
@@ -92,10 +96,27 @@ INPUT_FIELDS: dict[str, dict[str, str]] = {
         "day": "date",
         "window": "date",
         "attributed": "attributed_to",
+        "holds_intrathecal": "grade",
         "seq": "grade",
         "prev": "grade",
     },
-    "attribution": {"toxicity": "attributed_to", "agent": "attributed_to"},
+    # The readings of the whole record (lmtx._facts.links, lmtx._facts.tolerance): what they are read from.
+    "link": {
+        "toxicity": "toxicities",
+        "therapy": "therapies",
+        "basis": "toxicities",
+        "term": "toxicities",
+        "grade": "toxicities",
+        "day": "toxicities",
+        "agent": "therapies",
+        "route": "therapies",
+        "dose": "therapies",
+        "interval": "therapies",
+        "status": "therapies",
+        "start": "therapies",
+        "end": "therapies",
+    },
+    "tolerance": {"limit": "therapies", "review": "therapies", "withhold": "therapies", "held": "therapies"},
 }
 """Base fact type -> fact field -> input field (a path of its own, or relative to the record)."""
 
@@ -116,7 +137,10 @@ def _key(fact: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
     return tuple(sorted((k, type(v).__name__, v) for k, v in fact.items() if k != "sid"))
 
 
-_CONTEXT_FIELDS = frozenset({"seq", "prev", "run_start", "dose_change", "day", "window", "attributed"})
+_CONTEXT_FIELDS = frozenset(
+    {"seq", "prev", "chain_start", "primary_start", "run_date", "stop_kind", "linked_grade", "course"}
+    | {"above_standard", "day", "window", "attributed", "holds_intrathecal"}
+)
 """Fact fields that depend on the rest of the record or on the evaluation date, not on the record alone."""
 
 
@@ -189,6 +213,17 @@ class Facts:
         if kind in INPUT_LISTS:
             return self.record_paths(fact)
         names = INPUT_FIELDS.get(kind, {})
+        if kind == "link":  # a toxicity linked to a therapy: both records
+            found = [
+                path
+                for field in ("toxicity", "therapy")
+                for record in self.of(field)
+                if record["seq"] == fact[field]
+                for path in self.record_paths(record)
+            ]
+            return tuple(dict.fromkeys(found))
+        if kind == "tolerance":  # the doses stopped for toxicity and never given again
+            return tuple(f"therapies[{i}]" for i in read_tolerance(self.patient, self.as_of).standing)
         if kind == "ps":
             history = self.patient.performance_status
             if isinstance(history, tuple):  # the latest assessment of a history (lmtx._facts)

@@ -217,8 +217,14 @@ def _item_lines(out: Writer, number: int, explained: ExplainedItem) -> None:
     out.line(f"{number}. {label}: {item.summary}", 2, hang=5)
     if isinstance(item, Recommendation) and item.dose is not None:
         dose = item.dose
-        amount = f"{dose.mg:g} mg" if dose.mg is not None else f"{dose.mg_min:g}-{dose.mg_max:g} mg"
-        out.line(f"dose: {amount} {dose.route}" + (f", {dose.frequency}" if dose.frequency else ""), 5)
+        amount = (
+            f"{dose.mg:g} mg "
+            if dose.mg is not None
+            else f"{dose.mg_min:g}-{dose.mg_max:g} mg "
+            if dose.mg_min is not None and dose.mg_max is not None
+            else ""  # resume or review: no dose (docs/interpretation.md#tolerable-dose)
+        )
+        out.line(f"dose: {amount}{dose.route}" + (f", {dose.frequency}" if dose.frequency else ""), 5)
     if item.detail:  # every kind of item may say what decided it
         out.line(item.detail, 5)
     if isinstance(item, Recommendation) and item.adverse_effects:

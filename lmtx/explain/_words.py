@@ -63,12 +63,12 @@ NOUNS: dict[str, tuple[str, str]] = {
     "workup_complete": ("a", "complete workup since the symptoms began"),
     "symptoms_after_workup": ("a", "new or worse symptom after a complete workup"),
     "high_dose_regimen": ("an", "osimertinib 160 mg regimen"),
-    "intrathecal_given": ("an", "intrathecal pemetrexed course given on osimertinib 160 mg"),
-    "intrathecal_first": ("the", "first intrathecal pemetrexed course on osimertinib 160 mg"),
-    "intrathecal_latest": ("the", "latest intrathecal pemetrexed course on osimertinib 160 mg"),
-    "platinum_given": ("a", "platinum course given on osimertinib 160 mg"),
-    "platinum_first": ("the", "first platinum course on osimertinib 160 mg"),
-    "platinum_latest": ("the", "latest platinum course on osimertinib 160 mg"),
+    "intrathecal_given": ("an", "intrathecal pemetrexed course given on the osimertinib run"),
+    "intrathecal_first": ("the", "first intrathecal pemetrexed course on the osimertinib run"),
+    "intrathecal_latest": ("the", "latest intrathecal pemetrexed course on the osimertinib run"),
+    "platinum_given": ("a", "platinum course given on the osimertinib run"),
+    "platinum_first": ("the", "first platinum course on the osimertinib run"),
+    "platinum_latest": ("the", "latest platinum course on the osimertinib run"),
     "watch": ("an", "adverse effect to watch"),
     "reported": ("a", "reported adverse event"),
     "linked": ("an", "agent linked to an adverse event"),
@@ -143,13 +143,19 @@ _AMOUNT_OPS = {
     ">": "above {}",
     ">=": "{} or more",
 }
+_COURSE = {
+    "progressed": "stopped for progression",
+    "held": "stopped for another reason or with none recorded",
+    "continuing": "going on or completed",
+}
+"""How an intrathecal course stands (the ``course`` reading of lmtx._facts.therapies), in words."""
 _ORDER = {">": "later", "<": "earlier"}
 _ORDER_FIELDS = frozenset({"seq", "prev"})
 _BOOKKEEPING = frozenset({"seq", "prev", "t", "sid", "n", "therapy", "toxicity", "basis"})
 _REF_WORDS = {
     "poor_ps_ecog": "threshold for poor performance status",
     "recent_from": "start of the last 6 weeks",
-    "regimen_start": "start of osimertinib 160 mg",
+    "regimen_start": "start of the osimertinib regimen",
     "run_start": "start",
     "window": "start of the 6 weeks before",
 }
@@ -290,6 +296,9 @@ def _part(fact_type: str, test: Test, bound: Mapping[str, Fact]) -> tuple[Slot, 
     if field == "term":
         negated, words = _choice(op, values, lambda v: "other adverse event" if v == "other" else value_words(v))
         return ("post", f"other than {words}") if negated else ("head", words)
+    if field == "course":
+        said = _any(values, lambda v: _COURSE.get(str(v), value_words(v)))
+        return "post", f"{'not ' if negated else ''}{said}"
     if field == "attributed" and op == "==" and value == "":
         return "post", "that the team attributes to nothing"
     if fact_type == "patient" and field in ("histology", "egfr", "csf_flow", "systemic_disease"):

@@ -16,12 +16,13 @@ from lmtx.rules import (
     progression,
     response,
     scope,
+    tolerance,
     toxicity,
 )
 
 __all__ = ["RULES", "SECTIONS"]
 
-SECTIONS = (scope, diagnosis, initial, response, progression, monitoring, prognosis, toxicity, pitfalls)
+SECTIONS = (scope, diagnosis, initial, response, progression, tolerance, monitoring, prognosis, toxicity, pitfalls)
 """The rule modules, in document order."""
 
 RULES: tuple[Rule, ...] = tuple(rule for module in SECTIONS for rule in module.RULES)

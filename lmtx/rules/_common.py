@@ -11,10 +11,21 @@ The base facts asserted for every evaluation (see :mod:`lmtx._facts`):
 - ``therapy``: agent, route, dose_mg, interval (days between doses, 1 when
   not recorded), once_daily_mg (``dose_mg`` when given once a day, else 0),
   cls (drug class, ``""`` when unknown or for radiotherapy), status, start,
-  end, reason (stop reason), run_start (the start of a 160 mg regimen
-  recorded in pieces, else ``start``), dose_change (a stopped osimertinib
-  that was a change of dose), seq
-- ``toxicity``: term, grade, seq
+  end, reason (stop reason), above_standard (an EGFR TKI above its standard
+  dose), and the readings of lmtx._facts.tolerance for osimertinib:
+  chain_start (the start of a 160 mg regimen recorded in pieces, else
+  ``start``), primary_start (the start of the regimen below the tolerance
+  limit ending in it), run_date (the day later stages are read from),
+  stop_kind (``standing``, ``dose-change`` or ``real`` for a stop),
+  linked_grade (the highest grade of a toxicity linked to it); course (an
+  intrathecal pemetrexed course: ``continuing``, ``held``, ``progressed``), seq
+- ``toxicity``: term, grade, day, holds_intrathecal (holds an intrathecal
+  injection), seq
+- ``link``: a toxicity (its seq) linked to a therapy (its seq), basis
+  (``attributed`` or ``reading``), with the names of both
+- ``tolerance`` (only with a standing toxicity stop): limit (the lowest dose
+  a day stopped for toxicity), review, withhold, held (the seq of the stop
+  held)
 
 Dates are ordinal day numbers (``-1`` where there is none); ``seq``
 numbers the records of one kind in date order (ties broken by content) and
@@ -45,6 +56,8 @@ NO_END: Test = eq("end", -1)
 OSIMERTINIB: Test = eq("agent", "osimertinib")
 HIGH_DOSE_MG = 160
 """The osimertinib dose, once a day, of the document's high-dose regimen (S04)."""
+STANDARD_DOSE_MG = 80
+"""Osimertinib's standard dose a day (S03), advised for CNS metastases without LM."""
 HIGH_DOSE: Test = ge("once_daily_mg", HIGH_DOSE_MG)
 """Osimertinib 160 mg or more once a day: the *160 mg regimen* (docs/interpretation.md#initial)."""
 BELOW_HIGH_DOSE: Test = lt("once_daily_mg", HIGH_DOSE_MG)
@@ -52,6 +65,8 @@ BELOW_HIGH_DOSE: Test = lt("once_daily_mg", HIGH_DOSE_MG)
 ANY_EGFR_TKI: Test = eq("cls", "egfr-tki")
 """Every EGFR TKI: the listed ones and ``other`` of class ``egfr-tki``."""
 OTHER_EGFR_TKI: tuple[Test, ...] = (eq("cls", "egfr-tki"), ne("agent", "osimertinib"))
+OSIMERTINIB_CODES = ("osimertinib-160", "osimertinib-80", "osimertinib-tolerated")
+"""Every recommendation that advises osimertinib (its adverse effects are watched; it counts as recommended)."""
 INTRATHECAL_PEMETREXED: tuple[Test, ...] = (eq("agent", "pemetrexed"), eq("route", "intrathecal"))
 ANY_PLATINUM: Test = one_of("agent", PLATINUM)
 

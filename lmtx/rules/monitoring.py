@@ -10,7 +10,7 @@ six weeks, and of every treatment recommended. Each ``watch`` fact links one adv
 from __future__ import annotations
 
 from lmtx.dsl import Rule, Test, Value, derive, eq, ge, match, ne, one_of, recommend, ref
-from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, ESTABLISHED, in_words
+from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, ESTABLISHED, OSIMERTINIB_CODES, in_words
 
 SECTION = "Monitoring"
 
@@ -126,7 +126,7 @@ def _advised_rule(rule_id: str, description: str, effects: tuple[str, ...], code
                 effect=e,
                 agent=agent,
                 route="",
-                basis=ref("advised", "code"),
+                basis=ref("advised", "action"),
                 status="",
                 start=-1,
                 end=-1,
@@ -171,12 +171,17 @@ RULES: tuple[Rule, ...] = (
     _advised_rule(
         "watch-osimertinib-advised",
         "Osimertinib is recommended: watch for skin rash and fatigue.",
-        _TKI_EFFECTS, ("osimertinib-160", "osimertinib-80"), "osimertinib",
+        _TKI_EFFECTS, OSIMERTINIB_CODES, "osimertinib",
     ),
     _advised_rule(
         "watch-intrathecal-advised",
-        "Intrathecal treatment is recommended: watch for myelosuppression and aseptic meningitis.",
-        _INTRATHECAL_EFFECTS, ("it-pemetrexed", "prefer-intrathecal"), "intrathecal pemetrexed",
+        "Intrathecal pemetrexed is recommended or on hold: watch for myelosuppression and aseptic meningitis.",
+        _INTRATHECAL_EFFECTS, ("it-pemetrexed",), "intrathecal pemetrexed",
+    ),
+    _advised_rule(
+        "watch-intrathecal-therapy-preferred",
+        "Intrathecal therapy may be preferred: watch for myelosuppression and aseptic meningitis.",
+        _INTRATHECAL_EFFECTS, ("prefer-intrathecal",), "intrathecal therapy",
     ),
     _advised_rule(
         "watch-systemic-chemotherapy-advised",

@@ -2,8 +2,8 @@
 
 Delayed diagnosis applies to any NSCLC (S26): suspected LM brings the workup
 and an alert even when the EGFR algorithm itself does not apply. Inadequate
-CNS penetration (S27) is raised by the initial-treatment rules that raise or
-switch the TKI.
+CNS penetration (S27) is raised beside the initial treatment's advice
+(lmtx.rules.initial).
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ from lmtx.rules._common import ACTIVE, ESTABLISHED, OSIMERTINIB
 SECTION = "Pitfalls"
 
 _PLANNED_OR_ACTIVE = one_of("status", ("active", "planned"))
+_NO_OSIMERTINIB = (no("therapy", OSIMERTINIB, ACTIVE), no("therapy", OSIMERTINIB, eq("status", "planned")))
+"""No osimertinib given or planned: radiotherapy with osimertinib is not reliance on radiotherapy (S28).
+
+While ``osimertinib-tolerated`` ``resume`` or ``review`` is advised (osimertinib withheld for
+toxicity), the alert does not fire either: that item names the radiotherapy."""
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -71,12 +77,34 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="radiotherapy-overreliance",
         section=SECTION,
-        description="Radiotherapy planned or under way while no osimertinib is given.",
+        description=(
+            "Radiotherapy planned or under way while no osimertinib is given or planned, and osimertinib is to be "
+            "started or switched to."
+        ),
         statements=("S28",),
         when=(
-            match("applicable", "applicable"),
-            no("therapy", OSIMERTINIB, ACTIVE),
             match("radiotherapy", "radiotherapy_in_use"),
+            *_NO_OSIMERTINIB,
+            match(
+                "advised",
+                "recommendation",
+                one_of("code", ("osimertinib-160", "osimertinib-80")),
+                one_of("action", ("start", "switch")),
+            ),
+        ),
+        then=(alert("radiotherapy-overreliance", "warning"),),
+    ),
+    Rule(
+        id="radiotherapy-overreliance-during-workup",
+        section=SECTION,
+        description=(
+            "Radiotherapy planned or under way while LM is being worked up and no osimertinib is given or planned."
+        ),
+        statements=("S28",),
+        when=(
+            match("radiotherapy", "radiotherapy_in_use"),
+            *_NO_OSIMERTINIB,
+            match("phase", "phase", eq("value", "diagnostic-workup")),
         ),
         then=(alert("radiotherapy-overreliance", "warning"),),
     ),

@@ -1,11 +1,12 @@
 """Progression (S09, S10; see docs/interpretation.md#combination): what follows failure of the combination.
 
-Progression on osimertinib 160 mg with intrathecal pemetrexed leads to
+Progression on osimertinib with intrathecal pemetrexed (MRI progression,
+worse symptoms, or the latest course stopped for progression) leads to
 platinum-based chemotherapy (preferably with pemetrexed), and with poor
 performance status to a preference for intrathecal therapy. Platinum
-chemotherapy given on the 160 mg regimen is the document's last step; on
+chemotherapy given on the osimertinib run is the document's last step; on
 progression there, the intrathecal step is offered when it was never used
-on that regimen, and otherwise the document is exhausted.
+on that run, and otherwise the document is exhausted.
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ RULES: tuple[Rule, ...] = (
         then=(derive("phase", value="progression-on-combination"),),
     ),
     Rule(
+        id="phase-progression-on-combination-course-stopped",
+        section=SECTION,
+        description=(
+            "The latest intrathecal course on the combination was stopped for progression: the treating team "
+            "has judged that the disease progressed."
+        ),
+        statements=("S09",),
+        when=(
+            match("regimen", "regimen", eq("name", "combination")),
+            match("course", "intrathecal_latest", eq("course", "progressed")),
+        ),
+        then=(derive("phase", value="progression-on-combination"),),
+    ),
+    Rule(
         id="consider-platinum-pemetrexed",
         section=SECTION,
         description=(
@@ -45,7 +60,7 @@ RULES: tuple[Rule, ...] = (
         id="guideline-exhausted-platinum-running",
         section=SECTION,
         description=(
-            "Progression on the combination while platinum begun before the 160 mg regimen still runs: the "
+            "Progression on the combination while platinum begun before the osimertinib run still runs: the "
             "document's last step is already given."
         ),
         statements=("S09",),
@@ -70,7 +85,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-beyond-document",
         section=SECTION,
-        description="Platinum chemotherapy begun on osimertinib 160 mg: the document's last step (S09).",
+        description="Platinum chemotherapy begun on the osimertinib run: the document's last step.",
         statements=("S09",),
         when=(match("regimen", "regimen", one_of("name", ("platinum", "platinum-without-intrathecal"))),),
         then=(derive("phase", value="beyond-document"),),
@@ -90,7 +105,8 @@ RULES: tuple[Rule, ...] = (
         id="add-intrathecal-pemetrexed-after-platinum",
         section=SECTION,
         description=(
-            "Inadequate response on platinum chemotherapy, no intrathecal pemetrexed given on 160 mg: add it."
+            "Inadequate response on platinum chemotherapy, no intrathecal pemetrexed given on the osimertinib run: "
+            "add it."
         ),
         statements=("S07", "S01", "S09"),
         when=(

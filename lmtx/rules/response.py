@@ -1,13 +1,16 @@
 """Response and escalation (S01, S07, S08, S14-S16; see docs/interpretation.md#response).
 
 First the regimen being judged is identified from the treatment history on
-the active osimertinib 160 mg regimen (docs/interpretation.md#combination):
-a therapy is *given on the 160 mg regimen* when it was active, completed or
-stopped and did not end before that regimen began. Platinum given on it is
-the platinum stage; otherwise intrathecal pemetrexed given on it is the
-combination stage; otherwise osimertinib 160 mg runs alone. Each stage is
-judged from the later of the 160 mg start and the earliest start of the
-therapy that defines it.
+the osimertinib regimen the later stages build on (docs/interpretation.md#combination):
+the active 160 mg regimen, or a regimen below a dose stopped for toxicity or
+withheld after one (lmtx.rules.tolerance). A therapy is *given on the
+osimertinib run* (every osimertinib linked to the current one, whatever its
+dose) when it was active, completed or stopped and did not end before the
+run date (docs/interpretation.md#tolerable-dose). Platinum begun on the run
+is the platinum stage; otherwise intrathecal pemetrexed given on it is the
+combination stage; otherwise osimertinib runs alone. Each stage is judged
+from the later of the regimen's start and the earliest start of the therapy
+that defines it.
 
 Then each assessment kind gets a verdict against that regimen: only the
 latest assessment counts, and only if dated strictly after the regimen began
@@ -32,6 +35,7 @@ from lmtx.dsl import (
     le,
     lt,
     match,
+    ne,
     no,
     none_of,
     one_of,
@@ -55,9 +59,37 @@ SECTION = "Response and escalation"
 
 _APPLICABLE = match("applicable", "applicable")
 
+LATER_PHASES = (
+    "osimertinib-monotherapy",
+    "inadequate-response",
+    "combination",
+    "progression-on-combination",
+    "beyond-document",
+)
+"""The phases of established LM on an osimertinib regimen: the later stages of docs/interpretation.md#combination."""
+
+
+def regimen_fact(kind: str, start: str, binding: str = "osimertinib") -> Derive:
+    """The osimertinib regimen the later stages build on, from the therapy bound to ``binding``.
+
+    ``kind`` is ``160`` (the 160 mg regimen), ``primary`` (a regimen below the tolerance limit, or
+    one with a current toxicity) or ``held`` (withheld after a toxicity stop); ``start`` names the
+    therapy field its chain starts on (docs/interpretation.md#tolerable-dose).
+    """
+    return derive(
+        "osimertinib_regimen",
+        kind=kind,
+        start=ref(binding, start),
+        run_date=ref(binding, "run_date"),
+        therapy=ref(binding, "seq"),
+        dose=ref(binding, "dose_mg"),
+        interval=ref(binding, "interval"),
+        end=ref(binding, "end"),
+    )
+
 
 def none_given_on_regimen(tests: tuple[Test, ...], since: Ref, *more: Test) -> tuple[NoMatch, NoMatch]:
-    """No therapy passing ``tests`` was given on the 160 mg regimen that began on day ``since``.
+    """No therapy passing ``tests`` was given on the osimertinib run read from day ``since`` (its run date).
 
     Given on it: active, completed or stopped, and with no end or an end on or after that day
     (a start after the evaluation date is invalid for such a therapy). Two negations, one per case.
@@ -66,7 +98,7 @@ def none_given_on_regimen(tests: tuple[Test, ...], since: Ref, *more: Test) -> t
 
 
 def no_platinum_since(since: Ref) -> NoMatch:
-    """No platinum begun on or after the 160 mg start (day ``since``) was given.
+    """No platinum begun on or after the run date (day ``since``) was given.
 
     Platinum begun before it, first-line chemotherapy given with an EGFR TKI, is earlier
     chemotherapy: it never makes the document's platinum step (docs/interpretation.md#beyond-document).
@@ -74,12 +106,14 @@ def no_platinum_since(since: Ref) -> NoMatch:
     return no("therapy", ANY_PLATINUM, GIVEN, ge("start", since))
 
 
-# (stage, therapy tests, plain name, statements, whether one begun before the 160 mg start counts)
+# (stage, therapy tests, plain name, statements, whether one begun before the run date counts)
 # of the therapies that define a later stage.
 _STAGE_THERAPIES: tuple[tuple[str, tuple[Test, ...], str, tuple[str, ...], bool], ...] = (
     ("intrathecal", INTRATHECAL_PEMETREXED, "intrathecal pemetrexed", ("S07", "S08"), True),
     ("platinum", (ANY_PLATINUM,), "platinum chemotherapy", ("S09",), False),
 )
+
+_ON_RUN = "given on the osimertinib run"
 
 
 def _history_rules(
@@ -89,12 +123,12 @@ def _history_rules(
 
     def given_rule(suffix: str, started: tuple[Test, ...], judged_from: str, description: str) -> Rule:
         return Rule(
-            id=f"{stage}-given-on-160-{suffix}",
+            id=f"{stage}-given-on-run-{suffix}",
             section=SECTION,
             description=description,
             statements=statements,
             when=(
-                match("on_160", "high_dose_regimen"),
+                match("regimen", "osimertinib_regimen"),
                 match("therapy", "therapy", *tests, GIVEN, *started),
             ),
             then=(
@@ -106,57 +140,87 @@ def _history_rules(
                     start=ref("therapy", "start"),
                     end=ref("therapy", "end"),
                     seq=ref("therapy", "seq"),
-                    regimen_start=ref("on_160", "start"),
+                    course=ref("therapy", "course"),
+                    reason=ref("therapy", "reason"),
+                    regimen_start=ref("regimen", "start"),
+                    run_date=ref("regimen", "run_date"),
                     judged_from=ref(judged_from, "start"),
                 ),
             ),
         )
 
-    since = ref("given", "regimen_start")
-    started_later = given_rule(
-        "started-later",
-        (ge("start", ref("on_160", "start")),),
-        "therapy",
-        f"{name.capitalize()} begun on osimertinib 160 mg: a later step, judged from the day it began.",
-    )
+    since = ref("given", "run_date")
+    later = ge("start", ref("regimen", "start"))
+    earlier = lt("start", ref("regimen", "start"))
     negations: tuple[NoMatch, ...]
     latest_negations: tuple[NoMatch, ...]
+    rules: tuple[Rule, ...]
     if earlier_counts:
         negations = none_given_on_regimen(tests, since, lt("seq", ref("given", "seq")))
         latest_negations = none_given_on_regimen(tests, since, gt("start", ref("given", "start")))
+        rules = (
+            given_rule(
+                "started-later-no-end",
+                (later, NO_END),
+                "therapy",
+                f"{name.capitalize()} {_ON_RUN}, begun on or after the regimen's start, still running: a later "
+                "stage, judged from its own start.",
+            ),
+            given_rule(
+                "started-later-ended-on-run",
+                (later, ge("end", ref("regimen", "run_date"))),
+                "therapy",
+                f"{name.capitalize()} {_ON_RUN}, begun on or after the regimen's start: a later stage, judged from "
+                "its own start.",
+            ),
+            given_rule(
+                "started-before-no-end",
+                (earlier, NO_END),
+                "regimen",
+                f"{name.capitalize()} begun before the regimen, with no end: {_ON_RUN}, judged from the regimen's "
+                "start.",
+            ),
+            given_rule(
+                "started-before-ended-on-run",
+                (earlier, ge("end", ref("regimen", "run_date"))),
+                "regimen",
+                f"{name.capitalize()} begun before the regimen, ended on or after the run began: {_ON_RUN}, judged "
+                "from the regimen's start.",
+            ),
+        )
     else:
         negations = (no("therapy", *tests, GIVEN, ge("start", since), lt("seq", ref("given", "seq"))),)
         latest_negations = (no("therapy", *tests, GIVEN, ge("start", since), gt("start", ref("given", "start"))),)
-    earlier = (
-        given_rule(
-            "started-before-no-end",
-            (lt("start", ref("on_160", "start")), NO_END),
-            "on_160",
-            f"{name.capitalize()} begun before osimertinib 160 mg and still running: judged from the 160 mg start.",
-        ),
-        given_rule(
-            "started-before-ended-later",
-            (lt("start", ref("on_160", "start")), ge("end", ref("on_160", "start"))),
-            "on_160",
-            f"{name.capitalize()} begun before osimertinib 160 mg, ended on or after its start: judged from that "
-            "start.",
-        ),
-    )
+        rules = (
+            given_rule(
+                "started-later",
+                (later, ge("start", ref("regimen", "run_date"))),
+                "therapy",
+                f"{name.capitalize()} begun on the osimertinib run, on or after the regimen's start: a later stage, "
+                "judged from its own start.",
+            ),
+            given_rule(
+                "started-before",
+                (earlier, ge("start", ref("regimen", "run_date"))),
+                "regimen",
+                f"{name.capitalize()} begun on the osimertinib run before the current regimen: a later stage, judged "
+                "from the regimen's start.",
+            ),
+        )
     return (
-        started_later,
-        *(earlier if earlier_counts else ()),
+        *rules,
         Rule(
-            id=f"{stage}-first-given-on-160",
+            id=f"{stage}-first-given-on-run",
             section=SECTION,
-            description=f"The earliest {name} given on osimertinib 160 mg: its step is judged from it.",
+            description=f"The earliest {name} {_ON_RUN}: its stage is judged from it.",
             statements=statements,
             when=(match("given", given), *negations),
             then=(derive(f"{stage}_first", start=ref("given", "start"), judged_from=ref("given", "judged_from")),),
         ),
         Rule(
-            id=f"{stage}-latest-given-on-160",
+            id=f"{stage}-latest-given-on-run",
             section=SECTION,
-            description=f"The most recently begun {name} given on osimertinib 160 mg.",
+            description=f"The latest {name} {_ON_RUN} (by start; each one begun that day).",
             statements=statements,
             when=(match("given", given), *latest_negations),
             then=(
@@ -167,6 +231,8 @@ def _history_rules(
                     status=ref("given", "status"),
                     start=ref("given", "start"),
                     end=ref("given", "end"),
+                    course=ref("given", "course"),
+                    reason=ref("given", "reason"),
                 ),
             ),
         ),
@@ -187,34 +253,33 @@ REGIMEN_RULES: tuple[Rule, ...] = (
             match("lm", "lm", one_of("status", ESTABLISHED)),
             match("osimertinib", "therapy", OSIMERTINIB, ACTIVE, HIGH_DOSE),
         ),
-        then=(derive("high_dose_regimen", start=ref("osimertinib", "run_start"), dose=ref("osimertinib", "dose_mg")),),
+        then=(regimen_fact("160", "chain_start"),),
     ),
     *(rule for row in _STAGE_THERAPIES for rule in _history_rules(*row)),
     Rule(
         id="regimen-osimertinib-alone",
         section=SECTION,
         description=(
-            "No intrathecal pemetrexed or platinum begun on osimertinib 160 mg: "
-            "judge the 160 mg regimen from its start."
+            "No intrathecal pemetrexed or platinum given on the osimertinib run: judge the regimen from its start."
         ),
         statements=("S01", "S06"),
         when=(
-            match("on_160", "high_dose_regimen"),
-            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
-            no_platinum_since(ref("on_160", "start")),
+            match("on", "osimertinib_regimen"),
+            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on", "run_date")),
+            no_platinum_since(ref("on", "run_date")),
         ),
-        then=(derive("regimen", name="osimertinib", start=ref("on_160", "start")),),
+        then=(derive("regimen", name="osimertinib", start=ref("on", "start")),),
     ),
     Rule(
         id="regimen-combination",
         section=SECTION,
         description=(
-            "Intrathecal pemetrexed given on the 160 mg regimen, no platinum begun since it: judge the combination."
+            "Intrathecal pemetrexed given on the osimertinib run, no platinum begun on it: judge the combination."
         ),
         statements=("S07", "S08"),
         when=(
-            match("on_160", "high_dose_regimen"),
-            no_platinum_since(ref("on_160", "start")),
+            match("on", "osimertinib_regimen"),
+            no_platinum_since(ref("on", "run_date")),
             match("first", "intrathecal_first"),
         ),
         then=(derive("regimen", name="combination", start=ref("first", "judged_from")),),
@@ -223,7 +288,7 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         id="regimen-platinum",
         section=SECTION,
         description=(
-            "Platinum chemotherapy begun on the 160 mg regimen after intrathecal pemetrexed was given on it, "
+            "Platinum chemotherapy begun on the osimertinib run after intrathecal pemetrexed was given on it, "
             "the document's last step: judge it for progression."
         ),
         statements=("S09",),
@@ -234,13 +299,13 @@ REGIMEN_RULES: tuple[Rule, ...] = (
         id="regimen-platinum-without-intrathecal",
         section=SECTION,
         description=(
-            "Platinum chemotherapy begun on the 160 mg regimen, no intrathecal pemetrexed given on it: the "
-            "document's intrathecal step is unused, so judge it as for an inadequate response."
+            "Platinum chemotherapy begun on the osimertinib run, no intrathecal pemetrexed given on it: the "
+            "document's intrathecal step is unused, so judge it by the inadequate-response test."
         ),
         statements=("S07", "S09"),
         when=(
-            match("on_160", "high_dose_regimen"),
-            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on_160", "start")),
+            match("on", "osimertinib_regimen"),
+            *none_given_on_regimen(INTRATHECAL_PEMETREXED, ref("on", "run_date")),
             match("first", "platinum_first"),
         ),
         then=(derive("regimen", name="platinum-without-intrathecal", start=ref("first", "judged_from")),),
@@ -381,7 +446,7 @@ PHASE_RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-osimertinib-monotherapy",
         section=SECTION,
-        description="On osimertinib 160 mg before the later steps, no failing assessment since it began: keep going.",
+        description="On osimertinib before the later steps, no failing assessment since it began: keep going.",
         statements=("S01", "S08"),
         when=(
             match("regimen", "regimen", eq("name", "osimertinib")),
@@ -395,8 +460,8 @@ PHASE_RULES: tuple[Rule, ...] = (
         id="phase-inadequate-response",
         section=SECTION,
         description=(
-            "On osimertinib 160 mg before the later steps: "
-            "symptoms persist or worsen, CSF holds tumour cells, or MRI progresses."
+            "On osimertinib before the later steps: symptoms persist or worsen, CSF holds tumour cells, or MRI "
+            "progresses."
         ),
         statements=("S07", "S01"),
         when=(
@@ -408,47 +473,39 @@ PHASE_RULES: tuple[Rule, ...] = (
     Rule(
         id="phase-combination",
         section=SECTION,
-        description="On osimertinib 160 mg with intrathecal pemetrexed and no progression since: continue both.",
+        description=(
+            "Intrathecal pemetrexed given on the osimertinib run, no progression since it began and its latest "
+            "course not stopped for progression: the combination stage."
+        ),
         statements=("S07", "S08"),
         when=(
             match("regimen", "regimen", eq("name", "combination")),
             _holding("combination", "neuro"),
             _holding("combination", "mri"),
+            match("course", "intrathecal_latest", ne("course", "progressed")),
         ),
         then=(derive("phase", value="combination"),),
     ),
 )
 
+_THE_COMBINATION = match("phase", "phase", eq("value", "combination"))
+
 RECOMMENDATION_RULES: tuple[Rule, ...] = (
     Rule(
         id="continue-osimertinib-160",
         section=SECTION,
-        description="From osimertinib 160 mg onwards, keep it at the highest tolerable dose at every step.",
+        description="From osimertinib 160 mg onwards, keep it at the highest tolerable dose at every later step.",
         statements=("S08", "S25"),
         when=(
-            match(
-                "phase",
-                "phase",
-                one_of(
-                    "value",
-                    (
-                        "osimertinib-monotherapy",
-                        "inadequate-response",
-                        "combination",
-                        "progression-on-combination",
-                        "beyond-document",
-                    ),
-                ),
-            ),
+            match("phase", "phase", one_of("value", LATER_PHASES)),
+            match("regimen", "osimertinib_regimen", eq("kind", "160")),
         ),
         then=(recommend("osimertinib-160", "continue"),),
     ),
     Rule(
         id="add-intrathecal-pemetrexed",
         section=SECTION,
-        description=(
-            "Inadequate response to osimertinib 160 mg before the later steps: add intrathecal pemetrexed 30-50 mg."
-        ),
+        description="Inadequate response to osimertinib before the later steps: add intrathecal pemetrexed 30-50 mg.",
         statements=("S07", "S01"),
         when=(match("phase", "phase", eq("value", "inadequate-response")),),
         then=(recommend("it-pemetrexed", "add", stage="inadequate-response"),),
@@ -456,11 +513,15 @@ RECOMMENDATION_RULES: tuple[Rule, ...] = (
     Rule(
         id="continue-intrathecal-pemetrexed",
         section=SECTION,
-        description="The combination holds and its latest intrathecal course was not stopped: continue the courses.",
+        description=(
+            "The combination holds, its latest intrathecal course was neither stopped nor held, and no event that "
+            "holds an injection came since that course began: continue the courses."
+        ),
         statements=("S07", "S08"),
         when=(
-            match("phase", "phase", eq("value", "combination")),
-            match("course", "intrathecal_latest", one_of("status", ("active", "completed"))),
+            match("course", "intrathecal_latest", eq("course", "continuing")),
+            no("toxicity", eq("holds_intrathecal", True), ge("day", ref("course", "start"))),
+            _THE_COMBINATION,
         ),
         then=(recommend("it-pemetrexed", "continue", stage="combination"),),
     ),

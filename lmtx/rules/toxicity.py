@@ -4,34 +4,32 @@ Each reported adverse-event kind gives one alert, whether or not the
 algorithm applies, with its severity from the highest grade reported (1-2
 info, 3 warning, 4-5 critical); the alert names every reported term of its
 kind (the ``reported`` facts) and the agents linked to it (the ``linked``
-facts): those the treating team attributes it to, or else the therapies given
-around it that this reading links to its kind. A toxicity of grade 3 or more
-while osimertinib is active or recommended adds ``dose-modification``, naming
-the agents linked to the severe toxicities; the rules never lower the
-recommended osimertinib dose.
+facts, from the ``link`` facts read once per record by lmtx._facts.links):
+those the treating team attributes it to, or else the therapies given around
+it that this reading links to its kind. A toxicity of grade 3 or more while
+osimertinib is active or recommended adds ``dose-modification``, naming the
+agents linked to the severe toxicities; the rules never advise an osimertinib
+dose below the one given now, nor one at or above a dose stopped for toxicity
+(lmtx.rules.tolerance).
 """
 
 from __future__ import annotations
 
 from lmtx.dsl import (
     Derive,
-    Ref,
     Rule,
     SeverityFromGrade,
-    Test,
     alert,
     derive,
     eq,
     ge,
     gt,
-    le,
     match,
     no,
-    none_of,
     one_of,
     ref,
 )
-from lmtx.rules._common import ACTIVE, ANY_EGFR_TKI, NO_END, OSIMERTINIB, in_words
+from lmtx.rules._common import ACTIVE, OSIMERTINIB, OSIMERTINIB_CODES, in_words
 
 MYELOSUPPRESSION = ("anemia", "leukopenia", "neutropenia", "thrombocytopenia")
 
@@ -69,88 +67,51 @@ def _toxicity_alert(code: str, terms: tuple[str, ...], statement_id: str) -> Rul
     )
 
 
-_GIVEN_AROUND: tuple[tuple[str, tuple[Test, ...]], ...] = (
-    ("ongoing", (NO_END,)),
-    ("ended-within-6-weeks", (ge("end", ref("toxicity", "window")),)),
+LINKED_KINDS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("rash", ("rash",), "S21", "a skin rash: every EGFR TKI and amivantamab"),
+    ("myelosuppression", MYELOSUPPRESSION, "S22", "a cytopenia: every chemotherapy, else osimertinib"),
+    ("aseptic-meningitis", ("aseptic_meningitis",), "S23", "aseptic meningitis: every intrathecal agent"),
+    ("fatigue", ("fatigue",), "S24", "fatigue: every therapy"),
+    ("other", ("other",), "S25", "another adverse event: every therapy"),
 )
-"""A therapy is *given around* a toxicity when it was not only planned, began on or before the
-toxicity's day, and has no end or ended at most six weeks (42 days) before it: one rule per case."""
-
-_AROUND: tuple[Test, ...] = (none_of("status", ("planned",)), le("start", ref("toxicity", "day")))
-
-LINKED_AGENTS: tuple[tuple[str, tuple[str, ...], tuple[Test, ...], str], ...] = (
-    ("rash-egfr-tki", ("rash",), (ANY_EGFR_TKI,), "S21"),
-    ("rash-amivantamab", ("rash",), (eq("agent", "amivantamab"),), "S21"),
-    ("aseptic-meningitis", ("aseptic_meningitis",), (eq("route", "intrathecal"),), "S23"),
-    ("myelosuppression", MYELOSUPPRESSION, (eq("cls", "chemotherapy"),), "S22"),
-    ("fatigue", ("fatigue",), (), "S24"),
-    ("other", ("other",), (), "S25"),
-)
-"""(name, toxicity terms, the therapies this reading links to them, statement).
+"""(name, toxicity terms, statement, what the reading links to them) of each kind a toxicity is linked by.
 
 Rash is a class effect of the EGFR TKIs and of amivantamab (the document names osimertinib),
 aseptic meningitis comes with intrathecal treatment, myelosuppression with chemotherapy; fatigue
-and other adverse events may come from any therapy, radiotherapy included."""
+and other adverse events may come from any therapy, radiotherapy included. The links themselves
+are read once per record with the therapies' dates (lmtx._facts.links), for the alerts, the
+highest tolerable dose and the intrathecal holds alike."""
 
 
-def _linked(toxicity: Ref | str, basis: str) -> Derive:
+def _linked(basis: str) -> Derive:
     return derive(
         "linked",
-        term=ref("toxicity", "term"),
-        grade=ref("toxicity", "grade"),
-        toxicity=toxicity,
+        term=ref("link", "term"),
+        grade=ref("link", "grade"),
+        toxicity=ref("link", "toxicity"),
         basis=basis,
-        agent=ref("therapy", "agent"),
-        route=ref("therapy", "route"),
-        dose=ref("therapy", "dose_mg"),
-        interval=ref("therapy", "interval"),
-        status=ref("therapy", "status"),
-        start=ref("therapy", "start"),
-        end=ref("therapy", "end"),
-        therapy=ref("therapy", "seq"),
+        agent=ref("link", "agent"),
+        route=ref("link", "route"),
+        dose=ref("link", "dose"),
+        interval=ref("link", "interval"),
+        status=ref("link", "status"),
+        start=ref("link", "start"),
+        end=ref("link", "end"),
+        therapy=ref("link", "therapy"),
     )
 
 
-def _linked_rules(name: str, terms: tuple[str, ...], agent: tuple[Test, ...], statement_id: str) -> tuple[Rule, ...]:
-    return tuple(
-        Rule(
-            id=f"toxicity-linked-{name}-{case}",
-            section=SECTION,
-            description=(
-                f"A reported {in_words(terms)}{' adverse event' if terms == ('other',) else ''} that the team "
-                f"attributes to nothing: a therapy this reading links to it, given around it "
-                f"({case.replace('-', ' ')})."
-            ),
-            statements=(statement_id,),
-            when=(
-                match("toxicity", "toxicity", one_of("term", terms), eq("attributed", "")),
-                match("therapy", "therapy", *agent, *_AROUND, *given),
-            ),
-            then=(_linked(ref("toxicity", "seq"), "reading"),),
-        )
-        for case, given in _GIVEN_AROUND
-    )
-
-
-def _osimertinib_myelosuppression_rules() -> tuple[Rule, ...]:
-    no_chemotherapy = tuple(no("therapy", eq("cls", "chemotherapy"), *_AROUND, *given) for _, given in _GIVEN_AROUND)
-    return tuple(
-        Rule(
-            id=f"toxicity-linked-myelosuppression-osimertinib-{case}",
-            section=SECTION,
-            description=(
-                "A reported cytopenia that the team attributes to nothing, with no chemotherapy given around "
-                f"it: osimertinib given around it ({case.replace('-', ' ')}) is the agent linked to it."
-            ),
-            statements=("S22",),
-            when=(
-                match("toxicity", "toxicity", one_of("term", MYELOSUPPRESSION), eq("attributed", "")),
-                *no_chemotherapy,
-                match("therapy", "therapy", OSIMERTINIB, *_AROUND, *given),
-            ),
-            then=(_linked(ref("toxicity", "seq"), "reading"),),
-        )
-        for case, given in _GIVEN_AROUND
+def _linked_rule(name: str, terms: tuple[str, ...], statement_id: str, what: str) -> Rule:
+    return Rule(
+        id=f"toxicity-linked-{name}",
+        section=SECTION,
+        description=(
+            f"An adverse event attributed to nothing in the record is linked to the therapies given around it "
+            f"that cause {what}."
+        ),
+        statements=(statement_id,),
+        when=(match("link", "link", one_of("term", terms), eq("basis", "reading")),),
+        then=(_linked("reading"),),
     )
 
 
@@ -188,13 +149,16 @@ RULES: tuple[Rule, ...] = (
         section=SECTION,
         description="Osimertinib is recommended.",
         statements=("S25",),
-        when=(match("recommendation", "recommendation", one_of("code", ("osimertinib-160", "osimertinib-80"))),),
+        when=(match("recommendation", "recommendation", one_of("code", OSIMERTINIB_CODES)),),
         then=(derive("osimertinib_in_use"),),
     ),
     Rule(
         id="dose-modification",
         section=SECTION,
-        description="Grade 3+ toxicity with osimertinib: dose changes may be needed; keep the highest tolerable dose.",
+        description=(
+            "An adverse event of grade 3 or more while osimertinib is given or advised: dose changes may be needed; "
+            "keep the highest tolerable dose."
+        ),
         statements=("S25",),
         when=(match("severe", "severe_toxicity"), match("osimertinib", "osimertinib_in_use")),
         then=(alert("dose-modification", "warning"),),
@@ -202,15 +166,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="toxicity-attributed",
         section=SECTION,
-        description="A toxicity the treating team attributes to an agent: every therapy of that agent is named.",
-        statements=("S25",),
-        when=(
-            match("toxicity", "toxicity"),
-            match("attribution", "attribution", eq("toxicity", ref("toxicity", "seq"))),
-            match("therapy", "therapy", eq("agent", ref("attribution", "agent"))),
+        description=(
+            "An adverse event the treating team attributes to an agent is linked to that agent's therapies given "
+            "around it, else to its latest one begun by then, never to one begun later."
         ),
-        then=(_linked(ref("toxicity", "seq"), "attributed"),),
+        statements=("S25",),
+        when=(match("link", "link", eq("basis", "attributed")),),
+        then=(_linked("attributed"),),
     ),
-    *(rule for row in LINKED_AGENTS for rule in _linked_rules(*row)),
-    *_osimertinib_myelosuppression_rules(),
+    *(_linked_rule(*row) for row in LINKED_KINDS),
 )

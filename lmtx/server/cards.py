@@ -70,14 +70,21 @@ _VERBS = {
     "add": "Add",
     "consider": "Consider",
     "perform": "Perform",
+    "resume": "Resume",
 }
 _WHAT = {
     "osimertinib-160": "osimertinib 160 mg orally once daily",
     "osimertinib-80": "osimertinib 80 mg orally once daily",
     "it-pemetrexed": "intrathecal pemetrexed 30-50 mg per administration",
+    "osimertinib-tolerated": "osimertinib at the highest dose tolerated",
     "platinum-pemetrexed": "platinum-based chemotherapy, preferably with pemetrexed",
     "prefer-intrathecal": "intrathecal rather than systemic chemotherapy",
 }
+_LABELS = {
+    ("osimertinib-tolerated", "review"): "Review with a specialist whether osimertinib is given again",
+    ("it-pemetrexed", "hold"): "Hold intrathecal pemetrexed",
+}
+"""Suggestion labels of advice that is no order of a dose (docs/output-format.md)."""
 _ORDERABLE = {
     "osimertinib-160": Agent.OSIMERTINIB,
     "osimertinib-80": Agent.OSIMERTINIB,
@@ -284,7 +291,9 @@ class _Builder:
         lines.append(f"- **Action:** {rec.action}")
         lines += self._provenance(rec.statements, rec.references, rec.rule, rec.evidence)
         lines += ["", self._footer()]
-        label = f"{_VERBS.get(rec.action, rec.action.capitalize())} {_WHAT.get(rec.code, rec.summary)}"
+        label = _LABELS.get((rec.code, rec.action)) or (
+            f"{_VERBS.get(rec.action, rec.action.capitalize())} {_WHAT.get(rec.code, rec.summary)}"
+        )
         suggestion: dict[str, Any] = {"label": fit(label), "isRecommended": rec.action != "consider"}
         actions = self._actions(rec)
         if actions:
@@ -401,6 +410,8 @@ class _Builder:
     # -- suggestion actions --
 
     def _actions(self, rec: Recommendation) -> list[dict[str, Any]]:
+        # Only advice to give a dose makes an order: never osimertinib-tolerated (continue and review
+        # order nothing; resume leaves the dose to the team) nor a hold (docs/output-format.md).
         agent = _ORDERABLE.get(rec.code)
         if agent is None or rec.dose is None or rec.action not in ("start", "increase", "switch", "add"):
             return []
@@ -464,7 +475,9 @@ def _dose_text(dose: Dose) -> str:
     amount = (
         f"{_number(dose.mg)} mg"
         if dose.mg is not None
-        else f"{_number(dose.mg_min or 0)}-{_number(dose.mg_max or 0)} mg"
+        else f"{_number(dose.mg_min)}-{_number(dose.mg_max)} mg"
+        if dose.mg_min is not None and dose.mg_max is not None
+        else ""  # osimertinib given again: no dose (route and frequency only)
     )
     return ", ".join(part for part in (amount, dose.route, dose.frequency or "") if part)
 

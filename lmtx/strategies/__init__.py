@@ -43,6 +43,18 @@ regimen held and resumed (two pieces, the first ending at most a few days
 before the next begins), performance-status histories of two or three dated
 assessments, dated brain metastases, flow studies and systemic assessments,
 and toxicities attributed to agents of the record's therapies.
+
+A sixth of the records tell a tolerance story (docs/interpretation.md#tolerable-dose):
+osimertinib stopped or completed, often for toxicity, with or without a
+reason, next to a toxicity dated around its end (sometimes attributed), and
+what followed: nothing (a withhold within the label's 21 days, or longer), a
+reduction within 7 days, the same dose again after 8-25 days, a higher dose,
+or a plan; often an intrathecal course (active, completed or stopped for
+each reason) with a cytopenia or aseptic meningitis since it began; planned
+EGFR TKIs (osimertinib 80 or 160 mg, gefitinib at its standard dose,
+dacomitinib or furmonertinib above theirs, erlotinib without a dose);
+another EGFR TKI given (at, above or without a standard dose); radiotherapy
+planned.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from lmtx.strategies._records import (
     toxicity_dicts,
 )
 from lmtx.strategies._stories import _diagnosis, _prior_osimertinib, _story
+from lmtx.strategies._tolerance import _tolerance_story
 
 
 class EvaluationCase(NamedTuple):
@@ -191,6 +192,8 @@ def _patient_dict(draw: st.DrawFn) -> Wire:
         wire = draw(_story(wire))
     elif story == 4:
         wire = draw(_diagnosis(wire))
+    elif story == 3:
+        wire = draw(_tolerance_story(wire))
     else:
         _follow_an_earlier_osimertinib(draw, wire)
     _date_the_facts(draw, wire)
