@@ -1,3 +1,3 @@
 """The lmtx version (also the version of the knowledge base it ships)."""
 
-__version__ = "0.3.1"
+__version__ = "0.4.0"

@@ -223,8 +223,8 @@ _ENTRIES: tuple[Entry, ...] = (
                 "Add intrathecal pemetrexed 30-50 mg (2-3 doses per course, a course every 2-3 months) to osimertinib.",
                 "The response to {regimen}, begun on {regimen_start}, is inadequate: {findings}.{alongside}"
                 "{other_intrathecal}{holding}{counts} "
-                "The document adds intrathecal pemetrexed while osimertinib continues at the highest dose "
-                "tolerated; a case report and a small series support it.",
+                "The document adds intrathecal pemetrexed {osimertinib_goes_on}; a case report and a small series "
+                "support it.",
             ),
             "platinum-without-intrathecal": Text(
                 "Add intrathecal pemetrexed 30-50 mg to {osimertinib_now}: the document's intrathecal step is still "
@@ -238,7 +238,7 @@ _ENTRIES: tuple[Entry, ...] = (
                 "Continue intrathecal pemetrexed courses {beside}.",
                 "The combination of intrathecal pemetrexed with {osimertinib}, judged from {regimen_start}, shows no "
                 "progression on the latest assessments. Latest course: {course}.{anemia} Courses are repeated every "
-                "2-3 months while osimertinib continues at the highest dose tolerated.",
+                "2-3 months {osimertinib_goes_on}.",
             ),
             "hold": Text(
                 "Intrathecal pemetrexed on hold: whether, when and at what dose the next administration is given is "

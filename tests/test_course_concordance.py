@@ -1,10 +1,9 @@
-"""Concordance read from steps built by hand: the codes the rules do not emit yet, keyed on codes and actions.
+"""Concordance read from steps built by hand, keyed on codes and actions.
 
-``osimertinib-tolerated`` (continue, resume, review) and ``it-pemetrexed`` ``hold`` are advice the rules
-of this version do not give yet, so no record brings them into a replayed timeline. These tests give
-:func:`lmtx.course.concordance.concordance` the steps directly: the record's therapies are what was
-done, the steps are what was advised. When the rules give them, the same readings are to be checked on
-replayed records too.
+These tests give :func:`lmtx.course.concordance.concordance` the steps directly (the record's
+therapies are what was done, the steps what was advised), so each reading of ``osimertinib-tolerated``
+(continue, resume, review) and ``it-pemetrexed`` ``hold`` is checked apart from the rules that give
+them. tests/test_course_tolerance.py checks the same readings on records replayed through the rules.
 """
 
 from __future__ import annotations

@@ -309,13 +309,16 @@ def test_osimertinib_stopped_for_a_grade_4_event_is_not_started_again_at_160_mg(
     assert (item.action, item.dose.mg) == ("review", None)
     assert item.summary == "Osimertinib was stopped for toxicity: whether it is given again is a specialist's decision."
     assert (
-        "osimertinib 80 mg a day, stopped on 2025-09-10 (for toxicity; grade 4 other adverse event on 2025-09-08)"
+        "osimertinib 80 mg a day, stopped on 2025-09-10 (for toxicity: grade 4 other adverse event on 2025-09-08)"
         in item.detail
     )
     assert "The latest stop, on 2025-09-10, was 76 days ago." in item.detail
     assert "for leptomeningeal disease the document's dose is 160 mg a day" in item.detail
     assert "interstitial lung disease or pneumonitis" in item.detail
     assert result.alert("prior-osimertinib-stopped") is None  # a standing toxicity stop raises no stop warning
+    watch = _item(result, "monitor-adverse-effects")
+    assert "For a specialist's review: osimertinib: skin rash and fatigue." in watch.detail
+    assert "Advised: osimertinib" not in watch.detail  # a review is no advice to give it
     modification = _item(result, "dose-modification")
     assert modification.summary.startswith("Grade 4 other adverse event linked to osimertinib:")
     assert "osimertinib is withheld (see osimertinib-tolerated)" in modification.summary
@@ -333,7 +336,7 @@ def test_a_reduction_for_a_rash_still_present_is_continued_not_raised() -> None:
     )
     assert (item.dose.mg, item.dose.frequency) == (80, "once daily")
     assert (
-        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; grade 3 rash on "
+        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; linked to it: grade 3 rash on "
         "2025-06-08)" in item.detail
     )
     assert "Linked to the dose given now: grade 3 rash on 2025-07-15" in item.detail
@@ -425,7 +428,10 @@ def test_a_withhold_keeps_the_stage_and_resumes_at_most_at_the_dose_stopped() ->
         "Osimertinib is withheld after a toxicity stop: giving it again, at most at 160 mg a day, is the treating "
         "team's decision."
     )
-    assert "day 51 of osimertinib 160 mg, withheld since 2026-03-01" in _item(result, "it-pemetrexed").detail
+    assert (
+        "day 51 of osimertinib 160 mg, last given on 2026-03-01 and withheld since"
+        in _item(result, "it-pemetrexed").detail
+    )
 
 
 def test_cns_penetration_names_every_tki_with_its_dose_never_a_standard_one_wrongly() -> None:

@@ -24,7 +24,7 @@ from lmtx.drugs import (
     mg,
     standard_dose_words,
 )
-from lmtx.model import Patient, Therapy, TherapyStatus, Toxicity
+from lmtx.model import Patient, StopReason, Therapy, TherapyStatus, Toxicity
 
 __all__ = [
     "ILD",
@@ -71,15 +71,20 @@ def dose_words(dose: float, interval: int) -> str:
 
 
 def stop_words(index: int, patient: Patient, tolerance: Tolerance) -> str:
-    """A toxicity stop: ``osimertinib 160 mg a day, stopped on 2025-06-10 (for toxicity; grade 3 rash on ...)``."""
+    """A toxicity stop: ``osimertinib 160 mg a day, stopped on 2025-06-10 (for toxicity: grade 3 rash on ...)``."""
     therapy = patient.therapies[index]
     ended = f"{therapy.status.value} on {therapy.end.isoformat()}" if therapy.end else "stop date not recorded"
     lower = reduced_to(index, patient)
     if lower is not None and lower.start is not None:
         ended = f"reduced to {mg(daily_dose(lower))} mg a day on {lower.start.isoformat()}"
     reason = REASONS[therapy.stop_reason.value] if therapy.stop_reason else "no reason recorded"
-    linked = [toxicity_words(x) for x in linked_toxicities(index, patient, tolerance)]
-    said = "; ".join([reason, *linked])
+    linked = and_([toxicity_words(x) for x in linked_toxicities(index, patient, tolerance)])
+    if linked and therapy.stop_reason is StopReason.TOXICITY:
+        said = f"{reason}: {linked}"
+    else:
+        # A reduction or stop recorded for another reason, or none, reads as one for toxicity when a
+        # toxicity is linked to it (docs/interpretation.md#tolerable-dose): both are said.
+        said = f"{reason}; linked to it: {linked}" if linked else reason
     return f"{drug_words(therapy)}, {ended} ({said})"
 
 
@@ -168,7 +173,8 @@ def osimertinib_parts(context: Context) -> tuple[str, str]:
         previous = dose
     if kind == "held":
         held = therapies[index]
-        changes += f", withheld since {held.end.isoformat()}" if held.end else ", withheld"
+        # The end is the last day given: the withhold begins the day after.
+        changes += f", last given on {held.end.isoformat()} and withheld since" if held.end else ", withheld"
     return f"osimertinib {_dose(first)}", changes
 
 
@@ -232,7 +238,8 @@ def other_tkis_words(patient: Patient, *, active_only: bool = False) -> str:
     if not given:
         return ""
     listed = "; ".join(f"{therapy_words(t)} ({standard_dose_words(t)})" for t in given)
-    return f" Another EGFR TKI is given as well: {listed}."
+    osimertinib = any(t.status is TherapyStatus.ACTIVE and t.agent is Agent.OSIMERTINIB for t in patient.therapies)
+    return f" Another EGFR TKI is given{' as well' if osimertinib else ''}: {listed}."
 
 
 def above_standard_words(patient: Patient, lm: bool) -> str:

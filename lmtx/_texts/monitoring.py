@@ -21,7 +21,13 @@ _EFFECTS = {
     "fatigue": ("fatigue", "S24", ("fatigue",)),
 }
 _EFFECT_ORDER = tuple(_EFFECTS)
-_HEADS = {"active": "Given now", "recent": "Ended in the last six weeks", "advised": "Advised", "hold": "On hold"}
+_HEADS = {
+    "active": "Given now",
+    "recent": "Ended in the last six weeks",
+    "advised": "Advised",
+    "hold": "On hold",
+    "review": "For a specialist's review",
+}
 
 
 def _listed(sources: dict[str, list[str]]) -> str:
@@ -36,14 +42,15 @@ def adverse_effects(context: Context) -> ItemText:
     """The effects watched, with their sources; the statements of those effects; their CTCAE terms."""
     watch = of(context.derived, "watch")
     effects = [e for e in _EFFECT_ORDER if any(w["effect"] == e for w in watch)]
-    groups: dict[str, dict[str, list[str]]] = {"active": {}, "recent": {}, "advised": {}, "hold": {}}
+    groups: dict[str, dict[str, list[str]]] = {"active": {}, "recent": {}, "advised": {}, "hold": {}, "review": {}}
     for fact in watch:
         if fact["basis"] in ("active", "recent"):
             name = linked_words(fact, context.patient)
             groups[str(fact["basis"])].setdefault(name, []).append(str(fact["effect"]))
         else:
-            # An advised item's action: a hold is no advice to give it (docs/interpretation.md#combination).
-            group = "hold" if fact["basis"] == "hold" else "advised"
+            # An advised item's action: a hold is no advice to give it (docs/interpretation.md#combination),
+            # nor is a review of osimertinib after a toxicity stop (docs/interpretation.md#tolerable-dose).
+            group = str(fact["basis"]) if fact["basis"] in ("hold", "review") else "advised"
             groups[group].setdefault(str(fact["agent"]), []).append(str(fact["effect"]))
     sentences = [f"{_HEADS[basis]}: {_listed(sources)}." for basis, sources in groups.items() if sources]
     terms = {t for e in effects for t in _EFFECTS[e][2]}

@@ -263,8 +263,9 @@ def stage_words(context: Context) -> dict[str, str]:
     """The regimen judged, its failing findings, its courses and what runs beside the steps.
 
     ``osimertinib`` is the osimertinib regimen as it is ("osimertinib 160 mg, reduced to 80 mg on
-    2025-06-11"); ``osimertinib_now`` the dose given now, and ``beside`` how the courses stand
-    with it (docs/interpretation.md#tolerable-dose).
+    2025-06-11"); ``osimertinib_now`` the dose given now, ``beside`` how the courses stand with it,
+    and ``osimertinib_goes_on`` how osimertinib goes on beside the intrathecal step: at the
+    highest dose tolerated, or withheld (docs/interpretation.md#tolerable-dose).
     """
     derived, patient = context.derived, context.patient
     parts = osimertinib_parts(context)
@@ -273,7 +274,9 @@ def stage_words(context: Context) -> dict[str, str]:
     kind = str(regimens[0]["kind"]) if regimens else "160"
     if kind == "held":
         now, beside = "osimertinib when it is given again", "while osimertinib is withheld for toxicity"
+        goes_on = "with osimertinib, which is withheld for toxicity now (see osimertinib-tolerated)"
     else:
+        goes_on = "while osimertinib continues at the highest dose tolerated"
         dose = regimens[0]["dose"] if regimens else 160
         interval = regimens[0]["interval"] if regimens else 1
         given = f"osimertinib {mg(dose)} mg" + ("" if interval == 1 else f" every {interval} days")
@@ -285,6 +288,7 @@ def stage_words(context: Context) -> dict[str, str]:
         "osimertinib": osimertinib,
         "osimertinib_now": now,
         "beside": beside,
+        "osimertinib_goes_on": goes_on,
     }
 
 
