@@ -234,7 +234,7 @@ def why_not(
         >>> answer.present, answer.rules[0].rule, answer.rules[0].fired
         (False, 'add-intrathecal-pemetrexed', False)
         >>> print(answer.to_text(detail="engine").splitlines()[2])
-          Three rules can give it:
+          5 rules can give it:
     """
     if code not in CATALOGUE:
         raise ValueError(f"unknown output code {code!r}; the codes are: {', '.join(CATALOGUE)}")
