@@ -32,7 +32,8 @@ from lmtx.rules._common import (
     OSIMERTINIB,
     STANDARD_DOSE_MG,
 )
-from lmtx.rules.response import LATER_PHASES, regimen_fact
+from lmtx.rules._run import regimen_fact
+from lmtx.rules.response import LATER_PHASES
 
 SECTION = "Dose modification for toxicity"
 
