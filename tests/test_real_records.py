@@ -336,8 +336,8 @@ def test_a_reduction_for_a_rash_still_present_is_continued_not_raised() -> None:
     )
     assert (item.dose.mg, item.dose.frequency) == (80, "once daily")
     assert (
-        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; linked to it: grade 3 rash on "
-        "2025-06-08)" in item.detail
+        "osimertinib 160 mg a day, reduced to 80 mg a day on 2025-06-11 (for a change of dose; linked to it: grade 3 "
+        "rash on 2025-06-08)" in item.detail
     )
     assert "Linked to the dose given now: grade 3 rash on 2025-07-15" in item.detail
     assert (
