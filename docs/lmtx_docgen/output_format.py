@@ -133,13 +133,14 @@ LM_STATUS_MEANINGS = {
 PHASE_MEANINGS = {
     "diagnostic-workup": "LM is suspected: the workup comes first.",
     "cns-metastases-without-lm": "Brain metastases, and LM neither established nor suspected.",
-    "initial": "Established LM, not yet on osimertinib 160 mg a day.",
-    "osimertinib-monotherapy": "On osimertinib 160 mg alone, with no failing assessment since it began.",
-    "inadequate-response": "On osimertinib 160 mg alone, and a failing assessment since it began.",
-    "combination": "On osimertinib 160 mg with intrathecal pemetrexed, with no progression since the "
-    "combination began.",
+    "initial": "Established LM, not yet on osimertinib 160 mg a day or on the highest dose tolerated after a "
+    "toxicity stop.",
+    "osimertinib-monotherapy": "On osimertinib alone (160 mg a day, or the highest dose tolerated after a toxicity "
+    "stop), with no failing assessment since it began.",
+    "inadequate-response": "On osimertinib alone, and a failing assessment since it began.",
+    "combination": "On osimertinib with intrathecal pemetrexed, with no progression since the combination began.",
     "progression-on-combination": "On the combination, and progression since it began.",
-    "beyond-document": "On platinum chemotherapy with osimertinib 160 mg: the document's last step is in use.",
+    "beyond-document": "On platinum chemotherapy with osimertinib: the document's last step is in use.",
 }
 
 REASON_MEANINGS = {

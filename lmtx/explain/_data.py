@@ -244,7 +244,7 @@ class NotMet:
         rule: The id of the rule that gives the code this way.
         way: The rule in one line.
         lacking: What is not met, the most telling first, e.g. ``needs the phase:
-            inadequate response to osimertinib 160 mg; now: the phase: initial
+            inadequate response to osimertinib alone; now: the phase: initial
             treatment``.
     """
 

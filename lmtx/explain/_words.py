@@ -8,8 +8,9 @@ so that a rule added or revised needs no wording of its own:
   given, begun on or after 2026-01-12``, ``a neurological exam finding new,
   persistent or worsened symptoms``;
 - a derived fact is said by what it means: ``the phase: inadequate response
-  to osimertinib 160 mg``, ``neurological exam 2026-03-02: persistent
-  symptoms, counting against osimertinib 160 mg alone``.
+  to osimertinib alone``, ``neurological exam 2026-03-02: persistent
+  symptoms, counting against osimertinib alone`` (the osimertinib regimen
+  may be 160 mg a day or the highest dose tolerated after a toxicity stop).
 
 No comparison operator, value tuple, field name or engine bookkeeping (the
 order numbers ``seq``/``prev``, day numbers, "no date") reaches the words. A
@@ -88,17 +89,17 @@ PHASE_WORDS = {
     "diagnostic-workup": "diagnostic workup of suspected LM",
     "cns-metastases-without-lm": "brain metastases without LM",
     "initial": "initial treatment (established LM, not yet on osimertinib 160 mg a day)",
-    "osimertinib-monotherapy": "osimertinib 160 mg alone, nothing failing",
-    "inadequate-response": "inadequate response to osimertinib 160 mg",
-    "combination": "osimertinib 160 mg with intrathecal pemetrexed, no progression",
-    "progression-on-combination": "progression on osimertinib 160 mg with intrathecal pemetrexed",
-    "beyond-document": "platinum chemotherapy on osimertinib 160 mg, the document's last step",
+    "osimertinib-monotherapy": "osimertinib alone, nothing failing",
+    "inadequate-response": "inadequate response to osimertinib alone",
+    "combination": "osimertinib with intrathecal pemetrexed, no progression",
+    "progression-on-combination": "progression on osimertinib with intrathecal pemetrexed",
+    "beyond-document": "platinum chemotherapy on osimertinib, the document's last step",
 }
 """Each phase in words; a phase without an entry is said from its code."""
 
 _REGIMENS = {
-    "osimertinib": "osimertinib 160 mg alone",
-    "combination": "intrathecal pemetrexed with osimertinib 160 mg",
+    "osimertinib": "osimertinib alone",
+    "combination": "intrathecal pemetrexed with osimertinib",
     "platinum": "platinum chemotherapy after intrathecal pemetrexed",
     "platinum-without-intrathecal": "platinum chemotherapy without intrathecal pemetrexed",
 }
@@ -470,7 +471,7 @@ _FACT_WORDS: dict[str, Callable[[Fact], str]] = {
 
 
 def fact_words(fact: Fact) -> str:
-    """A derived fact in words: ``the phase: inadequate response to osimertinib 160 mg``."""
+    """A derived fact in words: ``the phase: inadequate response to osimertinib alone``."""
     said = _FACT_WORDS.get(str(fact["t"]))
     if said is not None:
         try:
