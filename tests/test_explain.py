@@ -463,7 +463,8 @@ def test_a_record_id_that_looks_like_an_engine_term_is_not_taken_for_one() -> No
 def test_words_for_facts_and_tests_no_rule_has_yet() -> None:
     """A fact type or field added by a future rule is still worded, from its own name."""
     from lmtx.dsl import Test, match, ref
-    from lmtx.explain._words import condition_words, fact_words, noun
+    from lmtx.explain._fact_words import fact_words
+    from lmtx.explain._words import condition_words, noun
 
     assert noun("prior_regimen") == "a prior regimen"
     assert noun("osimertinib_stop") == "an osimertinib stop"

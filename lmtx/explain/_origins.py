@@ -21,8 +21,9 @@ from lmtx._facts.readings import performance_status_at_diagnosis
 from lmtx.catalogue import CATALOGUE
 from lmtx.dsl import Match, NoMatch, Ref
 from lmtx.explain._data import ExplainedItem, FactRef, Finding, Item, Reason, Role, StatementRef
+from lmtx.explain._fact_words import fact_words
 from lmtx.explain._records import input_words
-from lmtx.explain._words import condition_words, fact_words
+from lmtx.explain._words import condition_words
 from lmtx.knowledge import knowledge_base, safety_pack
 from lmtx.model import Patient
 from lmtx.policy import Policy, coerce_policy
